@@ -1,0 +1,110 @@
+"""Input checks run once, in Python, at the public entry points (never inside jit).
+
+Each check names the argument and says what was wrong. Checks that need the
+values (NaN/inf) are skipped for tracers, so the same public functions can be
+called under `jax.jit` / `jax.grad`, where only the static shape checks run.
+"""
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_concrete(x) -> bool:
+    """True when `x` holds values we can inspect now (not a tracer under jit/grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def as_float_array(x, name: str):
+    """`x` as a JAX array with a floating dtype.
+
+    Floating inputs keep their dtype (float64 stays float64 when x64 is on);
+    integer and boolean inputs become JAX's default float type.
+    """
+    if isinstance(x, jax.core.Tracer):
+        arr = x
+    else:
+        try:
+            arr = jnp.asarray(x)
+        except TypeError as err:
+            dtype = getattr(x, "dtype", None)
+            got = type(x).__name__ + (f" of dtype {dtype}" if dtype is not None else "")
+            raise TypeError(f"{name} must be an array of numbers, got {got}") from err
+    if not jnp.issubdtype(arr.dtype, jnp.number) and arr.dtype != jnp.bool_:
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    if not jnp.issubdtype(arr.dtype, jnp.floating):
+        arr = arr.astype(jnp.result_type(float))
+    return arr
+
+
+def check_finite(arr, name: str) -> None:
+    """Raise if a concrete array holds NaN or inf (say how many and where the first is)."""
+    if not is_concrete(arr):
+        return
+    finite = np.isfinite(np.asarray(arr))
+    if not finite.all():
+        bad = np.argwhere(~finite)
+        raise ValueError(
+            f"{name} contains {bad.shape[0]} NaN or inf value(s), the first at index "
+            f"{tuple(int(i) for i in bad[0])}; remove or impute them before fitting"
+        )
+
+
+def check_matrix(X, name: str = "X", *, finite: bool = True):
+    """`X` as a float (M, N) array with M ≥ 1 and N ≥ 1 (one sample a row)."""
+    X = as_float_array(X, name)
+    if X.ndim != 2:
+        hint = " (use X.reshape(-1, 1) for a single feature)" if X.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (M samples × N features), got shape {X.shape}{hint}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one sample and one feature, got shape {X.shape}")
+    if finite:
+        check_finite(X, name)
+    return X
+
+
+def check_vector(y, length: int | None, name: str = "y", *, finite: bool = True, like=None):
+    """`y` as a float 1-D array of the given length, in the dtype of `like` if given."""
+    y = as_float_array(y, name)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {y.shape}")
+    if length is not None and y.shape[0] != length:
+        raise ValueError(f"{name} has length {y.shape[0]} but X has {length} rows; they must match")
+    if like is not None and y.dtype != like.dtype:
+        y = y.astype(like.dtype)
+    if finite:
+        check_finite(y, name)
+    return y
+
+
+def check_scalar(value, name: str, *, minimum=None, strict: bool = False, integer: bool = False):
+    """A real (or integer) scalar ≥ minimum (> minimum when strict); tracers pass through."""
+    if isinstance(value, jax.core.Tracer):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | np.ndarray | jax.Array):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
+    if integer:
+        if not float(value).is_integer() or isinstance(value, float):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        value = int(value)
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if minimum is not None and (v <= minimum if strict else v < minimum):
+        relation = ">" if strict else "≥"
+        raise ValueError(f"{name} must be {relation} {minimum}, got {value}")
+    return value
+
+
+def check_option(value, name: str, options) -> str:
+    """`value` must be one of `options`; the error lists them."""
+    if value not in options:
+        valid = ", ".join(repr(o) for o in options)
+        raise ValueError(f"unknown {name} {value!r}; valid options are {valid}")
+    return value

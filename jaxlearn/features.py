@@ -1,0 +1,105 @@
+"""Design matrices and feature scaling (lecture: polynomial regression, eqs. 4 and 35)."""
+
+from itertools import combinations_with_replacement
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn._validation import as_float_array, check_finite, check_matrix, check_scalar
+
+
+def vandermonde(x, degree: int):
+    """The Vandermonde design matrix of one feature (eq. 4).
+
+    X[m, j] = x_m ** j for j = 0 … degree, so that X θ = θ₀ + θ₁x + … + θ_d x^d.
+
+    Args:
+        x: (M,) sample values.
+        degree: polynomial degree d ≥ 0.
+
+    Returns:
+        (M, d + 1) array, columns x⁰ … x^d, in the floating dtype of x.
+    """
+    degree = check_scalar(degree, "degree", minimum=0, integer=True)
+    x = as_float_array(x, "x")
+    if x.ndim != 1:
+        raise ValueError(f"x must be 1-D (M,), got shape {x.shape}")
+    check_finite(x, "x")
+    return jnp.vander(x, degree + 1, increasing=True)
+
+
+def polynomial_features(X, degree: int, include_bias: bool = True):
+    """All monomials of the N features up to total degree d.
+
+    For N = 2, d = 2 the columns are [1, x₁, x₂, x₁², x₁x₂, x₂²]: the order of
+    scikit-learn's `PolynomialFeatures`, grouped by degree, lexicographic within.
+
+    Args:
+        X: (M, N) samples.
+        degree: total degree d ≥ 0.
+        include_bias: keep the constant column of ones.
+
+    Returns:
+        (M, C(N + d, d)) array (one column fewer without the bias).
+    """
+    degree = check_scalar(degree, "degree", minimum=0, integer=True)
+    X = check_matrix(X)
+    columns = []
+    for d in range(0 if include_bias else 1, degree + 1):
+        idx = np.array(list(combinations_with_replacement(range(X.shape[1]), d)), dtype=np.int32)
+        if d == 0:
+            columns.append(jnp.ones((X.shape[0], 1), X.dtype))
+        else:
+            columns.append(jnp.prod(X[:, idx], axis=2))  # (M, n_d, d) → (M, n_d)
+    if not columns:
+        raise ValueError("degree=0 with include_bias=False leaves no feature")
+    return jnp.concatenate(columns, axis=1)
+
+
+class Standardizer(NamedTuple):
+    """Per-feature mean μ (N,) and scale σ (N,) learnt from training data."""
+
+    mean: jnp.ndarray
+    scale: jnp.ndarray
+
+
+def fit_standardizer(X) -> Standardizer:
+    """Learn feature scaling x_sc = (x − μ) / σ (eq. 35) from training data only.
+
+    μ and σ are the per-column mean and (population) standard deviation. A
+    constant column (σ = 0, such as a bias column of ones) gets μ = 0 and σ = 1,
+    so it passes through unchanged instead of turning into NaN.
+
+    Args:
+        X: (M, N) training samples.
+
+    Returns:
+        A `Standardizer` with fields mean (N,) and scale (N,).
+    """
+    X = check_matrix(X)
+    mean = jnp.mean(X, axis=0)
+    std = jnp.std(X, axis=0)
+    # "Constant" relative to the column's magnitude: rounding leaves std ≈ eps·|μ|.
+    constant = std <= 10 * jnp.finfo(X.dtype).eps * jnp.maximum(jnp.abs(mean), 1)
+    return Standardizer(mean=jnp.where(constant, 0, mean), scale=jnp.where(constant, 1, std))
+
+
+def _check_scaler_input(scaler: Standardizer, X, name: str):
+    X = check_matrix(X, name)
+    if X.shape[1] != scaler.mean.shape[0]:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features but the standardizer was fitted on {scaler.mean.shape[0]}")
+    return X
+
+
+def standardize(scaler: Standardizer, X):
+    """Apply x_sc = (x − μ) / σ (eq. 35) with a fitted `Standardizer`. X: (M, N) → (M, N)."""
+    X = _check_scaler_input(scaler, X, "X")
+    return (X - scaler.mean[None, :]) / scaler.scale[None, :]
+
+
+def unstandardize(scaler: Standardizer, X_scaled):
+    """Invert the scaling: x = σ x_sc + μ. X_scaled: (M, N) → (M, N)."""
+    X_scaled = _check_scaler_input(scaler, X_scaled, "X_scaled")
+    return X_scaled * scaler.scale[None, :] + scaler.mean[None, :]

@@ -1,0 +1,196 @@
+"""Linear regression: the least-squares / ridge loss, its hand-derived gradient, solvers.
+
+    L(θ) = 1/(2M) ‖Xθ − y‖² + λ/2 ‖θ‖²        (eqs. 7 and 18)
+    ∇L(θ) = (1/M) Xᵀ(Xθ − y) + λθ              (eqs. 17 and 20)
+    θ* = (XᵀX + λM I)⁻¹ Xᵀy                     (eqs. 15 and 22)
+
+With penalize_bias=False the bias θ₀ (column 0 of X, the column of ones) is
+left out of the penalty, as the lecture suggests: ‖θ‖² becomes Σ_{j≥1} θ_j².
+"""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn import lstsq
+from jaxlearn._errors import SingularMatrixError
+from jaxlearn._validation import check_matrix, check_option, check_scalar, check_vector, is_concrete
+from jaxlearn.lstsq import back_substitution
+from jaxlearn.optimize import gradient_descent
+
+METHODS = ("svd", "qr", "cholesky", "lu", "normal", "pinv", "gd")
+DEFAULT_METHOD = "svd"
+
+__all__ = ["least_squares_loss", "least_squares_grad", "solve", "back_substitution", "METHODS"]
+
+
+def _check_problem(theta, X, y, lam):
+    X = check_matrix(X)
+    y = check_vector(y, X.shape[0], like=X)
+    if theta is not None:
+        theta = check_vector(theta, None, "theta", like=X)
+        if theta.shape[0] != X.shape[1]:
+            raise ValueError(f"theta has length {theta.shape[0]} but X has {X.shape[1]} features")
+    check_scalar(lam, "lam", minimum=0)
+    return theta, X, y, jnp.asarray(lam).astype(X.dtype)
+
+
+def _penalty_mask(n, dtype, penalize_bias):
+    """d with D = diag(d): 1 for penalised coefficients, 0 for the unpenalised bias θ₀."""
+    d = jnp.ones(n, dtype)
+    return d if penalize_bias else d.at[0].set(0)
+
+
+def least_squares_loss(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
+    """L(θ) = 1/(2M) ‖Xθ − y‖² + λ/2 ‖θ‖² (eqs. 7 and 18).
+
+    Args:
+        theta: (N,) coefficients.
+        X: (M, N) design matrix, one sample a row.
+        y: (M,) targets.
+        lam: ridge strength λ ≥ 0.
+        penalize_bias: include θ₀ in the penalty (False: Σ_{j≥1} θ_j²).
+
+    Returns:
+        Scalar loss in X's dtype.
+    """
+    theta, X, y, lam = _check_problem(theta, X, y, lam)
+    residual = X @ theta - y
+    penalised = theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)
+    return 0.5 * jnp.mean(residual**2) + 0.5 * lam * jnp.sum(penalised**2)
+
+
+def least_squares_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
+    """∇L(θ) = (1/M) Xᵀ(Xθ − y) + λθ (eqs. 17 and 20), derived by hand, not by autodiff.
+
+    Args and shapes as in `least_squares_loss`; returns (N,).
+    """
+    theta, X, y, lam = _check_problem(theta, X, y, lam)
+    M = X.shape[0]
+    return X.T @ (X @ theta - y) / M + lam * theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)
+
+
+def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = True,
+          rcond: float | None = None, eta: float | None = None, tol: float | None = None,
+          max_iter: int = 10_000):
+    """θ minimising 1/(2M) ‖Xθ − y‖² + λ/2 ‖θ‖² (the solution of eq. 22).
+
+    Methods (cost for M samples, N features, after the Gram matrix where it is used):
+      - "svd" (default): X = U S Vᵀ (taken of R after a QR when M ≥ N, like LAPACK's
+        gelsd): θ = V S⁺ Uᵀy, ridge through the filter factors s²/(s² + λM).
+        The most accurate; handles rank-deficient X with the minimum-norm θ.
+        2MN² + 11N³.
+      - "qr": X = QR, R θ = Qᵀy by back-substitution (eq. 25). 2MN² − ⅔N³.
+      - "cholesky": (XᵀX + λMI) = LLᵀ. ⅓N³ (plus MN² for XᵀX).
+      - "lu": LU of (XᵀX + λMI). ⅔N³ (plus MN² for XᵀX).
+      - "normal": θ = (XᵀX + λMI)⁻¹ Xᵀy with the explicit inverse, as in eq. 15.
+        Squares the condition number: taught, not recommended.
+      - "pinv": θ = X⁺y with the explicitly formed Moore–Penrose pseudo-inverse.
+      - "gd": gradient descent (`jaxlearn.optimize.gradient_descent`) on the loss.
+
+    Ridge (λ > 0) in the orthogonal methods uses the augmented system
+    [X; √(λM) I] θ ≈ [y; 0], never XᵀX.
+
+    Args:
+        X: (M, N) design matrix.
+        y: (M,) targets.
+        lam: ridge strength λ ≥ 0.
+        method: one of `METHODS`.
+        penalize_bias: include θ₀ (column 0) in the penalty.
+        rcond: for "svd"/"pinv", singular values below rcond·s_max are treated as
+            zero (default eps · max(M, N), as numpy.linalg.lstsq).
+        eta, tol, max_iter: for "gd": step size (default 1/L with L the largest
+            eigenvalue of XᵀX/M + λ, estimated by power iteration), stopping
+            tolerance on |L_old − L_new| (default 10·eps·L(0), about the rounding
+            level of the loss) and the iteration limit. GD stops on the loss,
+            so θ is only accurate to about √tol.
+
+    Returns:
+        θ, shape (N,), in X's dtype.
+
+    Raises:
+        SingularMatrixError: "normal", "lu", "cholesky" or "qr" met a singular or
+            numerically singular system (the error suggests "svd" or λ > 0).
+        DivergenceError: "gd" diverged.
+    """
+    check_option(method, "method", METHODS)
+    _, X, y, _ = _check_problem(None, X, y, lam)
+    M, N = X.shape
+    lam = float(lam)
+    d = _penalty_mask(N, X.dtype, penalize_bias)
+    lam_arr = jnp.asarray(lam, X.dtype)
+    eps = float(jnp.finfo(X.dtype).eps)
+    if rcond is None:
+        rcond = eps * max(M, N)
+    check_scalar(rcond, "rcond", minimum=0)
+    ridge = lam > 0
+
+    if method == "gd":
+        return _solve_gd(X, y, lam, penalize_bias, eta, tol, max_iter)
+    if method in ("normal", "lu", "cholesky"):
+        theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d)
+        threshold = N * eps  # of the N×N Gram matrix, whose condition number is cond(X)²
+    elif method == "qr":
+        if M < N and not ridge:
+            raise SingularMatrixError(
+                f"method='qr' needs at least as many samples as features (M={M} < N={N}): XᵀX is "
+                "singular. Use method='svd' for the minimum-norm solution, or lam > 0.")
+        theta, rcond_est = lstsq.qr(X, y, lam_arr, d, ridge)
+        threshold = max(M, N) * eps
+    elif method == "svd":
+        mode = "plain" if not ridge else ("filter" if penalize_bias else "augment")
+        return lstsq.svd(X, y, lam_arr, d, jnp.asarray(rcond, X.dtype), mode)[0]
+    else:  # pinv
+        return lstsq.pinv(X, y, lam_arr, d, jnp.asarray(rcond, X.dtype), ridge)[0]
+    _check_not_singular(method, theta, float(rcond_est), threshold, X.dtype)
+    return theta
+
+
+def _check_not_singular(method, theta, rcond_est, threshold, dtype):
+    if np.isfinite(rcond_est) and rcond_est > threshold and bool(jnp.all(jnp.isfinite(theta))):
+        return
+    what = "XᵀX + λMI" if method != "qr" else "R (from X = QR)"
+    raise SingularMatrixError(
+        f"method={method!r}: {what} is singular to working precision ({dtype}; estimated "
+        f"reciprocal condition number {rcond_est:.2g} ≤ {threshold:.2g}), so θ would be garbage. "
+        "Use method='svd' (minimum-norm solution for rank-deficient X) or 'qr', add ridge "
+        "regularisation (lam > 0), drop collinear features, or scale them "
+        "(jaxlearn.features.standardize).")
+
+
+def _solve_gd(X, y, lam, penalize_bias, eta, tol, max_iter):
+    if eta is None:
+        eta = 1.0 / (_largest_gram_eigenvalue(X) + lam)
+    check_scalar(eta, "eta", minimum=0, strict=True)
+    if tol is None:
+        tol = 10 * float(jnp.finfo(X.dtype).eps) * float(0.5 * jnp.mean(y**2))
+
+    def grad(theta, X, y):
+        return least_squares_grad(theta, X, y, lam, penalize_bias=penalize_bias)
+
+    def loss(theta, X, y):
+        return least_squares_loss(theta, X, y, lam, penalize_bias=penalize_bias)
+
+    result = gradient_descent(loss, jnp.zeros(X.shape[1], X.dtype), X, y, eta=eta, tol=tol,
+                              max_iter=max_iter, grad=grad)
+    return result.theta
+
+
+@jax.jit
+def _power_iteration(X):
+    """λ_max(XᵀX/M) by 50 steps of power iteration (a slight under-estimate)."""
+    v = jnp.ones(X.shape[1], X.dtype) / jnp.sqrt(X.shape[1])
+
+    def step(_, v):
+        w = X.T @ (X @ v) / X.shape[0]
+        return w / jnp.maximum(jnp.linalg.norm(w), jnp.finfo(X.dtype).tiny)
+
+    v = jax.lax.fori_loop(0, 50, step, v)
+    return v @ (X.T @ (X @ v)) / X.shape[0]
+
+
+def _largest_gram_eigenvalue(X) -> float:
+    # Power iteration approaches λ_max from below; 1.05 keeps η = 1/L safely under 2/L.
+    return 1.05 * float(_power_iteration(X))

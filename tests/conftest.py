@@ -1,0 +1,39 @@
+"""Test-wide JAX settings: float64 available, and equinox-style strictness.
+
+x64 is turned on here, by the tests, so that float64 cases run; float32 inputs
+stay float32, and the tests check that the library keeps the input's dtype.
+Strict dtype promotion and rank promotion errors catch silent float32/float64
+mixing and (n,) vs (n, 1) broadcasting bugs.
+"""
+
+import jax
+import numpy as np
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
+settings.load_profile("ci")
+
+DTYPES = [np.float32, np.float64]
+# Relative tolerances that a well-conditioned problem should meet in each dtype.
+RTOL = {np.float32: 2e-4, np.float64: 1e-10}
+
+
+@pytest.fixture(params=DTYPES, ids=["float32", "float64"])
+def dtype(request):
+    return request.param
+
+
+def random_problem(seed, M=60, N=5, dtype=np.float64, noise=0.1):
+    """A well-conditioned least-squares problem X (M, N), y (M,), true θ (N,)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(M, N))
+    theta = rng.normal(size=N)
+    y = X @ theta + noise * rng.normal(size=M)
+    return X.astype(dtype), y.astype(dtype), theta.astype(dtype)
+
