@@ -16,12 +16,13 @@ import numpy as np
 
 from jaxlearn import lstsq
 from jaxlearn._errors import SingularMatrixError
-from jaxlearn._validation import check_matrix, check_option, check_scalar, check_vector, is_concrete
+from jaxlearn._validation import check_finite, check_matrix, check_option, check_scalar, check_vector
 from jaxlearn.lstsq import back_substitution
 from jaxlearn.optimize import gradient_descent
 
-METHODS = ("svd", "qr", "cholesky", "lu", "normal", "pinv", "gd")
-DEFAULT_METHOD = "svd"
+METHODS = ("auto", "svd", "qr", "cholesky", "lu", "normal", "pinv", "gd")
+DEFAULT_METHOD = "auto"
+SINGULARITY_CHECKED = ("normal", "lu", "cholesky", "qr")
 
 __all__ = ["least_squares_loss", "least_squares_grad", "solve", "back_substitution", "METHODS"]
 
@@ -69,7 +70,8 @@ def least_squares_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
     """
     theta, X, y, lam = _check_problem(theta, X, y, lam)
     M = X.shape[0]
-    return X.T @ (X @ theta - y) / M + lam * theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)
+    # (Xθ − y)ᵀX is Xᵀ(Xθ − y) without making XLA transpose X in memory.
+    return (X @ theta - y) @ X / M + lam * theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)
 
 
 def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = True,
@@ -78,7 +80,10 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
     """θ minimising 1/(2M) ‖Xθ − y‖² + λ/2 ‖θ‖² (the solution of eq. 22).
 
     Methods (cost for M samples, N features, after the Gram matrix where it is used):
-      - "svd" (default): X = U S Vᵀ (taken of R after a QR when M ≥ N, like LAPACK's
+      - "auto" (default): "qr" when X has full column rank, else the SVD of the
+        triangular factor R (the minimum-norm θ); "svd" when M < N and λ = 0.
+        As accurate as "svd" at the cost of one QR. 2MN² − ⅔N³.
+      - "svd": X = U S Vᵀ (taken of R after a QR when M ≥ N, like LAPACK's
         gelsd): θ = V S⁺ Uᵀy, ridge through the filter factors s²/(s² + λM).
         The most accurate; handles rank-deficient X with the minimum-norm θ.
         2MN² + 11N³.
@@ -99,7 +104,7 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
         lam: ridge strength λ ≥ 0.
         method: one of `METHODS`.
         penalize_bias: include θ₀ (column 0) in the penalty.
-        rcond: for "svd"/"pinv", singular values below rcond·s_max are treated as
+        rcond: for "auto"/"svd"/"pinv", singular values below rcond·s_max are treated as
             zero (default eps · max(M, N), as numpy.linalg.lstsq).
         eta, tol, max_iter: for "gd": step size (default 1/L with L the largest
             eigenvalue of XᵀX/M + λ, estimated by power iteration), stopping
@@ -116,7 +121,9 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
         DivergenceError: "gd" diverged.
     """
     check_option(method, "method", METHODS)
-    _, X, y, _ = _check_problem(None, X, y, lam)
+    X = check_matrix(X, finite=False)  # NaN/inf: see below
+    y = check_vector(y, X.shape[0], like=X, finite=False)
+    check_scalar(lam, "lam", minimum=0)
     M, N = X.shape
     lam = float(lam)
     d = _penalty_mask(N, X.dtype, penalize_bias)
@@ -128,23 +135,38 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
     ridge = lam > 0
 
     if method == "gd":
+        check_finite(X, "X")
+        check_finite(y, "y")
         return _solve_gd(X, y, lam, penalize_bias, eta, tol, max_iter)
+    if method == "auto" and M < N and not ridge:
+        method = "svd"  # underdetermined: the minimum-norm solution
+    if method == "qr" and M < N and not ridge:
+        raise SingularMatrixError(
+            f"method='qr' needs at least as many samples as features (M={M} < N={N}): XᵀX is "
+            "singular. Use method='svd' for the minimum-norm solution, or lam > 0.")
+    rcond_arr = jnp.asarray(rcond, X.dtype)
     if method in ("normal", "lu", "cholesky"):
         theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d)
-        threshold = N * eps  # of the N×N Gram matrix, whose condition number is cond(X)²
-    elif method == "qr":
-        if M < N and not ridge:
-            raise SingularMatrixError(
-                f"method='qr' needs at least as many samples as features (M={M} < N={N}): XᵀX is "
-                "singular. Use method='svd' for the minimum-norm solution, or lam > 0.")
-        theta, rcond_est = lstsq.qr(X, y, lam_arr, d, ridge)
-        threshold = max(M, N) * eps
     elif method == "svd":
         mode = "plain" if not ridge else ("filter" if penalize_bias else "augment")
-        return lstsq.svd(X, y, lam_arr, d, jnp.asarray(rcond, X.dtype), mode)[0]
-    else:  # pinv
-        return lstsq.pinv(X, y, lam_arr, d, jnp.asarray(rcond, X.dtype), ridge)[0]
-    _check_not_singular(method, theta, float(rcond_est), threshold, X.dtype)
+        theta, rcond_est = lstsq.svd(X, y, lam_arr, d, rcond_arr, mode)
+    elif method == "qr":
+        theta, rcond_est = lstsq.qr(X, y, lam_arr, d, ridge)
+    else:  # auto, pinv
+        theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d, rcond_arr, ridge)
+    rcond_est = float(rcond_est)
+    if not (np.isfinite(rcond_est) and bool(jnp.all(jnp.isfinite(theta)))):
+        # NaN/inf anywhere in X or y reaches XᵀX's diagonal, Xᵀy and the factor R, so
+        # the inputs need scanning only now, to say where (this saves a pass over X).
+        check_finite(X, "X")
+        check_finite(y, "y")
+    if method in SINGULARITY_CHECKED:
+        # of the N×N Gram matrix (condition number cond(X)²), or of R for QR
+        threshold = N * eps if method != "qr" else max(M, N) * eps
+        _check_not_singular(method, theta, rcond_est, threshold, X.dtype)
+    elif not bool(jnp.all(jnp.isfinite(theta))):
+        raise FloatingPointError(f"method={method!r} produced non-finite θ from finite input "
+                                 "(overflow?); scale the features (jaxlearn.features.standardize)")
     return theta
 
 
@@ -184,11 +206,12 @@ def _power_iteration(X):
     v = jnp.ones(X.shape[1], X.dtype) / jnp.sqrt(X.shape[1])
 
     def step(_, v):
-        w = X.T @ (X @ v) / X.shape[0]
+        w = (X @ v) @ X / X.shape[0]
         return w / jnp.maximum(jnp.linalg.norm(w), jnp.finfo(X.dtype).tiny)
 
     v = jax.lax.fori_loop(0, 50, step, v)
-    return v @ (X.T @ (X @ v)) / X.shape[0]
+    Xv = X @ v
+    return Xv @ Xv / X.shape[0]
 
 
 def _largest_gram_eigenvalue(X) -> float:

@@ -64,7 +64,8 @@ def _diag_rcond(diagonal):
 def _gram_system(X, y, lam, d):
     """A = XᵀX + λM D and b = Xᵀy: the (ridge) normal equations (eqs. 15, 22)."""
     M = X.shape[0]
-    return X.T @ X + jnp.diag((lam * M) * d), X.T @ y
+    # y @ X, not X.T @ y: XLA would copy X into a transposed layout for the latter.
+    return X.T @ X + jnp.diag((lam * M) * d), y @ X
 
 
 def _augmented(X, y, lam, d, with_y_column):
@@ -147,6 +148,30 @@ def svd(X, y, lam, d, rcond, mode):
     else:
         inv_s = jnp.where(s > rcond * s[0], 1 / jnp.where(s > 0, s, 1), 0)
     return Vt.T @ (inv_s * (U.T @ c)), _svd_rcond(s)
+
+
+def _min_norm_from_r(R, c, rcond):
+    """θ = V S⁺ Uᵀc from R = U S Vᵀ: the minimum-norm solution when R is (near) singular."""
+    U, s, Vt = jnp.linalg.svd(R, full_matrices=False)
+    inv_s = jnp.where(s > rcond * s[0], 1 / jnp.where(s > 0, s, 1), 0)
+    return Vt.T @ (inv_s * (U.T @ c))
+
+
+@partial(jax.jit, static_argnames="ridge")
+def auto(X, y, lam, d, rcond, ridge):
+    """QR when X has full column rank, the SVD of R otherwise (needs M ≥ N or λ > 0).
+
+    X = QR as in `qr`; if min|R_ii| / max|R_ii| > rcond, back-substitution
+    (eq. 25), else the minimum-norm solution from the SVD of the N×N factor R,
+    which is the SVD of X up to the orthogonal Q. The accuracy of the SVD for
+    rank-deficient X at the cost of one QR for the usual full-rank case.
+    """
+    R, c = _r_and_qty(X, y, lam, d, ridge)
+    rcond_est = _diag_rcond(jnp.diag(R))
+    full_rank = rcond_est > rcond
+    theta = jax.lax.cond(full_rank, lambda R, c: _back_substitution(R, c),
+                         lambda R, c: _min_norm_from_r(R, c, rcond), R, c)
+    return theta, rcond_est
 
 
 def _svd_rcond(s):

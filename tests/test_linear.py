@@ -106,18 +106,31 @@ def test_ridge_with_unpenalised_bias_matches_centred_scikit_learn(method):
     np.testing.assert_allclose(theta[0], reference.intercept_, rtol=tol)
 
 
-@pytest.mark.parametrize("method", ["svd", "pinv"])
+@pytest.mark.parametrize("method", ["auto", "svd", "pinv"])
 def test_underdetermined_gives_minimum_norm_solution(method):
     X, y, _ = random_problem(4, M=5, N=12)
     np.testing.assert_allclose(solve(X, y, method=method), np.linalg.pinv(X) @ y, rtol=1e-10)
 
 
-@pytest.mark.parametrize("method", ["svd", "pinv"])
+@pytest.mark.parametrize("method", ["auto", "svd", "pinv"])
 def test_rank_deficient_gives_minimum_norm_solution(method):
     X, y, _ = random_problem(5, M=30, N=4)
     X = np.column_stack([X, X[:, 0] + X[:, 1]])  # a collinear fifth column
     np.testing.assert_allclose(solve(X, y, method=method), np.linalg.lstsq(X, y, rcond=None)[0],
                                rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_input_is_reported_by_every_method(method, where, bad):
+    X, y, _ = random_problem(10, M=30, N=4)
+    if where == "X":
+        X[17, 2] = bad
+    else:
+        y[17] = bad
+    with pytest.raises(ValueError, match=rf"{where} contains 1 NaN or inf value\(s\), the first at index \(17"):
+        solve(X, y, method=method)
 
 
 def test_methods_are_float32_when_the_input_is():
@@ -206,7 +219,7 @@ X_OK, Y_OK, THETA_OK = random_problem(9, M=10, N=3)
      r"X contains 3 NaN or inf value\(s\), the first at index \(0, 0\)"),
     (lambda: solve(X_OK, np.full(10, np.inf)), ValueError, "y contains 10 NaN or inf"),
     (lambda: solve(X_OK, Y_OK, method="magic"), ValueError,
-     "unknown method 'magic'; valid options are 'svd', 'qr', 'cholesky', 'lu', 'normal', 'pinv', 'gd'"),
+     "unknown method 'magic'; valid options are 'auto', 'svd', 'qr', 'cholesky', 'lu', 'normal', 'pinv', 'gd'"),
     (lambda: solve(X_OK, Y_OK, lam=-1.0), ValueError, "lam must be ≥ 0, got -1.0"),
     (lambda: solve(X_OK, Y_OK, lam=np.nan), ValueError, "lam must be finite"),
     (lambda: solve(X_OK, Y_OK, lam="0.1"), TypeError, "lam must be a real number, got str"),

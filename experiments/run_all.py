@@ -1,0 +1,30 @@
+"""Run every lecture experiment and write its figures and summaries under --out (default results/)."""
+
+import argparse
+import time
+from pathlib import Path
+
+import gradient_descent_eta
+import linear_vs_quadratic
+import overfitting
+import ridge
+import solver_scaling
+
+EXPERIMENTS = [linear_vs_quadratic, gradient_descent_eta, overfitting, ridge, solver_scaling]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--quick", action="store_true", help="smaller problems, for a fast run")
+    args = parser.parse_args()
+    for module in EXPERIMENTS:
+        start = time.perf_counter()
+        out_dir = args.out / module.NAME
+        module.main(out_dir, quick=args.quick)
+        figures = ", ".join(sorted(p.name for p in out_dir.glob("*.png")))
+        print(f"[{time.perf_counter() - start:5.1f} s] {module.NAME}: {out_dir}/ ({figures})")
+
+
+if __name__ == "__main__":
+    main()

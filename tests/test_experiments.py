@@ -1,0 +1,62 @@
+"""The lecture-figure scripts run end to end (quick mode) and show what the lecture says."""
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    sys.path.insert(0, str(EXPERIMENTS))
+    yield lambda name: importlib.import_module(name)
+    sys.path.remove(str(EXPERIMENTS))
+
+
+def run(module, out_dir):
+    summary = module.main(out_dir, quick=True)
+    assert list(out_dir.glob("*.png")), "no figure written"
+    assert json.loads((out_dir / "summary.json").read_text())
+    return summary
+
+
+def test_linear_vs_quadratic(experiment, tmp_path):
+    summary = run(experiment("linear_vs_quadratic"), tmp_path)
+    assert summary["degree_2"]["train_mse"] < 0.5 * summary["degree_1"]["train_mse"]
+    # the parabola recovers f(x) = 1 + x − 2x² from 25 noisy samples
+    assert summary["degree_2"]["theta"] == pytest.approx([1.0, 1.0, -2.0], abs=0.35)
+
+
+def test_gradient_descent_eta(experiment, tmp_path):
+    summary = run(experiment("gradient_descent_eta"), tmp_path)
+    good, small, large = (summary[k] for k in summary if k != "minimum_loss")
+    assert good["converged"] and good["final_loss"] == pytest.approx(summary["minimum_loss"], rel=1e-6)
+    assert not small["converged"] and not small["diverged"]
+    assert large["diverged"]
+
+
+def test_overfitting(experiment, tmp_path):
+    summary = run(experiment("overfitting"), tmp_path)
+    assert summary["best_degree"] == 2
+    assert summary["train_mse"][20] < summary["train_mse"][2]
+    assert summary["validation_mse"][20] > 100 * summary["validation_mse"][2]
+
+
+def test_ridge(experiment, tmp_path):
+    summary = run(experiment("ridge"), tmp_path)
+    assert summary["best_validation_mse"] < 0.01 * summary["validation_mse_unregularised"]
+    assert 1e-8 < summary["best_lam"] < 1
+
+
+def test_solver_scaling(experiment, tmp_path):
+    summary = run(experiment("solver_scaling"), tmp_path)
+    errors = summary["relative_error"]
+    kappas = summary["kappas"]
+    i = kappas.index(1e6)
+    assert errors["qr"][i] < 1e-7 and errors["auto"][i] < 1e-7
+    assert errors["cholesky"][i] > 100 * errors["qr"][i]  # the Gram matrix squares κ
+    assert (tmp_path / "cost_table.md").read_text().count("|") > 20
