@@ -159,13 +159,16 @@ def _report(result: GDResult, on_divergence: str, max_iter: int, batched: bool) 
     diverged = np.atleast_1d(np.asarray(result.diverged))
     stalled = np.atleast_1d(~np.asarray(result.converged)) & ~diverged
     etas = np.broadcast_to(np.asarray(result.eta), diverged.shape)
-    where = (lambda mask: f" for runs {np.flatnonzero(mask).tolist()} (eta={etas[mask].tolist()})") \
-        if batched else (lambda mask: "")
+    n_iter = np.atleast_1d(np.asarray(result.n_iter))
+
+    def values(array, mask):  # a list for batched runs, the number itself for a single run
+        return array[mask].tolist() if batched else array[mask].item()
+
+    runs = (lambda mask: f" for runs {np.flatnonzero(mask).tolist()}") if batched else (lambda mask: "")
     if diverged.any():
-        n_iter = np.atleast_1d(np.asarray(result.n_iter))[diverged]
         message = (
-            f"gradient descent diverged{where(diverged)} with eta={etas[diverged].tolist()} at "
-            f"iteration {n_iter.tolist()}: the loss became NaN/inf or grew without bound. "
+            f"gradient descent diverged{runs(diverged)} with eta={values(etas, diverged)} at "
+            f"iteration {values(n_iter, diverged)}: the loss became NaN/inf or grew without bound. "
             "Use a smaller eta (for least squares, eta < 2 / λ_max(XᵀX/M)), scale the features "
             "(jaxlearn.features.standardize), or use a direct solver.")
         if on_divergence == "raise":
@@ -173,5 +176,5 @@ def _report(result: GDResult, on_divergence: str, max_iter: int, batched: bool) 
         warnings.warn(message, RuntimeWarning, stacklevel=3)
     if stalled.any():
         warnings.warn(
-            f"gradient descent stopped at max_iter={max_iter}{where(stalled)} before |L_old − L_new| "
+            f"gradient descent stopped at max_iter={max_iter}{runs(stalled)} before |L_old − L_new| "
             "≤ tol; raise max_iter or eta, or scale the features", ConvergenceWarning, stacklevel=3)
