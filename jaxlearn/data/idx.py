@@ -1,0 +1,79 @@
+"""The IDX file format of MNIST and Fashion-MNIST, read with validation (optionally gzipped).
+
+Layout (big-endian): two zero bytes, one type byte (0x08 = unsigned byte, …), one byte with the
+number of dimensions d, then d 32-bit sizes, then the data in row-major order.
+"""
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+# IDX type byte → NumPy dtype (big-endian where it matters)
+IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
+             0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+class IDXFormatError(ValueError):
+    """An IDX file is truncated, corrupted or not an IDX file at all."""
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise IDXFormatError(f"{path}: cannot be read as {'gzip' if path.suffix == '.gz' else 'a file'}"
+                             f" ({err}); the file is corrupted or truncated — delete it and fetch it again") from err
+
+
+def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
+    """The array stored in IDX bytes; `source` names the file in error messages."""
+    if len(data) < 4:
+        raise IDXFormatError(f"{source}: {len(data)} bytes is too short for an IDX header")
+    zero, type_code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0:
+        raise IDXFormatError(f"{source}: bad magic number (first two bytes {data[:2].hex()}, expected 0000):"
+                             " not an IDX file")
+    if type_code not in IDX_TYPES:
+        raise IDXFormatError(f"{source}: unknown element type 0x{type_code:02x}")
+    if ndim == 0:
+        raise IDXFormatError(f"{source}: zero dimensions")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise IDXFormatError(f"{source}: truncated header ({len(data)} bytes, {ndim} dimensions need {header})")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    dtype = IDX_TYPES[type_code]
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        problem = "truncated" if len(data) < expected else "has trailing bytes"
+        raise IDXFormatError(f"{source}: {problem}: {len(data)} bytes, but the header (shape {shape}, "
+                             f"{dtype}) needs {expected}")
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (`.gz` decompressed on the fly) into a NumPy array, validating every field."""
+    path = Path(path)
+    return parse_idx(_read_bytes(path), str(path))
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    """Write `array` as IDX (gzipped if the name ends in .gz), atomically (temporary file, then rename)."""
+    array = np.asarray(array)
+    codes = {dtype.newbyteorder("="): code for code, dtype in IDX_TYPES.items()}
+    native = array.dtype.newbyteorder("=")
+    if native not in codes:
+        raise TypeError(f"array dtype {array.dtype} has no IDX type")
+    code = codes[native]
+    data = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    data += array.astype(IDX_TYPES[code]).tobytes()
+    path = Path(path)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with (gzip.open(tmp, "wb") if path.suffix == ".gz" else open(tmp, "wb")) as f:
+        f.write(data)
+    os.replace(tmp, path)

@@ -1,0 +1,177 @@
+"""Multilayer perceptrons as pure functions of a list of (W^l, b^l) (lecture eqs. 47–52).
+
+    z^l = W^l a^{l−1} + b^l,   a^l = σ^l(z^l),   a^0 = x,   l = 1 … L
+
+W^l has shape (n_l, n_{l−1}) and b^l shape (n_l,); a batch X (M, n_0) goes through as
+A @ W.T + b, one sample a row. The hidden activation σ and the output activation are
+chosen by name and stay outside the parameter pytree, so jax.jit / jax.grad work directly.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn._validation import check_matrix, check_option, check_scalar
+
+ACTIVATIONS = {
+    "relu": jax.nn.relu,
+    "sigmoid": jax.nn.sigmoid,   # σ(z) = 1 / (1 + e^{−z})
+    "tanh": jnp.tanh,
+    "identity": lambda z: z,
+}
+OUTPUTS = (*ACTIVATIONS, "softmax")
+LOSSES = ("cross_entropy", "quadratic")
+
+
+def activation_derivative(name: str, z, a):
+    """σ'(z), written with the already computed a = σ(z) where the lecture does."""
+    if name == "relu":
+        return (z > 0).astype(z.dtype)
+    if name == "sigmoid":
+        return a * (1 - a)                 # σ' = σ(1 − σ)  (eq. 27)
+    if name == "tanh":
+        return 1 - a**2
+    if name == "identity":
+        return jnp.ones_like(z)
+    raise ValueError(f"no element-wise derivative for activation {name!r}")
+
+
+def init_mlp(key, sizes, *, activation: str = "relu", dtype=jnp.float32):
+    """Random initial parameters [(W^1, b^1), …, (W^L, b^L)] for layer sizes [n_0, …, n_L].
+
+    W^l ~ N(0, 2 / n_{l−1}) (He) for ReLU hidden layers, N(0, 2 / (n_{l−1} + n_l)) (Glorot)
+    for the other activations and for the output layer; b^l = 0.
+
+    Args:
+        key: a `jax.random` key (same key, same parameters).
+        sizes: [n_0, n_1, …, n_L], at least an input and an output size, each ≥ 1.
+        activation: the hidden activation the initialisation is scaled for.
+        dtype: floating dtype of the parameters.
+    """
+    sizes = _check_sizes(sizes)
+    check_option(activation, "activation", tuple(ACTIVATIONS))
+    params = []
+    keys = jax.random.split(key, len(sizes) - 1)
+    for layer, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:]), start=1):
+        hidden = layer < len(sizes) - 1
+        variance = 2.0 / n_in if (hidden and activation == "relu") else 2.0 / (n_in + n_out)
+        W = jnp.sqrt(variance).astype(dtype) * jax.random.normal(k, (n_out, n_in), dtype)
+        params.append((W, jnp.zeros(n_out, dtype)))
+    return params
+
+
+def _check_sizes(sizes):
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
+    for i, n in enumerate(sizes):
+        check_scalar(n, f"sizes[{i}]", minimum=1, integer=True)
+    return [int(n) for n in sizes]
+
+
+def check_params(params, n_features: int | None = None):
+    """Raise unless params is a list of (W (n_l, n_{l−1}), b (n_l,)) with matching sizes."""
+    if not isinstance(params, (list, tuple)) or not params:
+        raise TypeError("params must be a non-empty list of (W, b) pairs")
+    previous = n_features
+    for layer, pair in enumerate(params, start=1):
+        if len(pair) != 2:
+            raise TypeError(f"layer {layer}: expected a (W, b) pair, got {len(pair)} items")
+        W, b = pair
+        if jnp.ndim(W) != 2 or jnp.ndim(b) != 1 or jnp.shape(b)[0] != jnp.shape(W)[0]:
+            raise ValueError(f"layer {layer}: W must be (n_l, n_l−1) and b (n_l,), got W {jnp.shape(W)}, "
+                             f"b {jnp.shape(b)}")
+        if previous is not None and jnp.shape(W)[1] != previous:
+            what = "X has" if layer == 1 else f"layer {layer - 1} outputs"
+            raise ValueError(f"layer {layer}: W expects {jnp.shape(W)[1]} inputs but {what} {previous}")
+        previous = jnp.shape(W)[0]
+
+
+def logits(params, X, *, activation: str = "relu"):
+    """z^L, the last layer's pre-activation, for a batch X (M, n_0) → (M, n_L).
+
+    X is cast to the parameters' dtype (the model's precision).
+    """
+    check_option(activation, "activation", tuple(ACTIVATIONS))
+    X = check_matrix(X)
+    check_params(params, X.shape[1])
+    X = X.astype(params[0][0].dtype)
+    sigma = ACTIVATIONS[activation]
+    a = X
+    for W, b in params[:-1]:
+        a = sigma(a @ W.T + b[None, :])    # eqs. 47–52, a batch at once
+    W, b = params[-1]
+    return a @ W.T + b[None, :]
+
+
+def apply_output(z, output: str):
+    """a^L = σ^L(z^L) for an output activation name (softmax over the last axis)."""
+    check_option(output, "output", OUTPUTS)
+    return jax.nn.softmax(z, axis=-1) if output == "softmax" else ACTIVATIONS[output](z)
+
+
+def forward(params, X, *, activation: str = "relu", output: str = "softmax"):
+    """a^L for a batch X (M, n_0) → (M, n_L)."""
+    check_option(output, "output", OUTPUTS)
+    return apply_output(logits(params, X, activation=activation), output)
+
+
+def one_hot(labels, num_classes: int, dtype=jnp.float32):
+    """Labels (M,) in 0 … K−1 → one-hot rows Y (M, K)."""
+    labels = jnp.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise TypeError(f"labels must be integers 0 … {num_classes - 1}, got dtype {labels.dtype}")
+    if not isinstance(labels, jax.core.Tracer) and labels.size:
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= num_classes:
+            raise ValueError(f"labels must lie in 0 … {num_classes - 1}, found {low if low < 0 else high}")
+    return jax.nn.one_hot(labels, num_classes, dtype=dtype)
+
+
+def cross_entropy(probabilities, Y):
+    """L_CE = −(1/M) Σ_m y_m · ln a_m for given output probabilities a (M, K) and one-hot Y (M, K)."""
+    return -jnp.mean(jnp.sum(Y * jnp.log(probabilities), axis=-1))
+
+
+def cross_entropy_loss(params, X, Y, *, activation: str = "relu"):
+    """L_CE = −(1/M) Σ_m y_m · ln softmax(z^L_m), through log-softmax so that it never overflows.
+
+    X: (M, n_0); Y: (M, n_L) one-hot (or any rows of class probabilities).
+    """
+    z = logits(params, X, activation=activation)
+    return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(z, axis=-1), axis=-1))
+
+
+def quadratic_loss(params, X, Y, *, activation: str = "relu", output: str = "sigmoid"):
+    """L_Q = (1/M) Σ_m ‖a^L_m − y_m‖² with a^L = σ^L(z^L). X: (M, n_0); Y: (M, n_L)."""
+    a = forward(params, X, activation=activation, output=output)
+    return jnp.mean(jnp.sum((a - Y) ** 2, axis=-1))
+
+
+def make_loss(loss: str = "cross_entropy", *, activation: str = "relu", output: str | None = None):
+    """loss_fn(params, X, Y) for a loss name, with the activations closed over (not traced)."""
+    check_option(loss, "loss", LOSSES)
+    check_option(activation, "activation", tuple(ACTIVATIONS))
+    output = default_output(loss) if output is None else output
+    check_option(output, "output", OUTPUTS)
+    if loss == "cross_entropy":
+        if output != "softmax":
+            raise ValueError(f"the cross-entropy loss needs output='softmax', got {output!r}")
+        return lambda params, X, Y: cross_entropy_loss(params, X, Y, activation=activation)
+    return lambda params, X, Y: quadratic_loss(params, X, Y, activation=activation, output=output)
+
+
+def default_output(loss: str) -> str:
+    """softmax for the cross-entropy, sigmoid (the lecture's element-wise choice) for L_Q."""
+    return "softmax" if loss == "cross_entropy" else "sigmoid"
+
+
+def predict(params, X, *, activation: str = "relu"):
+    """Predicted class per sample: argmax_k z^L_k (the same as argmax of a^L). (M, n_0) → (M,)."""
+    return jnp.argmax(logits(params, X, activation=activation), axis=-1)
+
+
+def count_parameters(params) -> int:
+    return int(sum(np.prod(np.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params)))
