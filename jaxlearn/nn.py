@@ -135,19 +135,25 @@ def cross_entropy(probabilities, Y):
     return -jnp.mean(jnp.sum(Y * jnp.log(probabilities), axis=-1))
 
 
+def loss_from_logits(z, Y, loss: str, output: str):
+    """The loss of last-layer pre-activations z (M, K) against targets Y (M, K)."""
+    if loss == "cross_entropy":   # −(1/M) Σ y · ln softmax(z), via log-softmax: never overflows
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(z, axis=-1), axis=-1))
+    return jnp.mean(jnp.sum((apply_output(z, output) - Y) ** 2, axis=-1))
+
+
 def cross_entropy_loss(params, X, Y, *, activation: str = "relu"):
     """L_CE = −(1/M) Σ_m y_m · ln softmax(z^L_m), through log-softmax so that it never overflows.
 
     X: (M, n_0); Y: (M, n_L) one-hot (or any rows of class probabilities).
     """
-    z = logits(params, X, activation=activation)
-    return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(z, axis=-1), axis=-1))
+    return loss_from_logits(logits(params, X, activation=activation), Y, "cross_entropy", "softmax")
 
 
 def quadratic_loss(params, X, Y, *, activation: str = "relu", output: str = "sigmoid"):
     """L_Q = (1/M) Σ_m ‖a^L_m − y_m‖² with a^L = σ^L(z^L). X: (M, n_0); Y: (M, n_L)."""
-    a = forward(params, X, activation=activation, output=output)
-    return jnp.mean(jnp.sum((a - Y) ** 2, axis=-1))
+    check_option(output, "output", OUTPUTS)
+    return loss_from_logits(logits(params, X, activation=activation), Y, "quadratic", output)
 
 
 def make_loss(loss: str = "cross_entropy", *, activation: str = "relu", output: str | None = None):

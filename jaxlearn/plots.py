@@ -73,3 +73,58 @@ def plot_train_validation(ax, values, train, validation, *, xlabel: str, title: 
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return ax
+
+
+def plot_training_curves(history: list, *, title: str = ""):
+    """Loss and accuracy per epoch, training and validation, side by side. Returns the figure."""
+    fig, (ax_loss, ax_acc) = new_axes(2, width=5.0, height=3.8)
+    epochs = [h["epoch"] for h in history]
+    for key, label in [("train", "training"), ("val", "validation")]:
+        if f"{key}_loss" in history[0]:
+            ax_loss.plot(epochs, [h[f"{key}_loss"] for h in history], "o-", ms=3, label=label)
+            ax_acc.plot(epochs, [100 * h[f"{key}_accuracy"] for h in history], "o-", ms=3, label=label)
+    ax_loss.set(xlabel="epoch", ylabel="loss", title=f"{title} loss".strip(), yscale="log")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title} accuracy".strip())
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def confusion_matrix(true, predicted, n_classes: int) -> np.ndarray:
+    """C[i, j] = number of samples of class i predicted as j."""
+    true, predicted = np.asarray(true, np.int64), np.asarray(predicted, np.int64)
+    return np.bincount(true * n_classes + predicted, minlength=n_classes**2).reshape(n_classes, n_classes)
+
+
+def plot_confusion_matrix(matrix: np.ndarray, class_names, *, title: str = ""):
+    """The confusion matrix with counts in the cells (rows: true class, columns: predicted)."""
+    n = matrix.shape[0]
+    fig, ax = new_axes(1, width=6.4, height=5.6)
+    shown = np.log1p(matrix)  # log scale: the diagonal would hide every mistake otherwise
+    ax.imshow(shown, cmap="Blues")
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > 0.6 * shown.max() else "black")
+    ax.set_xticks(range(n), class_names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), class_names, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    return fig
+
+
+def plot_misclassified(images, true, predicted, class_names, *, limit: int = 36, title: str = ""):
+    """A grid of (at most `limit`) misclassified images titled 'true → predicted'."""
+    images, true, predicted = map(np.asarray, (images, true, predicted))
+    wrong = np.flatnonzero(true != predicted)[:limit]
+    cols = 9
+    rows = max(1, int(np.ceil(len(wrong) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.35 * cols, 1.55 * rows + 0.4), squeeze=False,
+                             constrained_layout=True)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong):
+        ax.imshow(images[i], cmap="gray_r")
+        ax.set_title(f"{class_names[true[i]]} → {class_names[predicted[i]]}", fontsize=7, color="crimson")
+    fig.suptitle(title or f"misclassified test images (true → predicted), first {len(wrong)}", fontsize=10)
+    return fig

@@ -173,6 +173,15 @@ def load_mnist(name: str = "mnist", data_dir=None, *, download: bool = True, ver
     return Dataset(*arrays, name=name, source=folder)
 
 
+def flatten_images(images, *, scale: bool = True, dtype=np.float32) -> np.ndarray:
+    """Images (M, H, W) uint8 → rows (M, H·W), scaled to [0, 1] (scale=False keeps 0–255)."""
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must be (M, height, width), got shape {images.shape}")
+    rows = images.reshape(images.shape[0], -1).astype(dtype)
+    return rows / np.asarray(255, dtype) if scale else rows
+
+
 def _check_shapes(arrays, folder: Path) -> None:
     train_x, train_y, test_x, test_y = arrays
     for split, images, labels in (("train", train_x, train_y), ("t10k", test_x, test_y)):

@@ -1,0 +1,296 @@
+"""Minibatch training of MLPs, the lecture's strategy, fast by design.
+
+Per epoch: shuffle, split into batches, per batch forward / backward / update; training and
+validation loss per epoch, the test set at the end. The batches of an epoch run as a few
+jitted `lax.scan` calls (a handful of dispatches per epoch, for the progress bar), with
+the data on the device. Every random choice comes from the config's seed, and epoch e
+uses fold_in(seed, e), so a resumed run ends with the same parameters as an uninterrupted one.
+"""
+
+import dataclasses
+import math
+from functools import partial
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxlearn import nn
+from jaxlearn._errors import DivergenceError
+from jaxlearn._validation import check_option, check_scalar
+from jaxlearn.backprop import backprop
+
+OPTIMIZERS = ("adam", "momentum", "sgd")
+SCHEDULES = ("cosine", "constant")
+GRADIENTS = ("autodiff", "backprop")
+DTYPES = ("float32", "float64")
+PROGRESS_UPDATES_PER_EPOCH = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (saved with it, so that it can be reproduced)."""
+
+    hidden: tuple = (512, 512)
+    activation: str = "relu"
+    loss: str = "cross_entropy"
+    output: str | None = None           # default: softmax for cross-entropy, sigmoid for quadratic
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    schedule: str = "cosine"            # cosine decay to 0 over the run, or constant
+    momentum: float = 0.9               # for optimizer="momentum"
+    batch_size: int = 128
+    epochs: int = 10
+    seed: int = 0
+    gradient: str = "autodiff"          # or "backprop": the lecture's equations by hand
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        for i, n in enumerate(self.hidden):
+            check_scalar(n, f"hidden[{i}] (a hidden layer size)", minimum=1, integer=True)
+        check_option(self.activation, "activation", tuple(nn.ACTIVATIONS))
+        check_option(self.loss, "loss", nn.LOSSES)
+        nn.make_loss(self.loss, activation=self.activation, output=self.output)  # validates the pair
+        check_option(self.optimizer, "optimizer", OPTIMIZERS)
+        check_scalar(self.learning_rate, "learning_rate", minimum=0, strict=True)
+        check_option(self.schedule, "schedule", SCHEDULES)
+        check_scalar(self.momentum, "momentum", minimum=0)
+        check_scalar(self.batch_size, "batch_size", minimum=1, integer=True)
+        check_scalar(self.epochs, "epochs", minimum=1, integer=True)
+        check_scalar(self.seed, "seed", minimum=0, integer=True)
+        check_option(self.gradient, "gradient", GRADIENTS)
+        check_option(self.dtype, "dtype", DTYPES)
+
+    @property
+    def output_activation(self) -> str:
+        return self.output or nn.default_output(self.loss)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self) | {"hidden": list(self.hidden)}
+
+
+class TrainState(NamedTuple):
+    params: Any
+    opt_state: Any
+
+
+def plain_sgd(learning_rate) -> optax.GradientTransformation:
+    """The lecture's rule θ ← θ − η ∇L, written out as an optax transformation.
+
+    learning_rate: a number or a schedule step → η.
+    """
+    def init(params):
+        return optax.ScaleByScheduleState(count=jnp.zeros([], jnp.int32))
+
+    def update(grads, state, params=None):
+        eta = learning_rate(state.count) if callable(learning_rate) else learning_rate
+        updates = jax.tree_util.tree_map(lambda g: -jnp.asarray(eta, g.dtype) * g, grads)
+        return updates, optax.ScaleByScheduleState(count=state.count + 1)
+
+    return optax.GradientTransformation(init, update)
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> optax.GradientTransformation:
+    """The configured optimizer with its learning-rate schedule."""
+    rate = (optax.cosine_decay_schedule(config.learning_rate, config.epochs * steps_per_epoch)
+            if config.schedule == "cosine" else config.learning_rate)
+    if config.optimizer == "sgd":
+        return plain_sgd(rate)
+    if config.optimizer == "momentum":
+        return optax.sgd(rate, momentum=config.momentum)
+    return optax.adam(rate)
+
+
+def make_step(config: TrainConfig, optimizer: optax.GradientTransformation) -> Callable:
+    """One minibatch update: (state, X_batch, Y_batch) → (state, (loss, correct))."""
+    output = config.output_activation
+
+    def loss_and_logits(params, X, Y):
+        z = nn.logits(params, X, activation=config.activation)
+        return nn.loss_from_logits(z, Y, config.loss, output), z
+
+    def step(state: TrainState, X, Y):
+        if config.gradient == "autodiff":
+            (loss, z), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(state.params, X, Y)
+        else:
+            loss, z = loss_and_logits(state.params, X, Y)
+            grads = backprop(state.params, X, Y, activation=config.activation, loss=config.loss,
+                             output=output)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1))
+        return TrainState(params, opt_state), (loss, correct)
+
+    return step
+
+
+def make_run_batches(step: Callable) -> Callable:
+    """Jitted: run `step` over a (n_batches, batch_size) block of sample indices under lax.scan."""
+    @jax.jit
+    def run_batches(state, X, Y, batch_indices):
+        def body(state, idx):
+            return step(state, X[idx], Y[idx])
+
+        state, (losses, correct) = jax.lax.scan(body, state, batch_indices)
+        return state, jnp.sum(losses), jnp.sum(correct)
+
+    return run_batches
+
+
+def epoch_batches(key, epoch: int, n_samples: int, batch_size: int) -> np.ndarray:
+    """Shuffled sample indices of one epoch as (n_batches, batch_size); the last partial batch
+    is dropped (each epoch drops different samples)."""
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(key, epoch), n_samples))
+    n_batches = n_samples // batch_size
+    return order[: n_batches * batch_size].reshape(n_batches, batch_size)
+
+
+@partial(jax.jit, static_argnames=("activation", "loss", "output"))
+def _evaluate_block(params, X, labels, Y, *, activation, loss, output):
+    z = nn.logits(params, X, activation=activation)
+    return nn.loss_from_logits(z, Y, loss, output) * X.shape[0], jnp.sum(jnp.argmax(z, axis=1) == labels)
+
+
+def evaluate(params, X, labels, config: TrainConfig, block: int = 10_000) -> dict:
+    """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows."""
+    n_classes = params[-1][0].shape[0]
+    total_loss, total_correct = 0.0, 0
+    for start in range(0, X.shape[0], block):
+        Xb, yb = X[start:start + block], labels[start:start + block]
+        loss, correct = _evaluate_block(params, Xb, yb, nn.one_hot(yb, n_classes, dtype=Xb.dtype),
+                                        activation=config.activation, loss=config.loss,
+                                        output=config.output_activation)
+        total_loss += float(loss)
+        total_correct += int(correct)
+    return {"loss": total_loss / X.shape[0], "accuracy": total_correct / X.shape[0]}
+
+
+def predict(params, X, config: TrainConfig, block: int = 10_000) -> np.ndarray:
+    """Predicted classes (M,) in blocks."""
+    return np.concatenate([np.asarray(nn.predict(params, X[s:s + block], activation=config.activation))
+                           for s in range(0, X.shape[0], block)])
+
+
+def progress_blocks(batches: np.ndarray) -> list:
+    """Split an epoch's batches into a few equal blocks (at most two distinct sizes to compile)."""
+    n = batches.shape[0]
+    size = max(1, math.ceil(n / PROGRESS_UPDATES_PER_EPOCH))
+    return [batches[i:i + size] for i in range(0, n, size)]
+
+
+def check_finite_loss(loss: float, epoch: int, config: TrainConfig) -> None:
+    if not math.isfinite(loss):
+        raise DivergenceError(
+            f"the training loss became {loss} in epoch {epoch}; training stopped and the parameters "
+            f"of the last good epoch were kept. Try a smaller learning rate than "
+            f"{config.learning_rate:g} (e.g. {config.learning_rate / 10:g}), or scaled inputs.")
+
+
+def split_indices(key, n_samples: int, fractions=(0.6, 0.2, 0.2)) -> list[np.ndarray]:
+    """Shuffled index sets in the given proportions (the lecture's 60/20/20 by default).
+
+    Sizes are rounded down except the last part, which takes the rest.
+    """
+    fractions = tuple(float(f) for f in fractions)
+    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"fractions must be positive and sum to 1, got {fractions}")
+    order = np.asarray(jax.random.permutation(key, n_samples))
+    bounds = np.cumsum([int(f * n_samples) for f in fractions[:-1]])
+    return np.split(order, bounds)
+
+
+def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int):
+    """Fresh parameters (from the config's seed) and optimizer state; returns (state, optimizer)."""
+    sizes = [n_features, *config.hidden, n_classes]
+    params = nn.init_mlp(jax.random.fold_in(jax.random.key(config.seed), 0), sizes,
+                         activation=config.activation, dtype=jnp.dtype(config.dtype))
+    optimizer = make_optimizer(config, steps_per_epoch)
+    return TrainState(params, optimizer.init(params)), optimizer
+
+
+def _check_training_data(X, labels, batch_size, name="X_train"):
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be (M, n_features) (flatten images with "
+                         f"jaxlearn.data.flatten_images), got shape {X.shape}")
+    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
+        raise ValueError(f"labels must be (M,) = ({X.shape[0]},), got shape {labels.shape}")
+    if batch_size > X.shape[0]:
+        raise ValueError(f"batch_size={batch_size} is larger than the training set ({X.shape[0]} samples)")
+
+
+def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_classes: int | None = None,
+        state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,
+        on_epoch_end: Callable | None = None, progress: bool = True):
+    """Train an MLP: config.epochs epochs of shuffled minibatches, metrics after each epoch.
+
+    Args:
+        config: the run's `TrainConfig`.
+        X_train: (M, n_0) inputs; y_train: (M,) integer labels 0 … K−1.
+        X_val, y_val: optional validation set, evaluated after each epoch.
+        n_classes: K (default: max label + 1).
+        state, start_epoch, history: continue a run (see `jaxlearn.checkpoint`).
+        on_epoch_end: called as on_epoch_end(epoch, state, history) after each good epoch
+            (checkpointing goes here).
+        progress: show a tqdm progress bar with the running loss and accuracy.
+
+    Returns:
+        (state, history): the final `TrainState` and one dict of metrics per epoch.
+
+    Raises:
+        DivergenceError: the loss became NaN/inf; `.result` holds (state, history) of the
+        last good epoch.
+    """
+    from tqdm.auto import tqdm
+
+    X_train = jnp.asarray(X_train, jnp.dtype(config.dtype))
+    y_train = jnp.asarray(y_train)
+    _check_training_data(X_train, y_train, config.batch_size)
+    n_classes = int(y_train.max()) + 1 if n_classes is None else n_classes
+    Y_train = nn.one_hot(y_train, n_classes, dtype=X_train.dtype)
+    if X_val is not None:
+        X_val, y_val = jnp.asarray(X_val, X_train.dtype), jnp.asarray(y_val)
+        nn.one_hot(y_val, n_classes)  # validates the label range
+    steps = X_train.shape[0] // config.batch_size
+    fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
+    state = fresh if state is None else state
+    nn.check_params(state.params, X_train.shape[1])
+    run_batches = make_run_batches(make_step(config, optimizer))
+    history = list(history or [])
+    key = jax.random.fold_in(jax.random.key(config.seed), 1)
+
+    bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=not progress,
+               dynamic_ncols=True)
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            new_state, loss_sum, correct, seen = state, 0.0, 0, 0
+            for block in progress_blocks(epoch_batches(key, epoch, X_train.shape[0], config.batch_size)):
+                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, jnp.asarray(block))
+                loss_sum += float(block_loss)
+                correct += int(block_correct)
+                seen += block.shape[0]
+                bar.update(block.shape[0])
+                bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {loss_sum / seen:.4f} "
+                                    f"acc {correct / (seen * config.batch_size):.4f}")
+            train_loss = loss_sum / steps
+            try:
+                check_finite_loss(train_loss, epoch + 1, config)
+            except DivergenceError as err:
+                err.result = (state, history)
+                raise
+            state = new_state
+            record = {"epoch": epoch + 1, "train_loss": train_loss,
+                      "train_accuracy": correct / (steps * config.batch_size)}
+            if X_val is not None:
+                metrics = evaluate(state.params, X_val, y_val, config)
+                record |= {"val_loss": metrics["loss"], "val_accuracy": metrics["accuracy"]}
+                bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
+                                    f"val_acc {metrics['accuracy']:.4f}")
+            history.append(record)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch + 1, state, history)
+    finally:
+        bar.close()
+    return state, history
