@@ -119,7 +119,10 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation) -> C
             loss, z = loss_and_logits(state.params, X, Y)
             grads = backprop(state.params, X, Y, activation=config.activation, loss=config.loss,
                              output=output)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        # optax mixes Python floats with int32 step counts, which strict dtype promotion
+        # (equinox-style test settings, or a user's) refuses; its own code is standard-safe.
+        with jax.numpy_dtype_promotion("standard"):
+            updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1))
         return TrainState(params, opt_state), (loss, correct)
@@ -151,7 +154,8 @@ def epoch_batches(key, epoch: int, n_samples: int, batch_size: int) -> np.ndarra
 @partial(jax.jit, static_argnames=("activation", "loss", "output"))
 def _evaluate_block(params, X, labels, Y, *, activation, loss, output):
     z = nn.logits(params, X, activation=activation)
-    return nn.loss_from_logits(z, Y, loss, output) * X.shape[0], jnp.sum(jnp.argmax(z, axis=1) == labels)
+    correct = jnp.sum(jnp.argmax(z, axis=1).astype(labels.dtype) == labels)
+    return nn.loss_from_logits(z, Y, loss, output) * X.shape[0], correct
 
 
 def evaluate(params, X, labels, config: TrainConfig, block: int = 10_000) -> dict:

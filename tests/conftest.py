@@ -37,3 +37,22 @@ def random_problem(seed, M=60, N=5, dtype=np.float64, noise=0.1):
     y = X @ theta + noise * rng.normal(size=M)
     return X.astype(dtype), y.astype(dtype), theta.astype(dtype)
 
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The shared data folder ($JAXLEARN_DATA_DIR, as the README's test command and .ci/run set it)."""
+    import os
+    from pathlib import Path
+
+    path = os.environ.get("JAXLEARN_DATA_DIR")
+    if not path or not (Path(path) / "mnist").is_dir():
+        pytest.fail("set JAXLEARN_DATA_DIR to the folder with mnist/ and fashion-mnist/ (see README)")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def mnist(data_dir):
+    from jaxlearn.data import load_mnist
+
+    return load_mnist("mnist", data_dir, download=False)

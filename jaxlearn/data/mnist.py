@@ -119,7 +119,7 @@ def _download(name: str, mirrors, verify: bool) -> Path:
             continue
         errors = []
         for mirror in mirrors:
-            tmp = target / f".{stem}.gz.part{os.getpid()}"
+            tmp = target / f".{stem}.part{os.getpid()}.gz"  # .gz: read back decompressed
             try:
                 with urllib.request.urlopen(mirror + f"{stem}.gz", timeout=60) as response:
                     tmp.write_bytes(response.read())
