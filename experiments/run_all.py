@@ -6,19 +6,25 @@ from pathlib import Path
 
 import gradient_descent_eta
 import linear_vs_quadratic
+import mnist_targets
+import nn_comparisons
 import overfitting
 import ridge
 import solver_scaling
 
-EXPERIMENTS = [linear_vs_quadratic, gradient_descent_eta, overfitting, ridge, solver_scaling]
+REGRESSION = [linear_vs_quadratic, gradient_descent_eta, overfitting, ridge, solver_scaling]
+NEURAL_NETWORKS = [nn_comparisons, mnist_targets]  # need MNIST: JAXLEARN_DATA_DIR or a download
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("results"))
     parser.add_argument("--quick", action="store_true", help="smaller problems, for a fast run")
+    parser.add_argument("--only", choices=["regression", "nn"], default=None,
+                        help="run only the regression or only the neural-network experiments")
     args = parser.parse_args()
-    for module in EXPERIMENTS:
+    chosen = {"regression": REGRESSION, "nn": NEURAL_NETWORKS, None: REGRESSION + NEURAL_NETWORKS}[args.only]
+    for module in chosen:
         start = time.perf_counter()
         out_dir = args.out / module.NAME
         module.main(out_dir, quick=args.quick)

@@ -60,3 +60,29 @@ def test_solver_scaling(experiment, tmp_path):
     assert errors["qr"][i] < 1e-7 and errors["auto"][i] < 1e-7
     assert errors["cholesky"][i] > 100 * errors["qr"][i]  # the Gram matrix squares κ
     assert (tmp_path / "cost_table.md").read_text().count("|") > 20
+
+
+def test_nn_comparisons(experiment, tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    summary = run(experiment("nn_comparisons"), tmp_path)
+    assert len(list(tmp_path.glob("*.png"))) == 5
+    accuracy = {k: {label: r["test_accuracy"] for label, r in v.items()}
+                for k, v in summary.items() if k != "batch_size_learning_rate"}
+    assert accuracy["learning_curves"]["mnist"] > 0.93
+    assert accuracy["activations"]["relu"] > accuracy["activations"]["sigmoid"]
+    assert accuracy["normalisation"]["scaled to [0, 1]"] > accuracy["normalisation"]["raw 0–255 pixels"]
+    assert accuracy["losses"]["cross-entropy + softmax"] > accuracy["losses"]["quadratic + sigmoid"]
+
+
+def test_mnist_targets_quick(experiment, tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    summary = run_without_figures(experiment("mnist_targets"), tmp_path)
+    assert summary["mnist"]["mean"] > 0.94
+    sources = summary["gradient_sources"]
+    assert abs(sources["autodiff"]["test_accuracy"] - sources["backprop"]["test_accuracy"]) < 0.005
+
+
+def run_without_figures(module, out_dir):
+    summary = module.main(out_dir, quick=True)
+    assert json.loads((out_dir / "summary.json").read_text())
+    return summary
