@@ -1,0 +1,129 @@
+"""Kernels k(x, x') and Gram matrices K_mn = k(x_m, x'_n) (lecture: the kernel trick, eqs. 38–45).
+
+    linear       k = xᵀx'
+    polynomial   k = (γ xᵀx' + c)^d
+    rbf          k = exp(−γ ‖x − x'‖²)          (eq. 45)
+    sigmoid      k = tanh(γ xᵀx' + c)
+    laplacian    k = exp(−γ ‖x − x'‖₁)
+
+A kernel is a `Kernel` (name plus parameters, a NamedTuple of Python numbers, so it can be a
+static argument of jitted code). `gram` works in row blocks with matrix products, never a
+Python double loop; ‖x − x'‖² = ‖x‖² + ‖x'‖² − 2xᵀx' is clamped at 0 against rounding.
+"""
+
+import math
+from functools import partial
+from itertools import combinations_with_replacement
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn._validation import check_matrix, check_option, check_scalar
+
+KERNELS = ("linear", "polynomial", "rbf", "sigmoid", "laplacian")
+
+
+class Kernel(NamedTuple):
+    """A kernel by name with its parameters γ (gamma), c (coef0) and d (degree)."""
+
+    name: str
+    gamma: float = 1.0
+    coef0: float = 0.0
+    degree: int = 3
+
+
+def make_kernel(name: str, *, gamma: float = 1.0, coef0: float = 0.0, degree: int = 3) -> Kernel:
+    """A validated `Kernel`. gamma > 0; degree an integer ≥ 1; coef0 any real number."""
+    check_option(name, "kernel", KERNELS)
+    if isinstance(gamma, str):
+        raise TypeError(f"gamma must be a number here, got {gamma!r} (resolve 'scale'/'auto' with "
+                        "jaxlearn.kernels.resolve_gamma first)")
+    gamma = float(check_scalar(gamma, "gamma", minimum=0, strict=True))
+    coef0 = float(check_scalar(coef0, "coef0"))
+    degree = int(check_scalar(degree, "degree", minimum=1, integer=True))
+    return Kernel(name, gamma, coef0, degree)
+
+
+def resolve_gamma(gamma, X) -> float:
+    """γ as a number: 'scale' = 1 / (N · var(X)) and 'auto' = 1 / N, as scikit-learn defines them."""
+    if gamma == "scale":
+        variance = float(np.var(np.asarray(X)))
+        return 1.0 / (X.shape[1] * variance) if variance > 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / X.shape[1]
+    if isinstance(gamma, str):
+        raise ValueError(f"gamma must be a positive number, 'scale' or 'auto', got {gamma!r}")
+    return float(check_scalar(gamma, "gamma", minimum=0, strict=True))
+
+
+def _squared_distances(A, B):
+    sq = jnp.sum(A**2, axis=1)[:, None] + jnp.sum(B**2, axis=1)[None, :] - 2 * A @ B.T
+    return jnp.maximum(sq, 0)  # rounding can make ‖a‖² + ‖b‖² − 2aᵀb slightly negative
+
+
+def _kernel_block(kernel: Kernel, A, B):
+    if kernel.name == "linear":
+        return A @ B.T
+    if kernel.name == "polynomial":
+        return (kernel.gamma * (A @ B.T) + kernel.coef0) ** kernel.degree
+    if kernel.name == "rbf":
+        return jnp.exp(-kernel.gamma * _squared_distances(A, B))
+    if kernel.name == "sigmoid":
+        return jnp.tanh(kernel.gamma * (A @ B.T) + kernel.coef0)
+    # laplacian: the L1 distance has no matrix-product form; broadcast one row block at a time
+    return jnp.exp(-kernel.gamma * jnp.sum(jnp.abs(A[:, None, :] - B[None, :, :]), axis=2))
+
+
+@partial(jax.jit, static_argnames=("kernel", "block"))
+def _gram(kernel: Kernel, X1, X2, block: int):
+    M1 = X1.shape[0]
+    n_blocks = -(-M1 // block)
+    padded = jnp.pad(X1, ((0, n_blocks * block - M1), (0, 0)))
+    rows = jax.lax.map(lambda A: _kernel_block(kernel, A, X2), padded.reshape(n_blocks, block, -1))
+    return rows.reshape(n_blocks * block, -1)[:M1]
+
+
+def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
+    """Gram matrix K (M1, M2) with K_mn = k(x1_m, x2_n); X2 defaults to X1.
+
+    Args:
+        kernel: a `Kernel` (see `make_kernel`).
+        X1: (M1, N); X2: (M2, N).
+        block: rows of X1 per block (default: about 64 MB of work per block).
+    """
+    if not isinstance(kernel, Kernel):
+        raise TypeError(f"kernel must be a jaxlearn.kernels.Kernel (see make_kernel), got "
+                        f"{type(kernel).__name__}")
+    X1 = check_matrix(X1, "X1")
+    X2 = X1 if X2 is None else check_matrix(X2, "X2").astype(X1.dtype)
+    if X2.shape[1] != X1.shape[1]:
+        raise ValueError(f"X2 has {X2.shape[1]} features but X1 has {X1.shape[1]}")
+    if block is None:
+        per_row = X2.shape[0] * (X1.shape[1] if kernel.name == "laplacian" else 1) * 4
+        block = max(1, min(X1.shape[0], (64 << 20) // max(per_row, 1)))
+    return _gram(kernel, X1, X2, int(block))
+
+
+def polynomial_feature_map(X, degree: int):
+    """The explicit map φ of the homogeneous polynomial kernel: φ(x)·φ(x') = (xᵀx')^d (eq. 44).
+
+    For N = 2, d = 2 this is the lecture's φ(x) = [x₁², √2 x₁x₂, x₂²] (eq. 38). In general,
+    one column per monomial x^α with |α| = d, scaled by √(d! / Π α_i!) (the multinomial
+    coefficient), so that Σ_α coef · x^α x'^α = (Σ_i x_i x'_i)^d.
+
+    Args:
+        X: (M, N).
+        degree: d ≥ 1.
+
+    Returns:
+        (M, C(N + d − 1, d)).
+    """
+    degree = check_scalar(degree, "degree", minimum=1, integer=True)
+    X = check_matrix(X)
+    combos = list(combinations_with_replacement(range(X.shape[1]), degree))
+    idx = np.array(combos, dtype=np.int32)
+    scale = np.array([math.sqrt(math.factorial(degree) / math.prod(
+        math.factorial(c.count(i)) for i in set(c))) for c in combos])
+    return jnp.prod(X[:, idx], axis=2) * jnp.asarray(scale, X.dtype)[None, :]

@@ -1,0 +1,334 @@
+"""Logistic (binary) and softmax (multinomial) regression (lecture eqs. 26–34).
+
+    h_θ(x) = σ(θᵀx),  σ(z) = 1 / (1 + e^{−z})                               (eq. 26)
+    σ'(z) = σ(z)(1 − σ(z))                                                   (eq. 27)
+    L(θ) = −(1/M) Σ [y ln h + (1 − y) ln(1 − h)] + λ/2 ‖θ‖²                 (eqs. 32–33)
+         = (1/M) Σ [softplus(z) − y z] + λ/2 ‖θ‖²,  z = Xθ   (the stable form used here)
+    ∇L(θ) = (1/M) Xᵀ(σ(Xθ) − y) + λθ                                         (eq. 34)
+
+Softmax regression with K classes, Θ (N, K) and one-hot Y (M, K):
+
+    L(Θ) = −(1/M) Σ_m y_m · ln softmax(Θᵀx_m) + λ/2 ‖Θ‖²_F,   ∇L = (1/M) Xᵀ(softmax(XΘ) − Y) + λΘ
+
+As in the regression part there is no separate bias: put a column of ones in X (and
+penalize_bias=False leaves its coefficient, row 0 of θ or Θ, out of the penalty).
+"""
+
+import warnings
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxlearn._errors import ConvergenceWarning
+from jaxlearn._validation import check_matrix, check_option, check_scalar, check_vector
+from jaxlearn.optimize import gradient_descent
+
+FIT_METHODS = ("newton", "lbfgs", "gd")
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^{−z}) (eq. 26), computed without overflow for any z."""
+    return jax.nn.sigmoid(z)
+
+
+def sigmoid_derivative(z):
+    """σ'(z) = σ(z)(1 − σ(z)) (eq. 27)."""
+    s = jax.nn.sigmoid(z)
+    return s * (1 - s)
+
+
+def _mask(shape, dtype, penalize_bias):
+    d = jnp.ones(shape, dtype)
+    return d if penalize_bias else d.at[0].set(0)
+
+
+def _check_binary(theta, X, y, lam):
+    X = check_matrix(X)
+    y = check_vector(y, X.shape[0], like=X)
+    if theta is not None:
+        theta = check_vector(theta, None, "theta", like=X)
+        if theta.shape[0] != X.shape[1]:
+            raise ValueError(f"theta has length {theta.shape[0]} but X has {X.shape[1]} features")
+    check_scalar(lam, "lam", minimum=0)
+    if not isinstance(y, jax.core.Tracer):
+        labels = np.unique(np.asarray(y))
+        if not np.isin(labels, [0, 1]).all():
+            raise ValueError(f"y must hold the labels 0 and 1 for binary logistic regression, found "
+                             f"{labels[:5].tolist()}; map two classes to 0/1 first (e.g. y == positive)")
+    return theta, X, y, jnp.asarray(lam).astype(X.dtype)
+
+
+def binary_cross_entropy(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
+    """L(θ) = −(1/M) Σ [y ln σ(z) + (1 − y) ln(1 − σ(z))] + λ/2 ‖θ‖², z = Xθ (eqs. 32–33).
+
+    Computed as (1/M) Σ [softplus(z) − y z]: finite for logits of any size.
+
+    Args:
+        theta: (N,); X: (M, N); y: (M,) labels in {0, 1}; lam: λ ≥ 0.
+    """
+    theta, X, y, lam = _check_binary(theta, X, y, lam)
+    z = X @ theta
+    penalty = jnp.sum((theta * _mask(theta.shape, theta.dtype, penalize_bias)) ** 2)
+    return jnp.mean(jax.nn.softplus(z) - y * z) + 0.5 * lam * penalty
+
+
+def binary_cross_entropy_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
+    """∇L(θ) = (1/M) Xᵀ(σ(Xθ) − y) + λθ (eq. 34), by hand. Shapes as `binary_cross_entropy`."""
+    theta, X, y, lam = _check_binary(theta, X, y, lam)
+    return (sigmoid(X @ theta) - y) @ X / X.shape[0] + lam * theta * _mask(theta.shape, theta.dtype,
+                                                                            penalize_bias)
+
+
+def predict_proba(theta, X):
+    """h_θ(x) = σ(θᵀx) for each row: P(y = 1 | x). (M, N) → (M,)."""
+    X = check_matrix(X)
+    return sigmoid(X @ jnp.asarray(theta, X.dtype))
+
+
+def predict(theta, X):
+    """Class 1 iff θᵀx ≥ 0 (h ≥ 0.5), else 0. (M, N) → (M,) int."""
+    X = check_matrix(X)
+    return (X @ jnp.asarray(theta, X.dtype) >= 0).astype(jnp.int32)
+
+
+def decision_boundary_x2(theta, x1):
+    """On the boundary θ₀ + θ₁x₁ + θ₂x₂ = 0: x₂ = −(θ₀ + θ₁x₁) / θ₂ (for plots of 2-D data)."""
+    theta = jnp.asarray(theta)
+    if theta.shape != (3,):
+        raise ValueError(f"theta must be [θ₀, θ₁, θ₂] for a 2-D boundary, got shape {theta.shape}")
+    return -(theta[0] + theta[1] * jnp.asarray(x1)) / theta[2]
+
+
+# --- softmax (multinomial) regression ----------------------------------------------------------
+
+def _check_multiclass(Theta, X, Y, lam):
+    X = check_matrix(X)
+    Y = jnp.asarray(Y, X.dtype)
+    if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y must be one-hot (M, K) = ({X.shape[0]}, K), got shape {Y.shape} "
+                         "(jaxlearn.nn.one_hot turns labels into one-hot rows)")
+    if Theta is not None:
+        Theta = jnp.asarray(Theta, X.dtype)
+        if Theta.shape != (X.shape[1], Y.shape[1]):
+            raise ValueError(f"Theta must be (N, K) = ({X.shape[1]}, {Y.shape[1]}), got {Theta.shape}")
+    check_scalar(lam, "lam", minimum=0)
+    return Theta, X, Y, jnp.asarray(lam).astype(X.dtype)
+
+
+def softmax_cross_entropy(Theta, X, Y, lam=0.0, *, penalize_bias: bool = True):
+    """L(Θ) = −(1/M) Σ_m y_m · ln softmax(Θᵀx_m) + λ/2 ‖Θ‖²_F, through log-softmax.
+
+    Args:
+        Theta: (N, K); X: (M, N); Y: (M, K) one-hot; lam: λ ≥ 0.
+    """
+    Theta, X, Y, lam = _check_multiclass(Theta, X, Y, lam)
+    log_p = jax.nn.log_softmax(X @ Theta, axis=1)
+    penalty = jnp.sum((Theta * _mask(Theta.shape, Theta.dtype, penalize_bias)) ** 2)
+    return -jnp.mean(jnp.sum(Y * log_p, axis=1)) + 0.5 * lam * penalty
+
+
+def softmax_cross_entropy_grad(Theta, X, Y, lam=0.0, *, penalize_bias: bool = True):
+    """∇L(Θ) = (1/M) Xᵀ(softmax(XΘ) − Y) + λΘ, by hand. Returns (N, K)."""
+    Theta, X, Y, lam = _check_multiclass(Theta, X, Y, lam)
+    residual = jax.nn.softmax(X @ Theta, axis=1) - Y
+    return X.T @ residual / X.shape[0] + lam * Theta * _mask(Theta.shape, Theta.dtype, penalize_bias)
+
+
+def predict_softmax_proba(Theta, X):
+    """softmax(XΘ): class probabilities (M, K)."""
+    X = check_matrix(X)
+    return jax.nn.softmax(X @ jnp.asarray(Theta, X.dtype), axis=1)
+
+
+def predict_softmax(Theta, X):
+    """argmax_k (XΘ)_k: predicted classes (M,)."""
+    X = check_matrix(X)
+    return jnp.argmax(X @ jnp.asarray(Theta, X.dtype), axis=1)
+
+
+# --- fitting -----------------------------------------------------------------------------------
+
+class FitResult(NamedTuple):
+    """θ (N,) or Θ (N, K), the iterations taken, the final gradient norm and convergence."""
+
+    theta: jax.Array
+    n_iter: int
+    grad_norm: float
+    converged: bool
+
+
+@partial(jax.jit, static_argnames=("loss_fn", "max_iter"))
+def _lbfgs(loss_fn, theta0, tol, max_iter):
+    """Minimise loss_fn with optax's L-BFGS (zoom line search) until ‖∇L‖_∞ ≤ tol."""
+    solver = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(loss_fn)
+
+    def step(carry):
+        theta, state, _ = carry
+        value, grad = value_and_grad(theta, state=state)
+        with jax.numpy_dtype_promotion("standard"):  # optax is not strict-promotion clean
+            updates, state = solver.update(grad, state, theta, value=value, grad=grad, value_fn=loss_fn)
+        return optax.apply_updates(theta, updates), state, jnp.max(jnp.abs(grad))
+
+    def keep_going(carry):
+        _, state, grad_norm = carry
+        return (optax.tree.get(state, "count") < max_iter) & (grad_norm > tol)
+
+    with jax.numpy_dtype_promotion("standard"):
+        state = solver.init(theta0)
+    theta, state, _ = jax.lax.while_loop(keep_going, step, (theta0, state, jnp.array(jnp.inf, theta0.dtype)))
+    grad_norm = jnp.max(jnp.abs(jax.grad(loss_fn)(theta)))
+    return theta, optax.tree.get(state, "count"), grad_norm
+
+
+@partial(jax.jit, static_argnames=("loss_fn", "grad_fn", "hess_fn", "max_iter"))
+def _newton(loss_fn, grad_fn, hess_fn, theta0, tol, max_iter):
+    """Newton's method θ ← θ − t H⁻¹∇L with backtracking (t halves until L decreases)."""
+    def step(carry):
+        theta, k, _ = carry
+        g = grad_fn(theta)
+        direction = jax.scipy.linalg.solve(hess_fn(theta), g, assume_a="pos")
+        loss0 = loss_fn(theta)
+
+        def shrink(t):
+            return t / 2
+
+        def worse(t):
+            return (loss_fn(theta - t * direction) > loss0) & (t > 1e-10)
+
+        t = jax.lax.while_loop(worse, shrink, jnp.array(1.0, theta.dtype))
+        return theta - t * direction, k + 1, jnp.max(jnp.abs(g))
+
+    def keep_going(carry):
+        _, k, grad_norm = carry
+        return (k < max_iter) & (grad_norm > tol)
+
+    theta, k, _ = jax.lax.while_loop(keep_going, step, (theta0, 0, jnp.array(jnp.inf, theta0.dtype)))
+    return theta, k, jnp.max(jnp.abs(grad_fn(theta)))
+
+
+def _check_fit_options(method, tol, max_iter):
+    check_option(method, "method", FIT_METHODS)
+    check_scalar(tol, "tol", minimum=0)
+    return check_scalar(max_iter, "max_iter", minimum=1, integer=True)
+
+
+def _finish(theta, n_iter, grad_norm, tol, what) -> FitResult:
+    converged = float(grad_norm) <= tol
+    if not converged:
+        warnings.warn(f"{what} stopped after {int(n_iter)} iterations with ‖∇L‖_∞ = {float(grad_norm):.2g} "
+                      f"> tol = {tol:g}; raise max_iter, add regularisation (lam > 0; separable data "
+                      "has no finite unregularised optimum) or scale the features", ConvergenceWarning,
+                      stacklevel=3)
+    return FitResult(theta, int(n_iter), float(grad_norm), converged)
+
+
+def _warn_if_separable(lam, separated: bool) -> None:
+    if float(lam) == 0 and separated:
+        warnings.warn("the training data is linearly separable and lam = 0: the loss has no finite "
+                      "minimiser (‖θ‖ grows until the gradient falls below tol), so θ depends on tol; "
+                      "use lam > 0", ConvergenceWarning, stacklevel=3)
+
+
+def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, tol: float = 1e-6,
+        max_iter: int = 100, eta: float | None = None) -> FitResult:
+    """Binary logistic regression: θ minimising `binary_cross_entropy`.
+
+    Methods: "newton" (default; H = (1/M) Xᵀ diag(σ(1 − σ)) X + λI, a few iterations),
+    "lbfgs" (optax) and "gd" (the lecture's gradient descent with the hand gradient, eq. 34;
+    eta defaults to 4 / λ_max(XᵀX/M), safe since σ' ≤ ¼).
+
+    Args:
+        X: (M, N) with a column of ones for a bias; y: (M,) in {0, 1}; lam: λ ≥ 0.
+        tol: stop when ‖∇L‖_∞ ≤ tol (for "gd", when |L_old − L_new| ≤ tol).
+        max_iter: iteration limit; reaching it warns (`ConvergenceWarning`).
+
+    Returns:
+        A `FitResult` with θ (N,).
+    """
+    max_iter = _check_fit_options(method, tol, max_iter)
+    _, X, y, lam_arr = _check_binary(None, X, y, lam)
+    if len(np.unique(np.asarray(y))) < 2:
+        raise ValueError("y holds a single class; logistic regression needs both 0 and 1")
+    d = _mask(X.shape[1], X.dtype, penalize_bias)
+    theta0 = jnp.zeros(X.shape[1], X.dtype)
+
+    def loss_fn(theta):
+        z = X @ theta
+        return jnp.mean(jax.nn.softplus(z) - y * z) + 0.5 * lam_arr * jnp.sum((theta * d) ** 2)
+
+    def grad_fn(theta):
+        return (sigmoid(X @ theta) - y) @ X / X.shape[0] + lam_arr * theta * d
+
+    if method == "gd":
+        if eta is None:
+            eta = 4.0 / (float(jnp.linalg.eigvalsh(X.T @ X / X.shape[0]).max()) + 4 * float(lam))
+        result = gradient_descent(lambda t: loss_fn(t), theta0, eta=eta, tol=tol, max_iter=max_iter,
+                                  grad=grad_fn)
+        return FitResult(result.theta, int(result.n_iter), float(jnp.max(jnp.abs(grad_fn(result.theta)))),
+                         bool(result.converged))
+    if method == "lbfgs":
+        theta, n_iter, grad_norm = _lbfgs(jax.tree_util.Partial(loss_fn), theta0, tol, max_iter)
+    else:
+        def hess_fn(theta):
+            s = sigmoid_derivative(X @ theta)
+            return (X * s[:, None]).T @ X / X.shape[0] + jnp.diag(lam_arr * d + 1e-12)
+
+        theta, n_iter, grad_norm = _newton(jax.tree_util.Partial(loss_fn), jax.tree_util.Partial(grad_fn),
+                                           jax.tree_util.Partial(hess_fn), theta0, tol, max_iter)
+    _warn_if_separable(lam, bool(jnp.all((X @ theta > 0) == (y > 0.5))))
+    return _finish(theta, n_iter, grad_norm, tol, f"logistic regression ({method})")
+
+
+def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str = "lbfgs",
+                penalize_bias: bool = True, tol: float = 1e-6, max_iter: int = 500,
+                eta: float | None = None) -> FitResult:
+    """Softmax regression: Θ (N, K) minimising `softmax_cross_entropy`.
+
+    Args:
+        X: (M, N); labels: (M,) integers 0 … K−1 (at least two classes present).
+        lam: λ ≥ 0; n_classes: K (default max label + 1).
+        method: "lbfgs" (default, optax) or "gd" (gradient descent with the hand gradient).
+        tol, max_iter, eta: as in `fit`.
+
+    Returns:
+        A `FitResult` with Θ (N, K).
+    """
+    max_iter = _check_fit_options(method, tol, max_iter)
+    if method == "newton":
+        raise ValueError("method='newton' is for binary logistic regression; use 'lbfgs' or 'gd'")
+    X = check_matrix(X)
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.shape[0] != X.shape[0] or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be integers of shape ({X.shape[0]},), got {labels.dtype} {labels.shape}")
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels hold fewer than two classes")
+    K = int(labels.max()) + 1 if n_classes is None else n_classes
+    if labels.min() < 0 or labels.max() >= K:
+        raise ValueError(f"labels must lie in 0 … {K - 1}, found {labels.min() if labels.min() < 0 else labels.max()}")
+    Y = jax.nn.one_hot(labels, K, dtype=X.dtype)
+    _, X, Y, lam_arr = _check_multiclass(None, X, Y, lam)
+    d = _mask((X.shape[1], K), X.dtype, penalize_bias)
+    Theta0 = jnp.zeros((X.shape[1], K), X.dtype)
+
+    def loss_fn(Theta):
+        log_p = jax.nn.log_softmax(X @ Theta, axis=1)
+        return -jnp.mean(jnp.sum(Y * log_p, axis=1)) + 0.5 * lam_arr * jnp.sum((Theta * d) ** 2)
+
+    def grad_fn(Theta):
+        return X.T @ (jax.nn.softmax(X @ Theta, axis=1) - Y) / X.shape[0] + lam_arr * Theta * d
+
+    if method == "gd":
+        if eta is None:
+            eta = 2.0 / (float(jnp.linalg.eigvalsh(X.T @ X / X.shape[0]).max()) + 2 * float(lam))
+        result = gradient_descent(lambda t: loss_fn(t), Theta0, eta=eta, tol=tol, max_iter=max_iter,
+                                  grad=grad_fn)
+        return FitResult(result.theta, int(result.n_iter), float(jnp.max(jnp.abs(grad_fn(result.theta)))),
+                         bool(result.converged))
+    Theta, n_iter, grad_norm = _lbfgs(jax.tree_util.Partial(loss_fn), Theta0, tol, max_iter)
+    _warn_if_separable(lam, bool(jnp.all(jnp.argmax(X @ Theta, axis=1) == jnp.asarray(labels))))
+    return _finish(Theta, n_iter, grad_norm, tol, "softmax regression (lbfgs)")
