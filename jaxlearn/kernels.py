@@ -78,6 +78,8 @@ def _kernel_block(kernel: Kernel, A, B):
 
 @partial(jax.jit, static_argnames=("kernel", "block"))
 def _gram(kernel: Kernel, X1, X2, block: int):
+    if kernel.name != "laplacian":
+        return _kernel_block(kernel, X1, X2)  # the (M1, M2) output is the largest array anyway
     M1 = X1.shape[0]
     n_blocks = -(-M1 // block)
     padded = jnp.pad(X1, ((0, n_blocks * block - M1), (0, 0)))
@@ -91,7 +93,9 @@ def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
     Args:
         kernel: a `Kernel` (see `make_kernel`).
         X1: (M1, N); X2: (M2, N).
-        block: rows of X1 per block (default: about 64 MB of work per block).
+        block: rows of X1 per block for the Laplacian kernel, whose (block, M2, N) intermediate
+            would otherwise not fit (default: about 64 MB per block); the other kernels are
+            one matrix product.
     """
     if not isinstance(kernel, Kernel):
         raise TypeError(f"kernel must be a jaxlearn.kernels.Kernel (see make_kernel), got "

@@ -161,46 +161,98 @@ class FitResult(NamedTuple):
     converged: bool
 
 
-@partial(jax.jit, static_argnames=("loss_fn", "max_iter"))
-def _lbfgs(loss_fn, theta0, tol, max_iter):
-    """Minimise loss_fn with optax's L-BFGS (zoom line search) until ‖∇L‖_∞ ≤ tol."""
-    solver = optax.lbfgs()
+# The losses and derivatives the solvers minimise: module-level functions of (θ, *data), so
+# that the jitted solvers take the data as arguments (no recompilation per call, no giant
+# constants baked into the program).
+
+def _binary_objective(theta, X, y, lam, d):
+    z = X @ theta
+    return jnp.mean(jax.nn.softplus(z) - y * z) + 0.5 * lam * jnp.sum((theta * d) ** 2)
+
+
+def _binary_gradient(theta, X, y, lam, d):
+    return (sigmoid(X @ theta) - y) @ X / X.shape[0] + lam * theta * d
+
+
+def _binary_hessian(theta, X, y, lam, d):
+    """H = (1/M) Xᵀ diag(σ(1 − σ)) X + λD (a tiny ridge keeps it invertible)."""
+    s = sigmoid_derivative(X @ theta)
+    return (X * s[:, None]).T @ X / X.shape[0] + jnp.diag(lam * d + 1e-12)
+
+
+@jax.custom_vjp
+def _scores(Theta, X, Xt):
+    """XΘ whose gradient uses Xt = Xᵀ stored contiguously: Xt @ G is twice as fast on XLA:CPU
+    as X.T @ G, which re-reads X across its rows."""
+    return X @ Theta
+
+
+def _scores_fwd(Theta, X, Xt):
+    return X @ Theta, (X, Xt)
+
+
+def _scores_bwd(residuals, G):
+    X, Xt = residuals
+    return Xt @ G, jnp.zeros_like(X), jnp.zeros_like(Xt)
+
+
+_scores.defvjp(_scores_fwd, _scores_bwd)
+
+
+def _softmax_objective(Theta, X, Xt, Y, lam, d):
+    log_p = jax.nn.log_softmax(_scores(Theta, X, Xt), axis=1)
+    return -jnp.mean(jnp.sum(Y * log_p, axis=1)) + 0.5 * lam * jnp.sum((Theta * d) ** 2)
+
+
+def _softmax_gradient(Theta, X, Xt, Y, lam, d):
+    return Xt @ (jax.nn.softmax(X @ Theta, axis=1) - Y) / X.shape[0] + lam * Theta * d
+
+
+@partial(jax.jit, static_argnames=("objective", "max_iter"))
+def _lbfgs(objective, theta0, data, tol, max_iter):
+    """Minimise objective(θ, *data) with optax's L-BFGS until ‖∇L‖_∞ ≤ tol at the current θ."""
+    def loss_fn(theta):
+        return objective(theta, *data)
+
+    # Backtracking (Armijo) accepts L-BFGS's unit step almost always: one evaluation of the
+    # loss and gradient per iteration, where the default zoom line search spends more.
+    solver = optax.lbfgs(linesearch=optax.scale_by_backtracking_linesearch(
+        max_backtracking_steps=30, store_grad=True))
     value_and_grad = optax.value_and_grad_from_state(loss_fn)
 
     def step(carry):
-        theta, state, _ = carry
+        theta, state = carry
         value, grad = value_and_grad(theta, state=state)
         with jax.numpy_dtype_promotion("standard"):  # optax is not strict-promotion clean
             updates, state = solver.update(grad, state, theta, value=value, grad=grad, value_fn=loss_fn)
-        return optax.apply_updates(theta, updates), state, jnp.max(jnp.abs(grad))
+        return optax.apply_updates(theta, updates), state
 
     def keep_going(carry):
-        _, state, grad_norm = carry
-        return (optax.tree.get(state, "count") < max_iter) & (grad_norm > tol)
+        _, state = carry
+        count = optax.tree.get(state, "count")
+        grad_norm = jnp.max(jnp.abs(optax.tree.get(state, "grad")))  # ∇L at the current θ
+        return (count < max_iter) & ((count == 0) | (grad_norm > tol))
 
     with jax.numpy_dtype_promotion("standard"):
         state = solver.init(theta0)
-    theta, state, _ = jax.lax.while_loop(keep_going, step, (theta0, state, jnp.array(jnp.inf, theta0.dtype)))
+    theta, state = jax.lax.while_loop(keep_going, step, (theta0, state))
     grad_norm = jnp.max(jnp.abs(jax.grad(loss_fn)(theta)))
     return theta, optax.tree.get(state, "count"), grad_norm
 
 
-@partial(jax.jit, static_argnames=("loss_fn", "grad_fn", "hess_fn", "max_iter"))
-def _newton(loss_fn, grad_fn, hess_fn, theta0, tol, max_iter):
-    """Newton's method θ ← θ − t H⁻¹∇L with backtracking (t halves until L decreases)."""
+@partial(jax.jit, static_argnames=("max_iter",))
+def _newton(theta0, data, tol, max_iter):
+    """Newton's method on the binary loss: θ ← θ − t H⁻¹∇L, t halved until L decreases."""
     def step(carry):
         theta, k, _ = carry
-        g = grad_fn(theta)
-        direction = jax.scipy.linalg.solve(hess_fn(theta), g, assume_a="pos")
-        loss0 = loss_fn(theta)
-
-        def shrink(t):
-            return t / 2
+        g = _binary_gradient(theta, *data)
+        direction = jax.scipy.linalg.solve(_binary_hessian(theta, *data), g, assume_a="pos")
+        loss0 = _binary_objective(theta, *data)
 
         def worse(t):
-            return (loss_fn(theta - t * direction) > loss0) & (t > 1e-10)
+            return (_binary_objective(theta - t * direction, *data) > loss0) & (t > 1e-10)
 
-        t = jax.lax.while_loop(worse, shrink, jnp.array(1.0, theta.dtype))
+        t = jax.lax.while_loop(worse, lambda t: t / 2, jnp.array(1.0, theta.dtype))
         return theta - t * direction, k + 1, jnp.max(jnp.abs(g))
 
     def keep_going(carry):
@@ -208,7 +260,7 @@ def _newton(loss_fn, grad_fn, hess_fn, theta0, tol, max_iter):
         return (k < max_iter) & (grad_norm > tol)
 
     theta, k, _ = jax.lax.while_loop(keep_going, step, (theta0, 0, jnp.array(jnp.inf, theta0.dtype)))
-    return theta, k, jnp.max(jnp.abs(grad_fn(theta)))
+    return theta, k, jnp.max(jnp.abs(_binary_gradient(theta, *data)))
 
 
 def _check_fit_options(method, tol, max_iter):
@@ -254,32 +306,19 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
     _, X, y, lam_arr = _check_binary(None, X, y, lam)
     if len(np.unique(np.asarray(y))) < 2:
         raise ValueError("y holds a single class; logistic regression needs both 0 and 1")
-    d = _mask(X.shape[1], X.dtype, penalize_bias)
+    data = (X, y, lam_arr, _mask(X.shape[1], X.dtype, penalize_bias))
     theta0 = jnp.zeros(X.shape[1], X.dtype)
-
-    def loss_fn(theta):
-        z = X @ theta
-        return jnp.mean(jax.nn.softplus(z) - y * z) + 0.5 * lam_arr * jnp.sum((theta * d) ** 2)
-
-    def grad_fn(theta):
-        return (sigmoid(X @ theta) - y) @ X / X.shape[0] + lam_arr * theta * d
-
     if method == "gd":
         if eta is None:
             eta = 4.0 / (float(jnp.linalg.eigvalsh(X.T @ X / X.shape[0]).max()) + 4 * float(lam))
-        result = gradient_descent(lambda t: loss_fn(t), theta0, eta=eta, tol=tol, max_iter=max_iter,
-                                  grad=grad_fn)
-        return FitResult(result.theta, int(result.n_iter), float(jnp.max(jnp.abs(grad_fn(result.theta)))),
-                         bool(result.converged))
+        result = gradient_descent(_binary_objective, theta0, *data, eta=eta, tol=tol, max_iter=max_iter,
+                                  grad=_binary_gradient)
+        return FitResult(result.theta, int(result.n_iter),
+                         float(jnp.max(jnp.abs(_binary_gradient(result.theta, *data)))), bool(result.converged))
     if method == "lbfgs":
-        theta, n_iter, grad_norm = _lbfgs(jax.tree_util.Partial(loss_fn), theta0, tol, max_iter)
+        theta, n_iter, grad_norm = _lbfgs(_binary_objective, theta0, data, tol, max_iter)
     else:
-        def hess_fn(theta):
-            s = sigmoid_derivative(X @ theta)
-            return (X * s[:, None]).T @ X / X.shape[0] + jnp.diag(lam_arr * d + 1e-12)
-
-        theta, n_iter, grad_norm = _newton(jax.tree_util.Partial(loss_fn), jax.tree_util.Partial(grad_fn),
-                                           jax.tree_util.Partial(hess_fn), theta0, tol, max_iter)
+        theta, n_iter, grad_norm = _newton(theta0, data, tol, max_iter)
     _warn_if_separable(lam, bool(jnp.all((X @ theta > 0) == (y > 0.5))))
     return _finish(theta, n_iter, grad_norm, tol, f"logistic regression ({method})")
 
@@ -312,23 +351,16 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
         raise ValueError(f"labels must lie in 0 … {K - 1}, found {labels.min() if labels.min() < 0 else labels.max()}")
     Y = jax.nn.one_hot(labels, K, dtype=X.dtype)
     _, X, Y, lam_arr = _check_multiclass(None, X, Y, lam)
-    d = _mask((X.shape[1], K), X.dtype, penalize_bias)
+    Xt = X.T  # computed eagerly: a contiguous (N, M) copy for the fast gradient (see _scores)
+    data = (X, Xt, Y, lam_arr, _mask((X.shape[1], K), X.dtype, penalize_bias))
     Theta0 = jnp.zeros((X.shape[1], K), X.dtype)
-
-    def loss_fn(Theta):
-        log_p = jax.nn.log_softmax(X @ Theta, axis=1)
-        return -jnp.mean(jnp.sum(Y * log_p, axis=1)) + 0.5 * lam_arr * jnp.sum((Theta * d) ** 2)
-
-    def grad_fn(Theta):
-        return X.T @ (jax.nn.softmax(X @ Theta, axis=1) - Y) / X.shape[0] + lam_arr * Theta * d
-
     if method == "gd":
         if eta is None:
             eta = 2.0 / (float(jnp.linalg.eigvalsh(X.T @ X / X.shape[0]).max()) + 2 * float(lam))
-        result = gradient_descent(lambda t: loss_fn(t), Theta0, eta=eta, tol=tol, max_iter=max_iter,
-                                  grad=grad_fn)
-        return FitResult(result.theta, int(result.n_iter), float(jnp.max(jnp.abs(grad_fn(result.theta)))),
-                         bool(result.converged))
-    Theta, n_iter, grad_norm = _lbfgs(jax.tree_util.Partial(loss_fn), Theta0, tol, max_iter)
+        result = gradient_descent(_softmax_objective, Theta0, *data, eta=eta, tol=tol, max_iter=max_iter,
+                                  grad=_softmax_gradient)
+        return FitResult(result.theta, int(result.n_iter),
+                         float(jnp.max(jnp.abs(_softmax_gradient(result.theta, *data)))), bool(result.converged))
+    Theta, n_iter, grad_norm = _lbfgs(_softmax_objective, Theta0, data, tol, max_iter)
     _warn_if_separable(lam, bool(jnp.all(jnp.argmax(X @ Theta, axis=1) == jnp.asarray(labels))))
     return _finish(Theta, n_iter, grad_norm, tol, "softmax regression (lbfgs)")
