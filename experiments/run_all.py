@@ -4,6 +4,7 @@ import argparse
 import time
 from pathlib import Path
 
+import classification
 import gradient_descent_eta
 import linear_vs_quadratic
 import mnist_targets
@@ -12,7 +13,7 @@ import overfitting
 import ridge
 import solver_scaling
 
-REGRESSION = [linear_vs_quadratic, gradient_descent_eta, overfitting, ridge, solver_scaling]
+CLASSICAL = [linear_vs_quadratic, gradient_descent_eta, overfitting, ridge, solver_scaling, classification]
 NEURAL_NETWORKS = [nn_comparisons, mnist_targets]  # need MNIST: JAXLEARN_DATA_DIR or a download
 
 
@@ -20,10 +21,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("results"))
     parser.add_argument("--quick", action="store_true", help="smaller problems, for a fast run")
-    parser.add_argument("--only", choices=["regression", "nn"], default=None,
-                        help="run only the regression or only the neural-network experiments")
+    parser.add_argument("--only", choices=["classical", "nn"], default=None,
+                        help="run only the regression/classification or only the neural-network experiments")
     args = parser.parse_args()
-    chosen = {"regression": REGRESSION, "nn": NEURAL_NETWORKS, None: REGRESSION + NEURAL_NETWORKS}[args.only]
+    chosen = {"classical": CLASSICAL, "nn": NEURAL_NETWORKS, None: CLASSICAL + NEURAL_NETWORKS}[args.only]
     for module in chosen:
         start = time.perf_counter()
         out_dir = args.out / module.NAME

@@ -128,3 +128,31 @@ def plot_misclassified(images, true, predicted, class_names, *, limit: int = 36,
         ax.set_title(f"{class_names[true[i]]} → {class_names[predicted[i]]}", fontsize=7, color="crimson")
     fig.suptitle(title or f"misclassified test images (true → predicted), first {len(wrong)}", fontsize=10)
     return fig
+
+
+def plot_decision_regions(ax, predict_fn, X, y, *, title: str = "", resolution: int = 200,
+                          margins_fn=None, support=None):
+    """Colour the plane by predict_fn(grid) ∈ {0, 1}, scatter the samples by class.
+
+    margins_fn: optional f(grid) whose levels −1, 0, +1 are drawn (SVM margins and boundary);
+    support: optional indices of samples to circle (support vectors).
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    pad = 0.5
+    x1 = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
+    x2 = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
+    g1, g2 = np.meshgrid(x1, x2)
+    grid = np.column_stack([g1.ravel(), g2.ravel()]).astype(X.dtype)
+    regions = np.asarray(predict_fn(grid)).reshape(g1.shape)
+    ax.contourf(g1, g2, regions, levels=[-0.5, 0.5, 1.5], colors=["#f4c7a1", "#a9c8ec"], alpha=0.6)
+    if margins_fn is not None:
+        f = np.asarray(margins_fn(grid)).reshape(g1.shape)
+        ax.contour(g1, g2, f, levels=[-1, 0, 1], colors="k", linestyles=["--", "-", "--"], linewidths=1)
+    for label, colour, marker in [(0, "#d95f02", "o"), (1, "#1f78b4", "s")]:
+        ax.scatter(*X[y == label].T, s=14, c=colour, marker=marker, edgecolors="none", label=f"class {label}")
+    if support is not None:
+        ax.scatter(*X[np.asarray(support)].T, s=70, facecolors="none", edgecolors="k", linewidths=0.9,
+                   label=f"support vectors ({len(support)})")
+    ax.set(xlabel="x₁", ylabel="x₂", title=title)
+    ax.legend(fontsize=7, loc="upper right")
+    return ax

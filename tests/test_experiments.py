@@ -86,3 +86,15 @@ def run_without_figures(module, out_dir):
     summary = module.main(out_dir, quick=True)
     assert json.loads((out_dir / "summary.json").read_text())
     return summary
+
+
+def test_classification(experiment, tmp_path):
+    summary = run(experiment("classification"), tmp_path)
+    accuracy = summary["logistic_polynomial_features_train_accuracy"]
+    assert accuracy["circles / x = [1, x₁², x₂²]"] == 1.0 and accuracy["circles / x = [1, x₁, x₂]"] < 0.7
+    assert accuracy["XOR / full degree 2"] == 1.0 and accuracy["XOR / x = [1, x₁, x₂]"] < 0.7
+    iterations = summary["logistic_separable"]["gd_iterations"]
+    assert iterations["standardised features"] < iterations["raw features (x₂ in other units)"] / 2
+    margins = [summary["linear_svm"][c]["margin"] for c in ("0.1", "1.0", "100.0")]
+    assert margins[0] > margins[1] > margins[2]                  # larger C, narrower margin
+    assert summary["kernel_svm"]["RBF γ = 100"]["support_vectors"] > summary["kernel_svm"]["RBF γ = 1"]["support_vectors"]
