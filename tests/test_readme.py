@@ -34,3 +34,9 @@ def test_the_network_example_runs(data_dir, monkeypatch):
     for (dW, db), (gW, gb) in zip(namespace["grads"], auto):
         np.testing.assert_allclose(dW, gW, rtol=1e-4, atol=1e-6)
     assert namespace["history"][-1]["train_accuracy"] > 0.9
+
+
+def test_the_classification_example_runs():
+    namespace = run(python_block("fit_kernel_svm"))
+    assert namespace["fit"].converged and namespace["Theta"].shape == (3, 3)
+    assert namespace["K"].shape == (200, 200)
