@@ -137,8 +137,7 @@ def make_run_batches(step: Callable) -> Callable:
         def body(state, idx):
             return step(state, X[idx], Y[idx])
 
-        # unroll=4: fewer loop iterations for XLA:CPU to dispatch (≈ 4 % faster on MNIST MLPs)
-        state, (losses, correct) = jax.lax.scan(body, state, batch_indices, unroll=4)
+        state, (losses, correct) = jax.lax.scan(body, state, batch_indices)
         return state, jnp.sum(losses), jnp.sum(correct)
 
     return run_batches
@@ -180,9 +179,15 @@ def predict(params, X, config: TrainConfig, block: int = 10_000) -> np.ndarray:
 
 
 def progress_blocks(batches: np.ndarray) -> list:
-    """Split an epoch's batches into a few equal blocks (at most two distinct sizes to compile)."""
+    """Split an epoch's batches into about PROGRESS_UPDATES_PER_EPOCH blocks for the progress bar.
+
+    Equal blocks where a divisor of the batch count allows (one compilation of the scan);
+    otherwise the last block is shorter (a second compilation).
+    """
     n = batches.shape[0]
-    size = max(1, math.ceil(n / PROGRESS_UPDATES_PER_EPOCH))
+    target = n / PROGRESS_UPDATES_PER_EPOCH
+    divisors = [d for d in range(max(1, int(target / 2)), int(2 * target) + 1) if n % d == 0]
+    size = min(divisors, key=lambda d: abs(d - target)) if divisors else max(1, math.ceil(target))
     return [batches[i:i + size] for i in range(0, n, size)]
 
 
