@@ -58,33 +58,41 @@ def resolve_gamma(gamma, X) -> float:
     return float(check_scalar(gamma, "gamma", minimum=0, strict=True))
 
 
-def _squared_distances(A, B):
-    sq = jnp.sum(A**2, axis=1)[:, None] + jnp.sum(B**2, axis=1)[None, :] - 2 * A @ B.T
-    return jnp.maximum(sq, 0)  # rounding can make ‖a‖² + ‖b‖² − 2aᵀb slightly negative
+@jax.jit
+def _inner_products(A, B):
+    """A Bᵀ and the squared row norms ‖a‖², ‖b‖².
+
+    A program of its own: compiled together with the kernel's element-wise part, XLA:CPU
+    (jax 0.10) fuses everything into one custom fusion that runs 2× slower on MNIST-sized Gram
+    matrices than the two programs in turn.
+    """
+    return A @ B.T, jnp.sum(A**2, axis=1), jnp.sum(B**2, axis=1)
 
 
-def _kernel_block(kernel: Kernel, A, B):
+@partial(jax.jit, static_argnames="kernel")
+def _from_inner_products(kernel: "Kernel", dot, sq_a, sq_b):
     if kernel.name == "linear":
-        return A @ B.T
+        return dot
     if kernel.name == "polynomial":
-        return (kernel.gamma * (A @ B.T) + kernel.coef0) ** kernel.degree
-    if kernel.name == "rbf":
-        return jnp.exp(-kernel.gamma * _squared_distances(A, B))
+        return (kernel.gamma * dot + kernel.coef0) ** kernel.degree
     if kernel.name == "sigmoid":
-        return jnp.tanh(kernel.gamma * (A @ B.T) + kernel.coef0)
-    # laplacian: the L1 distance has no matrix-product form; broadcast one row block at a time
-    return jnp.exp(-kernel.gamma * jnp.sum(jnp.abs(A[:, None, :] - B[None, :, :]), axis=2))
+        return jnp.tanh(kernel.gamma * dot + kernel.coef0)
+    # rbf: ‖a − b‖² = ‖a‖² + ‖b‖² − 2aᵀb, clamped at 0 against rounding
+    return jnp.exp(-kernel.gamma * jnp.maximum(sq_a[:, None] + sq_b[None, :] - 2 * dot, 0))
 
 
 @partial(jax.jit, static_argnames=("kernel", "block"))
-def _gram(kernel: Kernel, X1, X2, block: int):
-    if kernel.name != "laplacian":
-        return _kernel_block(kernel, X1, X2)  # the (M1, M2) output is the largest array anyway
+def _laplacian_gram(kernel: Kernel, X1, X2, block: int):
+    """exp(−γ‖a − b‖₁) in row blocks: the L1 distance has no matrix-product form, and its
+    (block, M2, N) intermediate must stay small."""
     M1 = X1.shape[0]
     n_blocks = -(-M1 // block)
     padded = jnp.pad(X1, ((0, n_blocks * block - M1), (0, 0)))
-    rows = jax.lax.map(lambda A: _kernel_block(kernel, A, X2), padded.reshape(n_blocks, block, -1))
-    return rows.reshape(n_blocks * block, -1)[:M1]
+
+    def rows(A):
+        return jnp.exp(-kernel.gamma * jnp.sum(jnp.abs(A[:, None, :] - X2[None, :, :]), axis=2))
+
+    return jax.lax.map(rows, padded.reshape(n_blocks, block, -1)).reshape(n_blocks * block, -1)[:M1]
 
 
 def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
@@ -95,7 +103,7 @@ def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
         X1: (M1, N); X2: (M2, N).
         block: rows of X1 per block for the Laplacian kernel, whose (block, M2, N) intermediate
             would otherwise not fit (default: about 64 MB per block); the other kernels are
-            one matrix product.
+            one matrix product, X1 X2ᵀ.
     """
     if not isinstance(kernel, Kernel):
         raise TypeError(f"kernel must be a jaxlearn.kernels.Kernel (see make_kernel), got "
@@ -104,10 +112,11 @@ def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
     X2 = X1 if X2 is None else check_matrix(X2, "X2").astype(X1.dtype)
     if X2.shape[1] != X1.shape[1]:
         raise ValueError(f"X2 has {X2.shape[1]} features but X1 has {X1.shape[1]}")
+    if kernel.name != "laplacian":
+        return _from_inner_products(kernel, *_inner_products(X1, X2))
     if block is None:
-        per_row = X2.shape[0] * (X1.shape[1] if kernel.name == "laplacian" else 1) * 4
-        block = max(1, min(X1.shape[0], (64 << 20) // max(per_row, 1)))
-    return _gram(kernel, X1, X2, int(block))
+        block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
+    return _laplacian_gram(kernel, X1, X2, int(block))
 
 
 def polynomial_feature_map(X, degree: int):

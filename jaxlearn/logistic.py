@@ -83,16 +83,24 @@ def binary_cross_entropy_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = Tru
                                                                             penalize_bias)
 
 
+def _check_predict(theta, X):
+    X = check_matrix(X)
+    theta = jnp.asarray(theta, X.dtype)
+    if theta.shape[0] != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but the model was fitted on {theta.shape[0]}")
+    return theta, X
+
+
 def predict_proba(theta, X):
     """h_θ(x) = σ(θᵀx) for each row: P(y = 1 | x). (M, N) → (M,)."""
-    X = check_matrix(X)
-    return sigmoid(X @ jnp.asarray(theta, X.dtype))
+    theta, X = _check_predict(theta, X)
+    return sigmoid(X @ theta)
 
 
 def predict(theta, X):
     """Class 1 iff θᵀx ≥ 0 (h ≥ 0.5), else 0. (M, N) → (M,) int."""
-    X = check_matrix(X)
-    return (X @ jnp.asarray(theta, X.dtype) >= 0).astype(jnp.int32)
+    theta, X = _check_predict(theta, X)
+    return (X @ theta >= 0).astype(jnp.int32)
 
 
 def decision_boundary_x2(theta, x1):
@@ -140,14 +148,14 @@ def softmax_cross_entropy_grad(Theta, X, Y, lam=0.0, *, penalize_bias: bool = Tr
 
 def predict_softmax_proba(Theta, X):
     """softmax(XΘ): class probabilities (M, K)."""
-    X = check_matrix(X)
-    return jax.nn.softmax(X @ jnp.asarray(Theta, X.dtype), axis=1)
+    Theta, X = _check_predict(Theta, X)
+    return jax.nn.softmax(X @ Theta, axis=1)
 
 
 def predict_softmax(Theta, X):
     """argmax_k (XΘ)_k: predicted classes (M,)."""
-    X = check_matrix(X)
-    return jnp.argmax(X @ jnp.asarray(Theta, X.dtype), axis=1)
+    Theta, X = _check_predict(Theta, X)
+    return jnp.argmax(X @ Theta, axis=1)
 
 
 # --- fitting -----------------------------------------------------------------------------------

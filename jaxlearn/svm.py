@@ -308,13 +308,18 @@ def fit_kernel_svm(X, y, kernel="rbf", C: float = 1.0, *, gamma="scale", coef0: 
     return KernelSVM(kernel, X[support], jnp.asarray(coef[support]), b, support, classes, pairs, n_iter)
 
 
-def decision_function(model: KernelSVM, X):
-    """f(x) = Σ_m a_m y_m K(x, x_m) + b for each problem: (M,) for two classes, else (M, P)."""
+def decision_function(model: KernelSVM, X, *, block: int = 10_000):
+    """f(x) = Σ_m a_m y_m K(x, x_m) + b for each problem: (M,) for two classes, else (M, P).
+
+    X goes through in row blocks of `block` samples, so K(X, SV) never holds more than
+    block × S entries at once.
+    """
     X = check_matrix(X)
     if X.shape[1] != model.support_vectors.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
-    f = gram(model.kernel, X.astype(model.support_vectors.dtype), model.support_vectors) @ model.dual_coef \
-        + model.intercept[None, :]
+    X = X.astype(model.support_vectors.dtype)
+    f = jnp.concatenate([gram(model.kernel, X[s:s + block], model.support_vectors) @ model.dual_coef
+                         for s in range(0, X.shape[0], block)]) + model.intercept[None, :]
     return f[:, 0] if len(model.classes) == 2 else f
 
 

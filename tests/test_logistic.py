@@ -137,6 +137,8 @@ def test_decision_boundary():
      "theta has length 2 but X has 4 features"),
     (lambda: lg.softmax_cross_entropy(np.ones((2, 3)), np.ones((5, 2)), np.ones(5)), ValueError, "Y must be one-hot"),
     (lambda: lg.predict(np.ones(2), np.array([[np.nan, 1.0]])), ValueError, "X contains 1 NaN"),
+    (lambda: lg.predict(np.ones(3), np.ones((4, 2))), ValueError, "X has 2 features but the model was fitted on 3"),
+    (lambda: lg.predict_softmax(np.ones((3, 4)), np.ones((4, 5))), ValueError, "X has 5 features but the model was fitted on 3"),
 ])
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):

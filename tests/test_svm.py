@@ -89,6 +89,8 @@ def test_multiclass_one_vs_one_matches_libsvm():
     np.testing.assert_array_equal(svm.predict(model, X), reference.predict(X))
     Xt = rng.normal(size=(50, 3)) + 1.5
     np.testing.assert_array_equal(svm.predict(model, Xt), reference.predict(Xt))
+    np.testing.assert_allclose(svm.decision_function(model, Xt, block=7), svm.decision_function(model, Xt),
+                               rtol=1e-12)
 
 
 def test_linear_kernel_dual_and_primal_hinge_fit_agree():
