@@ -108,3 +108,15 @@ def check_option(value, name: str, options) -> str:
         valid = ", ".join(repr(o) for o in options)
         raise ValueError(f"unknown {name} {value!r}; valid options are {valid}")
     return value
+
+
+def check_linear_model(theta, X, y, lam):
+    """X (M, N), y (M,) and, unless None, theta (N,), all in X's dtype; λ ≥ 0 as an array of it."""
+    X = check_matrix(X)
+    y = check_vector(y, X.shape[0], like=X)
+    if theta is not None:
+        theta = check_vector(theta, None, "theta", like=X)
+        if theta.shape[0] != X.shape[1]:
+            raise ValueError(f"theta has length {theta.shape[0]} but X has {X.shape[1]} features")
+    check_scalar(lam, "lam", minimum=0)
+    return theta, X, y, jnp.asarray(lam).astype(X.dtype)

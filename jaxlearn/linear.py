@@ -16,7 +16,8 @@ import numpy as np
 
 from jaxlearn import lstsq
 from jaxlearn._errors import SingularMatrixError
-from jaxlearn._validation import check_finite, check_matrix, check_option, check_scalar, check_vector
+from jaxlearn._validation import (check_finite, check_linear_model, check_matrix, check_option,
+                                  check_scalar, check_vector)
 from jaxlearn.lstsq import back_substitution
 from jaxlearn.optimize import gradient_descent
 
@@ -25,17 +26,6 @@ DEFAULT_METHOD = "auto"
 SINGULARITY_CHECKED = ("normal", "lu", "cholesky", "qr")
 
 __all__ = ["least_squares_loss", "least_squares_grad", "solve", "back_substitution", "METHODS"]
-
-
-def _check_problem(theta, X, y, lam):
-    X = check_matrix(X)
-    y = check_vector(y, X.shape[0], like=X)
-    if theta is not None:
-        theta = check_vector(theta, None, "theta", like=X)
-        if theta.shape[0] != X.shape[1]:
-            raise ValueError(f"theta has length {theta.shape[0]} but X has {X.shape[1]} features")
-    check_scalar(lam, "lam", minimum=0)
-    return theta, X, y, jnp.asarray(lam).astype(X.dtype)
 
 
 def _penalty_mask(n, dtype, penalize_bias):
@@ -57,7 +47,7 @@ def least_squares_loss(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
     Returns:
         Scalar loss in X's dtype.
     """
-    theta, X, y, lam = _check_problem(theta, X, y, lam)
+    theta, X, y, lam = check_linear_model(theta, X, y, lam)
     residual = X @ theta - y
     penalised = theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)
     return 0.5 * jnp.mean(residual**2) + 0.5 * lam * jnp.sum(penalised**2)
@@ -68,7 +58,7 @@ def least_squares_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
 
     Args and shapes as in `least_squares_loss`; returns (N,).
     """
-    theta, X, y, lam = _check_problem(theta, X, y, lam)
+    theta, X, y, lam = check_linear_model(theta, X, y, lam)
     M = X.shape[0]
     # (Xθ − y)ᵀX is Xᵀ(Xθ − y) without making XLA transpose X in memory.
     return (X @ theta - y) @ X / M + lam * theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)

@@ -24,7 +24,7 @@ import numpy as np
 import optax
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import check_matrix, check_option, check_scalar, check_vector
+from jaxlearn._validation import check_linear_model, check_matrix, check_option, check_scalar
 from jaxlearn.optimize import gradient_descent
 
 FIT_METHODS = ("newton", "lbfgs", "gd")
@@ -47,19 +47,13 @@ def _mask(shape, dtype, penalize_bias):
 
 
 def _check_binary(theta, X, y, lam):
-    X = check_matrix(X)
-    y = check_vector(y, X.shape[0], like=X)
-    if theta is not None:
-        theta = check_vector(theta, None, "theta", like=X)
-        if theta.shape[0] != X.shape[1]:
-            raise ValueError(f"theta has length {theta.shape[0]} but X has {X.shape[1]} features")
-    check_scalar(lam, "lam", minimum=0)
+    theta, X, y, lam = check_linear_model(theta, X, y, lam)
     if not isinstance(y, jax.core.Tracer):
         labels = np.unique(np.asarray(y))
         if not np.isin(labels, [0, 1]).all():
             raise ValueError(f"y must hold the labels 0 and 1 for binary logistic regression, found "
                              f"{labels[:5].tolist()}; map two classes to 0/1 first (e.g. y == positive)")
-    return theta, X, y, jnp.asarray(lam).astype(X.dtype)
+    return theta, X, y, lam
 
 
 def binary_cross_entropy(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
@@ -287,6 +281,18 @@ def _finish(theta, n_iter, grad_norm, tol, what) -> FitResult:
     return FitResult(theta, int(n_iter), float(grad_norm), converged)
 
 
+def _fit_gd(objective, gradient, theta0, data, curvature_factor, eta, tol, max_iter) -> FitResult:
+    """The lecture's gradient descent with the hand gradient; η defaults to
+    curvature_factor / (λ_max(XᵀX/M) + curvature_factor·λ), i.e. 1/L for the loss's L."""
+    X, lam = data[0], data[-2]
+    if eta is None:
+        eta = curvature_factor / (float(jnp.linalg.eigvalsh(X.T @ X / X.shape[0]).max())
+                                  + curvature_factor * float(lam))
+    result = gradient_descent(objective, theta0, *data, eta=eta, tol=tol, max_iter=max_iter, grad=gradient)
+    grad_norm = float(jnp.max(jnp.abs(gradient(result.theta, *data))))
+    return FitResult(result.theta, int(result.n_iter), grad_norm, bool(result.converged))
+
+
 def _warn_if_separable(lam, separated: bool) -> None:
     if float(lam) == 0 and separated:
         warnings.warn("the training data is linearly separable and lam = 0: the loss has no finite "
@@ -316,13 +322,8 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
         raise ValueError("y holds a single class; logistic regression needs both 0 and 1")
     data = (X, y, lam_arr, _mask(X.shape[1], X.dtype, penalize_bias))
     theta0 = jnp.zeros(X.shape[1], X.dtype)
-    if method == "gd":
-        if eta is None:
-            eta = 4.0 / (float(jnp.linalg.eigvalsh(X.T @ X / X.shape[0]).max()) + 4 * float(lam))
-        result = gradient_descent(_binary_objective, theta0, *data, eta=eta, tol=tol, max_iter=max_iter,
-                                  grad=_binary_gradient)
-        return FitResult(result.theta, int(result.n_iter),
-                         float(jnp.max(jnp.abs(_binary_gradient(result.theta, *data)))), bool(result.converged))
+    if method == "gd":  # L ≤ λ_max(XᵀX/M)/4 + λ since σ' ≤ ¼
+        return _fit_gd(_binary_objective, _binary_gradient, theta0, data, 4.0, eta, tol, max_iter)
     if method == "lbfgs":
         theta, n_iter, grad_norm = _lbfgs(_binary_objective, theta0, data, tol, max_iter)
     else:
@@ -362,13 +363,8 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
     Xt = X.T  # computed eagerly: a contiguous (N, M) copy for the fast gradient (see _scores)
     data = (X, Xt, Y, lam_arr, _mask((X.shape[1], K), X.dtype, penalize_bias))
     Theta0 = jnp.zeros((X.shape[1], K), X.dtype)
-    if method == "gd":
-        if eta is None:
-            eta = 2.0 / (float(jnp.linalg.eigvalsh(X.T @ X / X.shape[0]).max()) + 2 * float(lam))
-        result = gradient_descent(_softmax_objective, Theta0, *data, eta=eta, tol=tol, max_iter=max_iter,
-                                  grad=_softmax_gradient)
-        return FitResult(result.theta, int(result.n_iter),
-                         float(jnp.max(jnp.abs(_softmax_gradient(result.theta, *data)))), bool(result.converged))
+    if method == "gd":  # the softmax Hessian is at most ½ XᵀX/M (+ λ)
+        return _fit_gd(_softmax_objective, _softmax_gradient, Theta0, data, 2.0, eta, tol, max_iter)
     Theta, n_iter, grad_norm = _lbfgs(_softmax_objective, Theta0, data, tol, max_iter)
     _warn_if_separable(lam, bool(jnp.all(jnp.argmax(X @ Theta, axis=1) == jnp.asarray(labels))))
     return _finish(Theta, n_iter, grad_norm, tol, "softmax regression (lbfgs)")
