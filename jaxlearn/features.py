@@ -64,15 +64,17 @@ class Standardizer(NamedTuple):
     scale: jnp.ndarray
 
 
-def fit_standardizer(X) -> Standardizer:
+def fit_standardizer(X, *, keep_constant: bool = True) -> Standardizer:
     """Learn feature scaling x_sc = (x − μ) / σ (eq. 35) from training data only.
 
     μ and σ are the per-column mean and (population) standard deviation. A
     constant column (σ = 0, such as a bias column of ones) gets μ = 0 and σ = 1,
-    so it passes through unchanged instead of turning into NaN.
+    so it passes through unchanged instead of turning into NaN; keep_constant=False
+    centres it instead (μ kept, σ = 1), as scikit-learn's StandardScaler does.
 
     Args:
         X: (M, N) training samples.
+        keep_constant: leave constant columns as they are (True) or centre them.
 
     Returns:
         A `Standardizer` with fields mean (N,) and scale (N,).
@@ -82,7 +84,9 @@ def fit_standardizer(X) -> Standardizer:
     std = jnp.std(X, axis=0)
     # "Constant" relative to the column's magnitude: rounding leaves std ≈ eps·|μ|.
     constant = std <= 10 * jnp.finfo(X.dtype).eps * jnp.maximum(jnp.abs(mean), 1)
-    return Standardizer(mean=jnp.where(constant, 0, mean), scale=jnp.where(constant, 1, std))
+    if keep_constant:
+        mean = jnp.where(constant, 0, mean)
+    return Standardizer(mean=mean, scale=jnp.where(constant, 1, std))
 
 
 def _check_scaler_input(scaler: Standardizer, X, name: str):

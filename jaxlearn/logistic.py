@@ -218,26 +218,36 @@ def _lbfgs(objective, theta0, data, tol, max_iter):
 
     # Backtracking (Armijo) accepts L-BFGS's unit step almost always: one evaluation of the
     # loss and gradient per iteration, where the default zoom line search spends more.
+    # store_grad transposes with a Python 1.0 seed, which optax 0.2 cannot do for float32
+    # parameters while jax_enable_x64 is on: then the gradient is recomputed instead.
+    store_grad = theta0.dtype == jnp.result_type(float)
     solver = optax.lbfgs(linesearch=optax.scale_by_backtracking_linesearch(
-        max_backtracking_steps=30, store_grad=True))
-    value_and_grad = optax.value_and_grad_from_state(loss_fn)
+        max_backtracking_steps=30, store_grad=store_grad))
+    if store_grad:
+        value_and_grad = optax.value_and_grad_from_state(loss_fn)
+    else:
+        def value_and_grad(theta, state):
+            return jax.value_and_grad(loss_fn)(theta)
 
     def step(carry):
-        theta, state = carry
+        theta, state, _ = carry
         value, grad = value_and_grad(theta, state=state)
+        grad_norm = jnp.max(jnp.abs(grad))                  # ∇L at the current θ
         with jax.numpy_dtype_promotion("standard"):  # optax is not strict-promotion clean
-            updates, state = solver.update(grad, state, theta, value=value, grad=grad, value_fn=loss_fn)
-        return optax.apply_updates(theta, updates), state
+            updates, new_state = solver.update(grad, state, theta, value=value, grad=grad, value_fn=loss_fn)
+        done = grad_norm <= tol                             # keep θ whose gradient met tol
+        keep = lambda old, new: jnp.where(done, old, new)  # noqa: E731
+        return (keep(theta, optax.apply_updates(theta, updates)),
+                jax.tree_util.tree_map(keep, state, new_state), grad_norm)
 
     def keep_going(carry):
-        _, state = carry
-        count = optax.tree.get(state, "count")
-        grad_norm = jnp.max(jnp.abs(optax.tree.get(state, "grad")))  # ∇L at the current θ
-        return (count < max_iter) & ((count == 0) | (grad_norm > tol))
+        _, state, grad_norm = carry
+        return (optax.tree.get(state, "count") < max_iter) & (grad_norm > tol)
 
     with jax.numpy_dtype_promotion("standard"):
         state = solver.init(theta0)
-    theta, state = jax.lax.while_loop(keep_going, step, (theta0, state))
+    start = (theta0, state, jnp.array(jnp.inf, theta0.dtype))
+    theta, state, grad_norm = jax.lax.while_loop(keep_going, step, start)
     grad_norm = jnp.max(jnp.abs(jax.grad(loss_fn)(theta)))
     return theta, optax.tree.get(state, "count"), grad_norm
 
@@ -300,7 +310,12 @@ def _warn_if_separable(lam, separated: bool) -> None:
                       "use lam > 0", ConvergenceWarning, stacklevel=3)
 
 
-def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, tol: float = 1e-6,
+def _default_tol(tol, dtype) -> float:
+    """‖∇L‖_∞ tolerance: 1e-6 in float64; 1e-4 in float32, whose rounding leaves gradients ≈ 1e-5."""
+    return (1e-6 if dtype == jnp.float64 else 1e-4) if tol is None else tol
+
+
+def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, tol: float | None = None,
         max_iter: int = 100, eta: float | None = None) -> FitResult:
     """Binary logistic regression: θ minimising `binary_cross_entropy`.
 
@@ -310,14 +325,16 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
 
     Args:
         X: (M, N) with a column of ones for a bias; y: (M,) in {0, 1}; lam: λ ≥ 0.
-        tol: stop when ‖∇L‖_∞ ≤ tol (for "gd", when |L_old − L_new| ≤ tol).
+        tol: stop when ‖∇L‖_∞ ≤ tol (for "gd", when |L_old − L_new| ≤ tol); default 1e-6 for
+            float64 and 1e-4 for float32 data.
         max_iter: iteration limit; reaching it warns (`ConvergenceWarning`).
 
     Returns:
         A `FitResult` with θ (N,).
     """
-    max_iter = _check_fit_options(method, tol, max_iter)
     _, X, y, lam_arr = _check_binary(None, X, y, lam)
+    tol = _default_tol(tol, X.dtype)
+    max_iter = _check_fit_options(method, tol, max_iter)
     if len(np.unique(np.asarray(y))) < 2:
         raise ValueError("y holds a single class; logistic regression needs both 0 and 1")
     data = (X, y, lam_arr, _mask(X.shape[1], X.dtype, penalize_bias))
@@ -333,7 +350,7 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
 
 
 def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str = "lbfgs",
-                penalize_bias: bool = True, tol: float = 1e-6, max_iter: int = 500,
+                penalize_bias: bool = True, tol: float | None = None, max_iter: int = 500,
                 eta: float | None = None) -> FitResult:
     """Softmax regression: Θ (N, K) minimising `softmax_cross_entropy`.
 
@@ -346,10 +363,11 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
     Returns:
         A `FitResult` with Θ (N, K).
     """
+    X = check_matrix(X)
+    tol = _default_tol(tol, X.dtype)
     max_iter = _check_fit_options(method, tol, max_iter)
     if method == "newton":
         raise ValueError("method='newton' is for binary logistic regression; use 'lbfgs' or 'gd'")
-    X = check_matrix(X)
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != X.shape[0] or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be integers of shape ({X.shape[0]},), got {labels.dtype} {labels.shape}")

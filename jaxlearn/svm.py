@@ -331,3 +331,18 @@ def predict(model: KernelSVM, X) -> np.ndarray:
     for p in range(f.shape[1]):
         np.add.at(votes, (np.arange(f.shape[0]), winners[:, p]), 1)
     return model.classes[np.argmax(votes, axis=1)]
+
+
+def ovr_decision_function(model: KernelSVM, ovo_scores):
+    """One score per class from the one-vs-one scores (M, P), as scikit-learn's SVC reports them:
+    votes won plus the summed confidences squashed into (−⅓, ⅓), so ties between vote counts
+    are broken by confidence."""
+    f = jnp.asarray(ovo_scores)
+    n_classes = len(model.classes)
+    votes = jnp.zeros((f.shape[0], n_classes), f.dtype)
+    confidence = jnp.zeros((f.shape[0], n_classes), f.dtype)
+    for p, (a, b) in enumerate(model.pairs):
+        wins_b = (f[:, p] > 0).astype(f.dtype)
+        votes = votes.at[:, b].add(wins_b).at[:, a].add(1 - wins_b)
+        confidence = confidence.at[:, b].add(f[:, p]).at[:, a].add(-f[:, p])
+    return votes + confidence / (3 * (jnp.abs(confidence) + 1))
