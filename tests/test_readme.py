@@ -40,3 +40,8 @@ def test_the_classification_example_runs():
     namespace = run(python_block("fit_kernel_svm"))
     assert namespace["fit"].converged and namespace["Theta"].shape == (3, 3)
     assert namespace["K"].shape == (200, 200)
+
+
+def test_the_scikit_learn_example_runs():
+    namespace = run(python_block("GridSearchCV(pipe"))
+    assert namespace["search"].best_score_ > 0.9 and namespace["scores"].mean() > 0.9
