@@ -15,22 +15,21 @@ import warnings
 import jax
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from jaxlearn import logistic, svm
-from jaxlearn.features import fit_standardizer, polynomial_features, standardize, unstandardize
+from jaxlearn import logistic, nn, svm
+from jaxlearn._errors import ConvergenceWarning
+from jaxlearn.features import Standardizer, fit_standardizer, polynomial_features, standardize, unstandardize
 from jaxlearn.linear import solve
-from jaxlearn.train import TrainConfig, fit as train_mlp, predict as predict_mlp
-from jaxlearn import nn
+from jaxlearn.train import TrainConfig
+from jaxlearn.train import fit as train_mlp
+from jaxlearn.train import predict as predict_mlp
 
 
 def _sklearn_warnings(fit):
     """Re-issue jaxlearn's ConvergenceWarning as scikit-learn's, which its tools expect and filter."""
-    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
-
-    from jaxlearn import ConvergenceWarning
-
     @functools.wraps(fit)
     def wrapper(self, *args, **kwargs):
         with warnings.catch_warnings(record=True) as caught:
@@ -172,7 +171,6 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         return self
 
     def _scaler(self):
-        from jaxlearn.features import Standardizer
         return Standardizer(self.mean_, self.scale_)
 
     def transform(self, X):
