@@ -204,7 +204,20 @@ class _Classifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(scores, axis=1)]
 
 
-class LogisticRegression(_Classifier):
+class _LinearClassifier(_Classifier):
+    """Scores X wᵀ + b from coef_ (K or 1, N) and intercept_; C validated like scikit-learn's."""
+
+    def _check_C(self):
+        if not np.isscalar(self.C) or self.C <= 0:
+            raise ValueError(f"C must be a number > 0, got {self.C!r}")
+
+    def decision_function(self, X):
+        X = self._X(X)
+        scores = X @ self.coef_.T.astype(X.dtype) + self.intercept_.astype(X.dtype)
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+
+class LogisticRegression(_LinearClassifier):
     """Logistic regression, binary (sigmoid) or multinomial (softmax), L2-penalised.
 
     scikit-learn's objective C·Σ loss + ½‖w‖² is the lecture's (1/M)Σ loss + λ/2‖w‖² with
@@ -229,8 +242,7 @@ class LogisticRegression(_Classifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
-        if not np.isscalar(self.C) or self.C <= 0:
-            raise ValueError(f"C must be a number > 0, got {self.C!r}")
+        self._check_C()
         lam, design = 1.0 / (self.C * X.shape[0]), _with_bias(X)
         if len(self.classes_) == 2:
             result = logistic.fit(design, encoded.astype(X.dtype), lam, penalize_bias=False, tol=self.tol,
@@ -244,11 +256,6 @@ class LogisticRegression(_Classifier):
         self.n_iter_ = np.array([result.n_iter])
         return self
 
-    def decision_function(self, X):
-        X = self._X(X)
-        scores = X @ self.coef_.T.astype(X.dtype) + self.intercept_.astype(X.dtype)
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
     def predict_proba(self, X):
         scores = self.decision_function(X)
         if scores.ndim == 1:
@@ -257,7 +264,7 @@ class LogisticRegression(_Classifier):
         return np.asarray(jax.nn.softmax(scores, axis=1))
 
 
-class LinearSVC(_Classifier):
+class LinearSVC(_LinearClassifier):
     """Linear SVM with the hinge loss, one-vs-rest for more than two classes.
 
     Minimises ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b)) with an unpenalised b: the lecture's eq. 36 with
@@ -279,8 +286,7 @@ class LinearSVC(_Classifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
-        if not np.isscalar(self.C) or self.C <= 0:
-            raise ValueError(f"C must be a number > 0, got {self.C!r}")
+        self._check_C()
         problems = [1] if len(self.classes_) == 2 else range(len(self.classes_))
         models = [svm.fit_linear_svm(X, np.where(encoded == k, 1.0, -1.0).astype(X.dtype), self.C * X.shape[0],
                                      max_iter=self.max_iter) for k in problems]
@@ -288,11 +294,6 @@ class LinearSVC(_Classifier):
         self.intercept_ = np.array([float(m.b) for m in models])
         self.n_iter_ = self.max_iter  # L-BFGS iterations per smoothing stage, at most
         return self
-
-    def decision_function(self, X):
-        X = self._X(X)
-        scores = X @ self.coef_.T.astype(X.dtype) + self.intercept_.astype(X.dtype)
-        return scores[:, 0] if len(self.classes_) == 2 else scores
 
 
 class SVC(_Classifier):
