@@ -165,7 +165,9 @@ def train_many(config: TrainConfig, X, y, *, learning_rates=None, seeds=None, X_
                              dtype=dtype)
         return TrainState(params, _optimizer_with_rate(config, steps, rate).init(params))
 
-    states = jax.vmap(init)(jnp.asarray(seeds), jnp.asarray(rates, dtype))
+    # eagerly, one model at a time, then stacked: a vmapped init would spend seconds compiling
+    states = jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves),
+                                    *[init(int(s), jnp.asarray(r, dtype)) for s, r in zip(seeds, rates)])
     optimizer = _optimizer_with_rate(config, steps, 1.0)  # its update reads the rate from the state
     run = jax.jit(jax.vmap(make_run_batches(make_step(config, optimizer)), in_axes=(0, None, None, None)))
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
