@@ -41,13 +41,13 @@ def lecture_regression_data(key, M: int = 25, noise: float = 0.25, dtype=jnp.flo
     return x, y
 
 
-def _labels_dtype_check(M):
+def _check_sample_count(M):
     return check_scalar(M, "M", minimum=2, integer=True)
 
 
 def two_blobs(key, M: int = 100, separation: float = 3.0, dtype=jnp.float32):
     """Two Gaussian clouds in 2-D, linearly separable for large separation. Returns X (M, 2), y (M,) in {0, 1}."""
-    M = _labels_dtype_check(M)
+    M = _check_sample_count(M)
     k_x, k_y = jax.random.split(key)
     y = (jax.random.uniform(k_y, (M,)) < 0.5).astype(jnp.int32)
     centres = jnp.where(y[:, None] == 1, separation / 2, -separation / 2) * jnp.array([[1.0, 0.6]], dtype)
@@ -56,7 +56,7 @@ def two_blobs(key, M: int = 100, separation: float = 3.0, dtype=jnp.float32):
 
 def circles(key, M: int = 200, noise: float = 0.1, dtype=jnp.float32):
     """An inner disc (class 1) inside a ring (class 0): not linearly separable, separable in x₁², x₂²."""
-    M = _labels_dtype_check(M)
+    M = _check_sample_count(M)
     k_angle, k_noise, k_y = jax.random.split(key, 3)
     y = (jax.random.uniform(k_y, (M,)) < 0.5).astype(jnp.int32)
     radius = jnp.where(y == 1, 0.4, 1.0).astype(dtype)
@@ -67,7 +67,7 @@ def circles(key, M: int = 200, noise: float = 0.1, dtype=jnp.float32):
 
 def xor(key, M: int = 200, noise: float = 0.15, dtype=jnp.float32):
     """Four clusters at (±1, ±1), class 1 where x₁x₂ > 0: the XOR problem."""
-    M = _labels_dtype_check(M)
+    M = _check_sample_count(M)
     k_c, k_noise = jax.random.split(key)
     corners = jnp.sign(jax.random.uniform(k_c, (M, 2), dtype, -1, 1))
     y = (corners[:, 0] * corners[:, 1] > 0).astype(jnp.int32)
@@ -76,7 +76,7 @@ def xor(key, M: int = 200, noise: float = 0.15, dtype=jnp.float32):
 
 def moons(key, M: int = 200, noise: float = 0.15, dtype=jnp.float32):
     """Two interleaving half circles (as scikit-learn's make_moons)."""
-    M = _labels_dtype_check(M)
+    M = _check_sample_count(M)
     k_t, k_noise, k_y = jax.random.split(key, 3)
     y = (jax.random.uniform(k_y, (M,)) < 0.5).astype(jnp.int32)
     t = jax.random.uniform(k_t, (M,), dtype, 0, jnp.pi)
