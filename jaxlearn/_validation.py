@@ -120,3 +120,31 @@ def check_linear_model(theta, X, y, lam):
             raise ValueError(f"theta has length {theta.shape[0]} but X has {X.shape[1]} features")
     check_scalar(lam, "lam", minimum=0)
     return theta, X, y, jnp.asarray(lam).astype(X.dtype)
+
+
+def check_labels(labels, length: int | None = None, name: str = "y", *, n_classes: int | None = None,
+                 x_name: str = "X"):
+    """Class labels (M,) as integers 0 … K−1; returns (labels as a NumPy int32 array, K).
+
+    length: M, the rows of the inputs called x_name. K is n_classes when given (≥ 2), else
+    max label + 1.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be 1-D class labels, got shape {labels.shape}")
+    if length is not None and labels.shape[0] != length:
+        raise ValueError(f"{name} has length {labels.shape[0]} but {x_name} has {length} rows; they must match")
+    if labels.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.issubdtype(labels.dtype, np.integer):
+        whole = np.issubdtype(labels.dtype, np.floating) and np.all(np.isfinite(labels)) \
+            and np.all(labels == np.round(labels))
+        hint = f" (e.g. {name}.astype(int))" if whole else " (map the classes to 0 … K−1 first)"
+        raise TypeError(f"{name} must hold integer class labels 0 … K−1, got dtype {labels.dtype}{hint}")
+    if n_classes is not None:
+        check_scalar(n_classes, "n_classes", minimum=2, integer=True)
+    K = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= K:
+        raise ValueError(f"{name} must lie in 0 … {K - 1}, found {low if low < 0 else high}")
+    return labels.astype(np.int32), K

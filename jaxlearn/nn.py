@@ -3,7 +3,9 @@
     z^l = W^l a^{l−1} + b^l,   a^l = σ^l(z^l),   a^0 = x,   l = 1 … L
 
 W^l has shape (n_l, n_{l−1}) and b^l shape (n_l,); a batch X (M, n_0) goes through as
-A @ W.T + b, one sample a row. The hidden activation σ and the output activation are
+A @ W.T + b, one sample a row (layout "rows"), or as the lecture writes it, W A + b with the
+samples as columns of A (layout "columns"). Both give the same z^l; which one runs faster is
+up to the compiler (see `logits`). The hidden activation σ and the output activation are
 chosen by name and stay outside the parameter pytree, so jax.jit / jax.grad work directly.
 """
 
@@ -21,6 +23,7 @@ ACTIVATIONS = {
 }
 OUTPUTS = (*ACTIVATIONS, "softmax")
 LOSSES = ("cross_entropy", "quadratic")
+LAYOUTS = ("rows", "columns")
 
 
 def activation_derivative(name: str, z, a):
@@ -87,21 +90,35 @@ def check_params(params, n_features: int | None = None):
         previous = jnp.shape(W)[0]
 
 
-def logits(params, X, *, activation: str = "relu"):
+def logits(params, X, *, activation: str = "relu", layout: str = "rows"):
     """z^L, the last layer's pre-activation, for a batch X (M, n_0) → (M, n_L).
+
+    layout: how the batch runs through the layers; the result is the same either way.
+        "rows": A^l (M, n_l) = σ(A^{l−1} @ W^lᵀ + b^l), one sample a row.
+        "columns": A^l (n_l, M) = σ(W^l A^{l−1} + b^l), one sample a column (eq. 47 as
+        written). XLA:CPU then never transposes W^1 (only the batch), which makes many
+        models trained side by side under vmap (`jaxlearn.sweeps.train_many`) about 15 %
+        faster; for one deeper model "rows" is as fast or faster.
 
     X is cast to the parameters' dtype (the model's precision).
     """
     check_option(activation, "activation", tuple(ACTIVATIONS))
+    check_option(layout, "layout", LAYOUTS)
     X = check_matrix(X)
     check_params(params, X.shape[1])
     X = X.astype(params[0][0].dtype)
     sigma = ACTIVATIONS[activation]
-    a = X
+    if layout == "columns":
+        A = X.T
+        for W, b in params[:-1]:
+            A = sigma(W @ A + b[:, None])      # eqs. 47–52, the samples as columns
+        W, b = params[-1]
+        return (W @ A + b[:, None]).T
+    A = X
     for W, b in params[:-1]:
-        a = sigma(a @ W.T + b[None, :])    # eqs. 47–52, a batch at once
+        A = sigma(A @ W.T + b[None, :])        # the same, one sample a row
     W, b = params[-1]
-    return a @ W.T + b[None, :]
+    return A @ W.T + b[None, :]
 
 
 def apply_output(z, output: str):

@@ -19,7 +19,7 @@ import optax
 
 from jaxlearn import nn
 from jaxlearn._errors import DivergenceError
-from jaxlearn._validation import check_option, check_scalar
+from jaxlearn._validation import check_labels, check_matrix, check_option, check_scalar
 from jaxlearn.backprop import backprop
 
 OPTIMIZERS = ("adam", "momentum", "sgd")
@@ -104,12 +104,15 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> optax.GradientT
     return optax.adam(rate)
 
 
-def make_step(config: TrainConfig, optimizer: optax.GradientTransformation) -> Callable:
-    """One minibatch update: (state, X_batch, Y_batch) → (state, (loss, correct))."""
+def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
+    """One minibatch update: (state, X_batch, Y_batch) → (state, (loss, correct)).
+
+    layout: how the forward pass runs the batch (`jaxlearn.nn.logits`); same result.
+    """
     output = config.output_activation
 
     def loss_and_logits(params, X, Y):
-        z = nn.logits(params, X, activation=config.activation)
+        z = nn.logits(params, X, activation=config.activation, layout=layout)
         return nn.loss_from_logits(z, Y, config.loss, output), z
 
     def step(state: TrainState, X, Y):
@@ -221,14 +224,31 @@ def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_e
     return TrainState(params, optimizer.init(params)), optimizer
 
 
-def _check_training_data(X, labels, batch_size, name="X_train"):
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be (M, n_features) (flatten images with "
-                         f"jaxlearn.data.flatten_images), got shape {X.shape}")
-    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
-        raise ValueError(f"labels must be (M,) = ({X.shape[0]},), got shape {labels.shape}")
-    if batch_size > X.shape[0]:
-        raise ValueError(f"batch_size={batch_size} is larger than the training set ({X.shape[0]} samples)")
+def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None = None, names=("X_train", "y_train")):
+    """Inputs X (M, n_0), finite, in config.dtype, and labels (M,) integers 0 … K−1, with
+    config.batch_size ≤ M. Returns (X, labels, K) as JAX arrays and an int."""
+    x_name, y_name = names
+    if np.ndim(X) != 2:
+        raise ValueError(f"{x_name} must be (M, n_features) (flatten images with "
+                         f"jaxlearn.data.flatten_images), got shape {np.shape(X)}")
+    X = check_matrix(X, x_name).astype(jnp.dtype(config.dtype))
+    labels, n_classes = check_labels(labels, X.shape[0], y_name, n_classes=n_classes, x_name=x_name)
+    if config.batch_size > X.shape[0]:
+        raise ValueError(f"batch_size={config.batch_size} is larger than the training set ({X.shape[0]} samples)")
+    return X, jnp.asarray(labels), n_classes
+
+
+def check_validation_data(X_val, y_val, n_features: int, n_classes: int, dtype):
+    """(X_val (M_v, n_0), y_val (M_v,)) checked like the training data, or (None, None)."""
+    if (X_val is None) != (y_val is None):
+        raise ValueError("give both X_val and y_val, or neither")
+    if X_val is None:
+        return None, None
+    X_val = check_matrix(X_val, "X_val").astype(dtype)
+    if X_val.shape[1] != n_features:
+        raise ValueError(f"X_val has {X_val.shape[1]} features but the training data has {n_features}")
+    y_val, _ = check_labels(y_val, X_val.shape[0], "y_val", n_classes=n_classes, x_name="X_val")
+    return X_val, jnp.asarray(y_val)
 
 
 def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_classes: int | None = None,
@@ -238,8 +258,8 @@ def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_clas
 
     Args:
         config: the run's `TrainConfig`.
-        X_train: (M, n_0) inputs; y_train: (M,) integer labels 0 … K−1.
-        X_val, y_val: optional validation set, evaluated after each epoch.
+        X_train: (M, n_0) finite inputs; y_train: (M,) integer labels 0 … K−1.
+        X_val, y_val: optional validation set (both or neither), evaluated after each epoch.
         n_classes: K (default: max label + 1).
         state, start_epoch, history: continue a run (see `jaxlearn.checkpoint`).
         on_epoch_end: called as on_epoch_end(epoch, state, history) after each good epoch
@@ -255,14 +275,9 @@ def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_clas
     """
     from tqdm.auto import tqdm
 
-    X_train = jnp.asarray(X_train, jnp.dtype(config.dtype))
-    y_train = jnp.asarray(y_train)
-    _check_training_data(X_train, y_train, config.batch_size)
-    n_classes = int(y_train.max()) + 1 if n_classes is None else n_classes
+    X_train, y_train, n_classes = check_training_data(config, X_train, y_train, n_classes=n_classes)
     Y_train = nn.one_hot(y_train, n_classes, dtype=X_train.dtype)
-    if X_val is not None:
-        X_val, y_val = jnp.asarray(X_val, X_train.dtype), jnp.asarray(y_val)
-        nn.one_hot(y_val, n_classes)  # validates the label range
+    X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype)
     steps = X_train.shape[0] // config.batch_size
     fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
     state = fresh if state is None else state

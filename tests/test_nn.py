@@ -66,6 +66,25 @@ def test_forward_is_the_layer_equations():
     np.testing.assert_array_equal(nn.predict(params, X, activation="tanh"), expected.argmax(axis=1))
 
 
+@pytest.mark.parametrize("activation", tuple(nn.ACTIVATIONS))
+def test_both_layouts_compute_the_same_logits_and_gradients(activation, dtype):
+    params = nn.init_mlp(jax.random.key(2), [6, 5, 4, 3], activation=activation, dtype=dtype)
+    X = jax.random.normal(jax.random.key(3), (7, 6), dtype)
+    Y = nn.one_hot(jnp.arange(7) % 3, 3, dtype=dtype)
+    tol = dict(rtol=RTOL[np.dtype(dtype).type] * 10, atol=RTOL[np.dtype(dtype).type] * 10)
+    rows, columns = (nn.logits(params, X, activation=activation, layout=layout) for layout in nn.LAYOUTS)
+    assert columns.shape == rows.shape == (7, 3) and columns.dtype == dtype
+    np.testing.assert_allclose(columns, rows, **tol)
+
+    def loss(params, layout):
+        return nn.loss_from_logits(nn.logits(params, X, activation=activation, layout=layout), Y,
+                                   "cross_entropy", "softmax")
+
+    by_rows, by_columns = (jax.grad(loss)(params, layout) for layout in nn.LAYOUTS)
+    for g_rows, g_columns in zip(jax.tree_util.tree_leaves(by_rows), jax.tree_util.tree_leaves(by_columns)):
+        np.testing.assert_allclose(g_columns, g_rows, **tol)
+
+
 CASES = [(loss, output) for loss, outputs in
          [("cross_entropy", ["softmax"]), ("quadratic", ["sigmoid", "softmax", "identity", "tanh", "relu"])]
          for output in outputs]
@@ -123,6 +142,8 @@ def test_quadratic_loss_is_the_formula():
      ValueError, "layer 2: W expects 5 inputs but layer 1 outputs 3"),
     (lambda: nn.forward(nn.init_mlp(jax.random.key(0), [4, 2]), jnp.ones((5, 4)), output="max"), ValueError,
      "unknown output 'max'"),
+    (lambda: nn.logits(nn.init_mlp(jax.random.key(0), [4, 2]), jnp.ones((5, 4)), layout="cols"), ValueError,
+     "unknown layout 'cols'; valid options are 'rows', 'columns'"),
     (lambda: nn.one_hot(jnp.array([0, 10]), 10), ValueError, r"labels must lie in 0 … 9, found 10"),
     (lambda: nn.one_hot(jnp.array([0.5]), 10), TypeError, "labels must be integers"),
     (lambda: backprop(nn.init_mlp(jax.random.key(0), [4, 2]), jnp.ones((5, 4)), jnp.ones((5, 2)), loss="l1"),

@@ -121,9 +121,17 @@ def test_bad_training_data_is_named(mnist_small):
         fit(config, X[:10], y[:10], progress=False)
     with pytest.raises(ValueError, match=r"X_train must be \(M, n_features\).*flatten_images"):
         fit(config, X.reshape(-1, 28, 28), y, progress=False)
-    with pytest.raises(ValueError, match=r"labels must be \(M,\) = \(4000,\)"):
+    with pytest.raises(ValueError, match=r"y_train has length 100 but X_train has 4000 rows"):
         fit(config, X, y[:100], progress=False)
-    with pytest.raises(ValueError, match="labels must lie in 0 … 9, found 12"):
+    with pytest.raises(ValueError, match="y_val must lie in 0 … 9, found 12"):
         fit(config, X, y, X[:5], np.array([0, 1, 2, 12, 3]), n_classes=10, progress=False)
-    with pytest.raises(ValueError, match="labels must lie in 0 … 9, found -1"):
+    with pytest.raises(ValueError, match="y_train must lie in 0 … 9, found -1"):
         fit(config, X, np.where(np.arange(4000) == 7, -1, y), n_classes=10, progress=False)
+    with pytest.raises(ValueError, match=r"X_train contains 1 NaN or inf value\(s\), the first at index \(3, 5\)"):
+        fit(config, np.where(np.arange(X.size).reshape(X.shape) == 3 * 784 + 5, np.nan, X), y, progress=False)
+    with pytest.raises(TypeError, match=r"y_train must hold integer class labels .* \(e\.g\. y_train\.astype\(int\)\)"):
+        fit(config, X, y.astype(float), progress=False)
+    with pytest.raises(ValueError, match="give both X_val and y_val, or neither"):
+        fit(config, X, y, X[:5], progress=False)
+    with pytest.raises(ValueError, match="X_val has 783 features but the training data has 784"):
+        fit(config, X, y, X[:5, 1:], y[:5], progress=False)
