@@ -230,24 +230,27 @@ def _lbfgs(objective, theta0, data, tol, max_iter):
             return jax.value_and_grad(loss_fn)(theta)
 
     def step(carry):
-        theta, state, _ = carry
+        theta, state, _, _ = carry
         value, grad = value_and_grad(theta, state=state)
         grad_norm = jnp.max(jnp.abs(grad))                  # ∇L at the current θ
         with jax.numpy_dtype_promotion("standard"):  # optax is not strict-promotion clean
             updates, new_state = solver.update(grad, state, theta, value=value, grad=grad, value_fn=loss_fn)
-        done = grad_norm <= tol                             # keep θ whose gradient met tol
+        # No decrease along the line search: the loss is flat at working precision (float32
+        # can stall so just above tol); stop there rather than spin until max_iter.
+        stalled = (grad_norm > tol) & ~(optax.tree.get(new_state, "value") < value)
+        done = (grad_norm <= tol) | stalled                 # keep θ whose gradient met tol
         keep = lambda old, new: jnp.where(done, old, new)  # noqa: E731
         return (keep(theta, optax.apply_updates(theta, updates)),
-                jax.tree_util.tree_map(keep, state, new_state), grad_norm)
+                jax.tree_util.tree_map(keep, state, new_state), grad_norm, stalled)
 
     def keep_going(carry):
-        _, state, grad_norm = carry
-        return (optax.tree.get(state, "count") < max_iter) & (grad_norm > tol)
+        _, state, grad_norm, stalled = carry
+        return (optax.tree.get(state, "count") < max_iter) & (grad_norm > tol) & ~stalled
 
     with jax.numpy_dtype_promotion("standard"):
         state = solver.init(theta0)
-    start = (theta0, state, jnp.array(jnp.inf, theta0.dtype))
-    theta, state, grad_norm = jax.lax.while_loop(keep_going, step, start)
+    start = (theta0, state, jnp.array(jnp.inf, theta0.dtype), jnp.array(False))
+    theta, state, grad_norm, _ = jax.lax.while_loop(keep_going, step, start)
     grad_norm = jnp.max(jnp.abs(jax.grad(loss_fn)(theta)))
     return theta, optax.tree.get(state, "count"), grad_norm
 
@@ -281,13 +284,22 @@ def _check_fit_options(method, tol, max_iter):
     return check_scalar(max_iter, "max_iter", minimum=1, integer=True)
 
 
-def _finish(theta, n_iter, grad_norm, tol, what) -> FitResult:
+def _unconverged_advice(n_iter: int, max_iter: int, dtype) -> str:
+    """What to do when ‖∇L‖_∞ > tol after n_iter iterations: more iterations, or more precision."""
+    if n_iter < max_iter:   # L-BFGS stopped early: its line search found no decrease
+        more_precision = "float64 data with jax_enable_x64, " if jnp.dtype(dtype) != jnp.float64 else ""
+        return (f"the loss is flat at {jnp.dtype(dtype).name} precision there; use a larger tol, "
+                f"{more_precision}or scale the features")
+    return ("raise max_iter, add regularisation (lam > 0; separable data has no finite unregularised "
+            "optimum) or scale the features")
+
+
+def _finish(theta, n_iter, grad_norm, tol, max_iter, what) -> FitResult:
     converged = float(grad_norm) <= tol
     if not converged:
         warnings.warn(f"{what} stopped after {int(n_iter)} iterations with ‖∇L‖_∞ = {float(grad_norm):.2g} "
-                      f"> tol = {tol:g}; raise max_iter, add regularisation (lam > 0; separable data "
-                      "has no finite unregularised optimum) or scale the features", ConvergenceWarning,
-                      stacklevel=3)
+                      f"> tol = {tol:g}; {_unconverged_advice(int(n_iter), max_iter, theta.dtype)}",
+                      ConvergenceWarning, stacklevel=3)
     return FitResult(theta, int(n_iter), float(grad_norm), converged)
 
 
@@ -346,7 +358,7 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
     else:
         theta, n_iter, grad_norm = _newton(theta0, data, tol, max_iter)
     _warn_if_separable(lam, bool(jnp.all((X @ theta > 0) == (y > 0.5))))
-    return _finish(theta, n_iter, grad_norm, tol, f"logistic regression ({method})")
+    return _finish(theta, n_iter, grad_norm, tol, max_iter, f"logistic regression ({method})")
 
 
 def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str = "lbfgs",
@@ -385,4 +397,4 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
         return _fit_gd(_softmax_objective, _softmax_gradient, Theta0, data, 2.0, eta, tol, max_iter)
     Theta, n_iter, grad_norm = _lbfgs(_softmax_objective, Theta0, data, tol, max_iter)
     _warn_if_separable(lam, bool(jnp.all(jnp.argmax(X @ Theta, axis=1) == jnp.asarray(labels))))
-    return _finish(Theta, n_iter, grad_norm, tol, "softmax regression (lbfgs)")
+    return _finish(Theta, n_iter, grad_norm, tol, max_iter, "softmax regression (lbfgs)")

@@ -134,6 +134,8 @@ def train_many(config: TrainConfig, X, y, *, learning_rates=None, seeds=None, X_
     from tqdm.auto import tqdm
 
     rates, seeds = _settings(config, learning_rates, seeds)
+    if chunk_size is not None:
+        check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)
     X, y, K = check_training_data(config, X, y, n_classes=n_classes, names=("X", "y"))
     X_val, y_val = check_validation_data(X_val, y_val, X.shape[1], K, X.dtype)
     Y = nn.one_hot(y, K, dtype=X.dtype)
@@ -184,6 +186,6 @@ def train_many(config: TrainConfig, X, y, *, learning_rates=None, seeds=None, X_
 def _validation_accuracy(params, X_val, y_val, config: TrainConfig, diverged):
     if X_val is None:
         return None
-    predict = jax.jit(jax.vmap(lambda p: nn.predict(p, X_val, activation=config.activation)))
-    correct = np.asarray(jnp.mean(predict(params).astype(y_val.dtype) == y_val[None, :], axis=1))
+    predict = jax.jit(jax.vmap(lambda p, X: nn.predict(p, X, activation=config.activation), in_axes=(0, None)))
+    correct = np.asarray(jnp.mean(predict(params, X_val).astype(y_val.dtype) == y_val[None, :], axis=1))
     return np.where(diverged, np.nan, correct)

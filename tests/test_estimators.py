@@ -1,6 +1,7 @@
 """The estimator layer: scikit-learn's own estimator checks, and agreement with scikit-learn."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -13,8 +14,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from jaxlearn import estimators as est
 
-ESTIMATORS = [est.LinearRegression(), est.Ridge(), est.PolynomialFeatures(), est.StandardScaler(),
-              est.LogisticRegression(), est.LinearSVC(), est.SVC(),
+ESTIMATORS = [est.LinearRegression(), est.Ridge(), est.RidgeCV(), est.PolynomialFeatures(), est.StandardScaler(),
+              est.LogisticRegression(), est.LogisticRegressionCV(Cs=3, cv=2), est.LinearSVC(), est.SVC(),
               est.MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, learning_rate_init=0.01)]
 
 EXPECTED_FAILURES = {}
@@ -29,10 +30,13 @@ def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_docstring_examples_run():
+@pytest.mark.parametrize("module", ["linear_model", "preprocessing", "svm", "neural_network"])
+def test_docstring_examples_run(module):
     import doctest
-    failures, tried = doctest.testmod(est, verbose=False)
-    assert tried >= 8 and failures == 0
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(f"jaxlearn.estimators.{module}"), verbose=False)
+    assert tried >= 3 and failures == 0
 
 
 def regression_data():
@@ -49,6 +53,35 @@ def test_regressors_match_scikit_learn(ours, theirs):
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-8)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-8, atol=1e-8)
     assert isinstance(ours.predict(X), np.ndarray)
+
+
+@pytest.mark.parametrize("cv", [None, 4])
+def test_ridge_cv_matches_scikit_learn(cv):
+    X, y = regression_data()
+    alphas = np.logspace(-2, 3, 11)
+    ours, theirs = est.RidgeCV(alphas=alphas, cv=cv).fit(X, y), linear_model.RidgeCV(alphas=alphas, cv=cv).fit(X, y)
+    assert ours.alpha_ == theirs.alpha_
+    np.testing.assert_allclose(ours.best_score_, theirs.best_score_, rtol=1e-8)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-8)
+
+
+def test_logistic_regression_cv_matches_scikit_learn():
+    X, y = load_iris(return_X_y=True)
+    X = preprocessing.StandardScaler().fit_transform(X)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    Cs = [0.01, 0.1, 1.0, 10.0]
+    ours = est.LogisticRegressionCV(Cs=Cs, tol=1e-8, max_iter=1000).fit(X, names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)   # scikit-learn 1.9 announces new defaults
+        theirs = linear_model.LogisticRegressionCV(Cs=Cs, tol=1e-10, max_iter=10_000).fit(X, names)
+    np.testing.assert_allclose(ours.scores_["setosa"], theirs.scores_["setosa"], atol=1e-12)
+    np.testing.assert_array_equal(ours.C_, theirs.C_)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-3)
+    binary = names != "setosa"
+    ours = est.LogisticRegressionCV(Cs=Cs, tol=1e-8).fit(X[binary], names[binary])
+    assert list(ours.scores_) == ["virginica"] and ours.scores_["virginica"].shape == (5, 4)
+    assert ours.score(X[binary], names[binary]) > 0.9
 
 
 def test_transformers_match_scikit_learn():

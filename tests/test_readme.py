@@ -45,3 +45,12 @@ def test_the_classification_example_runs():
 def test_the_scikit_learn_example_runs():
     namespace = run(python_block("GridSearchCV(pipe"))
     assert namespace["search"].best_score_ > 0.9 and namespace["scores"].mean() > 0.9
+
+
+def test_the_sweeps_example_runs(data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    namespace = run(python_block("sweeps.train_many"))
+    assert namespace["theta"].shape == (21,) and namespace["held_out"].validation.shape == (50,)
+    assert namespace["logit"].thetas.shape == (50, 21)
+    mlps = namespace["mlps"]
+    assert mlps.validation_accuracy.shape == (4,) and mlps.validation_accuracy[mlps.best()] > 0.9

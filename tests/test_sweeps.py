@@ -29,12 +29,58 @@ def test_ridge_path_keeps_float32(dtype):
                                rtol=1e-3 if dtype == np.float32 else 1e-9)
 
 
+def test_ridge_path_with_an_unpenalised_bias_equals_solve():
+    X, y, _ = random_problem(4, M=80, N=4)
+    X = np.column_stack([np.ones(80), X])
+    path = sweeps.ridge_path(X, y + 5.0, [0.0, 0.3, 30.0], penalize_bias=False)
+    for theta, lam in zip(path.thetas, path.lams):
+        np.testing.assert_allclose(theta, solve(X, y + 5.0, lam=lam, penalize_bias=False), rtol=1e-9, atol=1e-12)
+
+
+def test_ridge_path_with_fewer_samples_than_features():
+    X, y, _ = random_problem(5, M=6, N=10)
+    lam = 0.5
+    expected = np.linalg.solve(X.T @ X + lam * 6 * np.eye(10), X.T @ y)   # (XᵀX + λM I)θ = Xᵀy
+    np.testing.assert_allclose(sweeps.ridge_path(X, y, [lam]).thetas[0], expected, rtol=1e-9)
+
+
 def test_ridge_path_refuses_lambda_zero_on_rank_deficient_X():
     X, y, _ = random_problem(1, M=40, N=3)
     X = np.column_stack([X, X[:, 0] + X[:, 1]])            # rank 3 < 4 columns
-    with pytest.raises(SingularMatrixError, match=r"λ = 0, but X has numerical rank 3 < 4 columns.*λ > 0"):
+    with pytest.raises(SingularMatrixError, match=r"λ = 0, but the 4 penalised columns of X have numerical "
+                                                  r"rank 3.*λ > 0"):
         sweeps.ridge_path(X, y, [0.0, 1.0])
     assert np.all(np.isfinite(sweeps.ridge_path(X, y, [1e-3, 1.0]).thetas))   # λ > 0 is fine
+
+
+@pytest.mark.parametrize("penalize_bias", [True, False])
+def test_ridge_loo_path_equals_refitting_without_each_sample(penalize_bias):
+    X, y, _ = random_problem(6, M=25, N=3)
+    X = np.column_stack([np.ones(25), X])
+    lams = [0.0, 0.05, 2.0]
+    path = sweeps.ridge_loo_path(X, y + 3.0, lams, penalize_bias=penalize_bias)
+    for lam, loo in zip(lams, path.validation):
+        errors = []
+        for m in range(25):
+            keep = np.arange(25) != m
+            # the refit on M − 1 samples has the same α = λM as the whole fit (scikit-learn's convention)
+            theta = solve(X[keep], (y + 3.0)[keep], lam=lam * 25 / 24, penalize_bias=penalize_bias)
+            errors.append((y[m] + 3.0 - X[m] @ np.asarray(theta)) ** 2)
+        np.testing.assert_allclose(loo, np.mean(errors), rtol=1e-8)
+    for theta, lam in zip(path.thetas, lams):
+        np.testing.assert_allclose(theta, solve(X, y + 3.0, lam=lam, penalize_bias=penalize_bias), rtol=1e-8,
+                                   atol=1e-12)
+
+
+def test_ridge_loo_path_chooses_what_scikit_learns_ridgecv_chooses():
+    from sklearn.linear_model import RidgeCV
+
+    X, y, _ = random_problem(7, M=60, N=8, noise=2.0)
+    alphas = np.logspace(-3, 3, 13)
+    theirs = RidgeCV(alphas=alphas, store_cv_results=True).fit(X, y)
+    ours = sweeps.ridge_loo_path(np.column_stack([np.ones(60), X]), y, alphas / 60, penalize_bias=False)
+    np.testing.assert_allclose(ours.validation, theirs.cv_results_.mean(axis=0), rtol=1e-8)
+    assert alphas[ours.best()] == theirs.alpha_
 
 
 def _binary_problem(seed, M=120):
@@ -48,6 +94,18 @@ def test_logistic_path_equals_one_fit_per_lambda():
     for theta, lam in zip(path.thetas, path.lams):
         np.testing.assert_allclose(theta, logistic.fit(X, y, lam, tol=1e-10).theta, atol=1e-8)
     assert path.validation.shape == (3,) and path.best() == int(np.argmax(path.validation))
+
+
+def test_softmax_path_equals_one_fit_per_lambda():
+    X, y, _ = random_problem(8, M=150, N=3)
+    X = np.column_stack([np.ones(150), X])
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))            # three classes
+    path = sweeps.softmax_path(X, labels, [0.01, 0.3], X[:50], labels[:50], penalize_bias=False, tol=1e-9)
+    assert path.thetas.shape == (2, 4, 3) and path.validation.shape == (2,)
+    for Theta, lam, accuracy in zip(path.thetas, path.lams, path.validation):
+        expected = logistic.fit_softmax(X, labels, lam, penalize_bias=False, tol=1e-9).theta
+        np.testing.assert_allclose(Theta, expected, atol=1e-6)
+        np.testing.assert_allclose(accuracy, np.mean(np.argmax(X[:50] @ np.asarray(Theta), axis=1) == labels[:50]))
 
 
 def test_logistic_path_names_the_lambdas_that_did_not_converge():
@@ -126,7 +184,9 @@ BINARY = _binary_problem(5, M=20)
      "lams must be a non-empty 1-D array of finite values ≥ 0"),
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(5), []), ValueError, "lams must be a non-empty"),
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(5), [[1.0]]), ValueError, "lams must be a non-empty 1-D"),
-    (lambda: sweeps.ridge_path(np.ones((2, 5)), np.ones(2), [1.0]), ValueError, "needs M ≥ N"),
+    (lambda: sweeps.ridge_path(np.ones((5, 1)), np.ones(5), [1.0], penalize_bias=False), ValueError,
+     "penalize_bias=False needs X with a bias column 0 and at least one more column"),
+    (lambda: sweeps.ridge_loo_path(np.ones((5, 2)), np.ones(5), [np.nan]), ValueError, "lams must be a non-empty"),
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(4), [1.0]), ValueError, "y has length 4 but X has 5 rows"),
     (lambda: sweeps.ridge_path(np.full((5, 2), np.nan), np.ones(5), [1.0]), ValueError, "X contains 10 NaN"),
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(5), [1.0], np.ones((3, 2))), ValueError,
@@ -144,6 +204,13 @@ BINARY = _binary_problem(5, M=20)
     (lambda: sweeps.logistic_path(*BINARY, [1.0], BINARY[0][:3], np.array([0.0, 1.0, 3.0])), ValueError,
      "y must hold the labels 0 and 1"),
     (lambda: sweeps.logistic_path(*BINARY, [1.0], max_iter=0), ValueError, "max_iter must be ≥ 1"),
+    (lambda: sweeps.softmax_path(BINARY[0], BINARY[1], [1.0]), TypeError, "labels must hold integer class labels"),
+    (lambda: sweeps.softmax_path(BINARY[0], np.zeros(20, int), [1.0]), ValueError, "fewer than two classes"),
+    (lambda: sweeps.softmax_path(BINARY[0], np.arange(20) % 3, [0.0]), ValueError, "values > 0"),
+    (lambda: sweeps.softmax_path(BINARY[0], np.arange(20) % 3, [1.0], BINARY[0][:4], np.array([0, 1, 2, 3])),
+     ValueError, "y_val must lie in 0 … 2, found 3"),
+    (lambda: sweeps.softmax_path(BINARY[0], np.arange(20) % 3, [1.0], BINARY[0][:4, :2], np.zeros(4, int)),
+     ValueError, "X_val has 2 features but the training data has 4"),
     (lambda: sweeps.train_many(TrainConfig(), X4, Y4), ValueError, "give learning_rates and/or seeds"),
     (lambda: sweeps.train_many(TrainConfig(batch_size=2), X4, Y4, learning_rates=[1e-3], seeds=[0, 1]), ValueError,
      r"learning_rates \(1\) and seeds \(2\) must have the same length"),

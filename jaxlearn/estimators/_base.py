@@ -1,0 +1,66 @@
+"""What the estimators share: scikit-learn's warnings, the bias column, the classifier base classes."""
+
+import functools
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from jaxlearn._errors import ConvergenceWarning
+
+FLOATS = [np.float64, np.float32]
+
+
+def _sklearn_warnings(fit):
+    """Re-issue jaxlearn's ConvergenceWarning as scikit-learn's, which its tools expect and filter."""
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = fit(self, *args, **kwargs)
+        for w in caught:
+            category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else w.category
+            warnings.warn(str(w.message), category, stacklevel=2)
+        return result
+
+    return wrapper
+
+
+def _with_bias(X):
+    return np.column_stack([np.ones(X.shape[0], X.dtype), X])
+
+
+class _Classifier(ClassifierMixin, BaseEstimator):
+    def _targets(self, X, y):
+        X, y = validate_data(self, X, y, dtype=FLOATS)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"The number of classes has to be greater than one; got {len(self.classes_)} class")
+        return X, encoded
+
+    def _X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=FLOATS)
+
+    def predict(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class _LinearClassifier(_Classifier):
+    """Scores X wᵀ + b from coef_ (K or 1, N) and intercept_; C validated like scikit-learn's."""
+
+    def _check_C(self):
+        if not np.isscalar(self.C) or self.C <= 0:
+            raise ValueError(f"C must be a number > 0, got {self.C!r}")
+
+    def decision_function(self, X):
+        X = self._X(X)
+        scores = X @ self.coef_.T.astype(X.dtype) + self.intercept_.astype(X.dtype)
+        return scores[:, 0] if len(self.classes_) == 2 else scores

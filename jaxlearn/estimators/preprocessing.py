@@ -1,0 +1,71 @@
+"""PolynomialFeatures and StandardScaler over `jaxlearn.features`."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from jaxlearn.estimators._base import FLOATS
+from jaxlearn.features import Standardizer, fit_standardizer, polynomial_features, standardize, unstandardize
+
+
+class PolynomialFeatures(TransformerMixin, BaseEstimator):
+    """All monomials up to `degree`, in scikit-learn's column order (`jaxlearn.polynomial_features`).
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxlearn.estimators import PolynomialFeatures
+        >>> PolynomialFeatures(degree=2).fit_transform(np.array([[2.0, 3.0]])).tolist()
+        [[1.0, 2.0, 3.0, 4.0, 6.0, 9.0]]
+    """
+
+    def __init__(self, degree=2, *, include_bias=True):
+        self.degree = degree
+        self.include_bias = include_bias
+
+    def fit(self, X, y=None):
+        X = validate_data(self, X, dtype=FLOATS)
+        self.n_output_features_ = polynomial_features(X[:1], self.degree, self.include_bias).shape[1]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=FLOATS)
+        return np.asarray(polynomial_features(X, self.degree, self.include_bias))
+
+
+class StandardScaler(TransformerMixin, BaseEstimator):
+    """Feature scaling x_sc = (x − μ) / σ (lecture eq. 35), fitted on training data only.
+
+    As in scikit-learn, a constant column is centred and keeps σ = 1 (the library function
+    `jaxlearn.fit_standardizer` leaves constant columns untouched by default instead).
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxlearn.estimators import StandardScaler
+        >>> StandardScaler().fit_transform(np.array([[0.0], [2.0]])).ravel().tolist()
+        [-1.0, 1.0]
+    """
+
+    def __init__(self, *, with_mean=True, with_std=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    def fit(self, X, y=None):
+        X = validate_data(self, X, dtype=FLOATS)
+        scaler = fit_standardizer(X, keep_constant=False)
+        self.mean_ = np.asarray(scaler.mean) if self.with_mean else np.zeros(X.shape[1], X.dtype)
+        self.scale_ = np.asarray(scaler.scale) if self.with_std else np.ones(X.shape[1], X.dtype)
+        return self
+
+    def _scaler(self):
+        return Standardizer(self.mean_, self.scale_)
+
+    def transform(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=FLOATS)
+        return np.asarray(standardize(self._scaler(), X))
+
+    def inverse_transform(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=FLOATS)
+        return np.asarray(unstandardize(self._scaler(), X))

@@ -1,0 +1,92 @@
+"""LinearSVC (primal hinge loss) and SVC (SMO in the dual) over `jaxlearn.svm`."""
+
+import numpy as np
+
+from jaxlearn import svm
+from jaxlearn.estimators._base import _Classifier, _LinearClassifier, _sklearn_warnings
+
+
+class LinearSVC(_LinearClassifier):
+    """Linear SVM with the hinge loss, one-vs-rest for more than two classes.
+
+    Minimises ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b)) with an unpenalised b: the lecture's eq. 36 with
+    its C equal to C·M here. (scikit-learn's LinearSVC defaults to the squared hinge and
+    penalises the intercept; this one is the lecture's SVM.)
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxlearn.estimators import LinearSVC
+        >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 3.0], [4.0, 4.0]]); y = np.array([0, 0, 1, 1])
+        >>> LinearSVC(C=10.0).fit(X, y).predict(np.array([[0.5, 0.0], [3.5, 4.0]])).tolist()
+        [0, 1]
+    """
+
+    def __init__(self, C=1.0, *, max_iter=2000):
+        self.C = C
+        self.max_iter = max_iter
+
+    @_sklearn_warnings
+    def fit(self, X, y):
+        X, encoded = self._targets(X, y)
+        self._check_C()
+        problems = [1] if len(self.classes_) == 2 else range(len(self.classes_))
+        models = [svm.fit_linear_svm(X, np.where(encoded == k, 1.0, -1.0).astype(X.dtype), self.C * X.shape[0],
+                                     max_iter=self.max_iter) for k in problems]
+        self.coef_ = np.stack([np.asarray(m.w) for m in models])
+        self.intercept_ = np.array([float(m.b) for m in models])
+        self.n_iter_ = self.max_iter  # L-BFGS iterations per smoothing stage, at most
+        return self
+
+
+class SVC(_Classifier):
+    """Kernel SVM solved in the dual by SMO (`jaxlearn.svm.fit_kernel_svm`), one-vs-one.
+
+    Parameters as scikit-learn's SVC: C (the box 0 ≤ a ≤ C), kernel ("linear", "poly",
+    "rbf", "sigmoid", or "laplacian"), degree, gamma ("scale", "auto" or a number), coef0,
+    tol, max_iter (−1: libsvm's default limit). decision_function_shape "ovr" (scikit-learn's
+    default transformation of the one-vs-one scores) or "ovo".
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxlearn.estimators import SVC
+        >>> X = np.array([[0.0, 0.0], [0.2, 0.1], [3.0, 3.0], [3.1, 2.9]]); y = np.array([0, 0, 1, 1])
+        >>> SVC(C=1.0).fit(X, y).predict(np.array([[0.1, 0.0], [3.0, 3.1]])).tolist()
+        [0, 1]
+    """
+
+    def __init__(self, C=1.0, *, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3, max_iter=-1,
+                 decision_function_shape="ovr"):
+        self.C = C
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.tol = tol
+        self.max_iter = max_iter
+        self.decision_function_shape = decision_function_shape
+
+    @_sklearn_warnings
+    def fit(self, X, y):
+        X, encoded = self._targets(X, y)
+        kernel = {"poly": "polynomial"}.get(self.kernel, self.kernel)
+        model = svm.fit_kernel_svm(X, encoded, kernel, self.C, gamma=self.gamma, coef0=self.coef0,
+                                   degree=self.degree, tol=self.tol,
+                                   max_iter=None if self.max_iter == -1 else self.max_iter)
+        self.model_ = model
+        self.support_ = np.asarray(model.support)
+        self.support_vectors_ = np.asarray(model.support_vectors)
+        self.dual_coef_ = np.asarray(model.dual_coef).T      # (P, S): a_m y_m per class-pair problem
+        self.intercept_ = np.asarray(model.intercept)
+        self.n_iter_ = np.asarray(model.n_iter)
+        return self
+
+    def decision_function(self, X):
+        X = self._X(X)
+        scores = np.asarray(svm.decision_function(self.model_, X))
+        if scores.ndim == 1 or self.decision_function_shape == "ovo":
+            return scores
+        return np.asarray(svm.ovr_decision_function(self.model_, scores))
+
+    def predict(self, X):
+        X = self._X(X)
+        return self.classes_[np.asarray(svm.predict(self.model_, X))]
