@@ -148,3 +148,15 @@ def check_labels(labels, length: int | None = None, name: str = "y", *, n_classe
     if low < 0 or high >= K:
         raise ValueError(f"{name} must lie in 0 … {K - 1}, found {low if low < 0 else high}")
     return labels.astype(np.int32), K
+
+
+def check_validation_X(X_val, y_val, n_features: int, dtype):
+    """X_val (M_v, N) in dtype, once X_val and y_val are known to come together; None if neither."""
+    if (X_val is None) != (y_val is None):
+        raise ValueError("give both X_val and y_val, or neither")
+    if X_val is None:
+        return None
+    X_val = check_matrix(X_val, "X_val").astype(dtype)
+    if X_val.shape[1] != n_features:
+        raise ValueError(f"X_val has {X_val.shape[1]} features but the training data has {n_features}")
+    return X_val

@@ -8,7 +8,6 @@ With penalize_bias=False the bias θ₀ (column 0 of X, the column of ones) is
 left out of the penalty, as the lecture suggests: ‖θ‖² becomes Σ_{j≥1} θ_j².
 """
 
-import warnings
 
 import jax
 import jax.numpy as jnp

@@ -6,7 +6,6 @@ vmap. On a CPU the models run in chunks (`jax.lax.map(..., batch_size=chunk)`) s
 for their parameters and Adam moments to stay in cache; on a GPU all of them at once.
 """
 
-import math
 import warnings
 from typing import Any, NamedTuple
 

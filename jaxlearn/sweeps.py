@@ -20,7 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn._errors import ConvergenceWarning, SingularMatrixError
-from jaxlearn._validation import check_labels, check_linear_model, check_matrix, check_scalar, check_vector
+from jaxlearn._validation import (check_labels, check_linear_model, check_matrix, check_scalar, check_validation_X,
+                                  check_vector)
 from jaxlearn.logistic import (_check_binary, _default_tol, _lbfgs, _mask, _newton, _softmax_objective,
                                _unconverged_advice)
 from jaxlearn.mlp_sweep import Sweep, train_many
@@ -58,13 +59,9 @@ def _check_grid(values, name: str, *, strictly_positive: bool = False) -> np.nda
 
 def _validation_pair(X_val, y_val, n_features: int, dtype):
     """(X_val (M_v, N), y_val (M_v,)) in the training dtype, or (None, None)."""
-    if (X_val is None) != (y_val is None):
-        raise ValueError("give both X_val and y_val, or neither")
+    X_val = check_validation_X(X_val, y_val, n_features, dtype)
     if X_val is None:
         return None, None
-    X_val = check_matrix(X_val, "X_val").astype(dtype)
-    if X_val.shape[1] != n_features:
-        raise ValueError(f"X_val has {X_val.shape[1]} features but X has {n_features}")
     y_val = check_vector(y_val, None, "y_val", like=X_val)
     if y_val.shape[0] != X_val.shape[0]:
         raise ValueError(f"y_val has length {y_val.shape[0]} but X_val has {X_val.shape[0]} rows")

@@ -19,7 +19,7 @@ import optax
 
 from jaxlearn import nn
 from jaxlearn._errors import DivergenceError
-from jaxlearn._validation import check_labels, check_matrix, check_option, check_scalar
+from jaxlearn._validation import check_labels, check_matrix, check_option, check_scalar, check_validation_X
 from jaxlearn.backprop import backprop
 
 OPTIMIZERS = ("adam", "momentum", "sgd")
@@ -240,13 +240,9 @@ def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None
 
 def check_validation_data(X_val, y_val, n_features: int, n_classes: int, dtype):
     """(X_val (M_v, n_0), y_val (M_v,)) checked like the training data, or (None, None)."""
-    if (X_val is None) != (y_val is None):
-        raise ValueError("give both X_val and y_val, or neither")
+    X_val = check_validation_X(X_val, y_val, n_features, dtype)
     if X_val is None:
         return None, None
-    X_val = check_matrix(X_val, "X_val").astype(dtype)
-    if X_val.shape[1] != n_features:
-        raise ValueError(f"X_val has {X_val.shape[1]} features but the training data has {n_features}")
     y_val, _ = check_labels(y_val, X_val.shape[0], "y_val", n_classes=n_classes, x_name="X_val")
     return X_val, jnp.asarray(y_val)
 

@@ -192,7 +192,7 @@ BINARY = _binary_problem(5, M=20)
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(5), [1.0], np.ones((3, 2))), ValueError,
      "give both X_val and y_val, or neither"),
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(5), [1.0], np.ones((3, 3)), np.ones(3)), ValueError,
-     "X_val has 3 features but X has 2"),
+     "X_val has 3 features but the training data has 2"),
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(5), [1.0], np.ones((3, 2)), np.ones(2)), ValueError,
      "y_val has length 2 but X_val has 3 rows"),
     (lambda: sweeps.ridge_path(np.ones((5, 2)), np.ones(5), [1.0], np.ones((3, 2)), [1.0, np.inf, 0.0]), ValueError,

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxlearn import DivergenceError, nn
+from jaxlearn import DivergenceError
 from jaxlearn.data import flatten_images
 from jaxlearn.train import TrainConfig, evaluate, fit, plain_sgd, split_indices
 
