@@ -57,11 +57,14 @@ def plot_loss_curves(ax, histories: dict, *, title: str = "", logy: bool = True)
 
 
 def plot_train_validation(ax, values, train, validation, *, xlabel: str, title: str = "",
-                          logx: bool = False, logy: bool = True, best: bool = True):
-    """Training and validation error against a model-complexity parameter; marks the best."""
+                          logx: bool = False, logy: bool = True, best: bool = True, others=None):
+    """Training and validation error against a model-complexity parameter; marks the best
+    validation error. others: more error curves, {label: errors}."""
     values, train, validation = map(np.asarray, (values, train, validation))
     ax.plot(values, train, "o-", lw=2, ms=4, label="training error")
     ax.plot(values, validation, "s-", lw=2, ms=4, label="validation error")
+    for label, errors in (others or {}).items():
+        ax.plot(values, np.asarray(errors), "^--", lw=1.5, ms=4, label=label)
     if best:
         i = int(np.nanargmin(validation))
         ax.axvline(values[i], color="gray", ls="--", lw=1, label=f"best: {xlabel} = {values[i]:.3g}")

@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
@@ -50,6 +51,8 @@ def test_ridge(experiment, tmp_path):
     summary = run(experiment("ridge"), tmp_path)
     assert summary["best_validation_mse"] < 0.01 * summary["validation_mse_unregularised"]
     assert 1e-8 < summary["best_lam"] < 1
+    # leave-one-out on the 25 training samples picks λ within two decades of the validation set's
+    assert abs(np.log10(summary["best_lam_loo"] / summary["best_lam"])) <= 2
 
 
 def test_solver_scaling(experiment, tmp_path):
