@@ -1,13 +1,15 @@
 """Lecture figures for the neural-network part, on MNIST and Fashion-MNIST:
 learning curves; sigmoid vs tanh vs ReLU; quadratic vs cross-entropy loss; raw 0–255 pixels vs
-scaled inputs ("normalisation is very important"); batch size × learning rate."""
+scaled inputs ("normalisation is very important"); batch size × learning rate (each row of
+learning rates trained at once by `sweeps.train_many`)."""
 
+import jax.numpy as jnp
 import numpy as np
 
 from _common import parse_args, write_summary
 from _nn_common import data, train_curve
-from jaxlearn import plots
-from jaxlearn.train import TrainConfig
+from jaxlearn import plots, sweeps
+from jaxlearn.train import TrainConfig, evaluate
 
 NAME = "nn_comparisons"
 
@@ -58,10 +60,13 @@ def main(out_dir, quick: bool = False) -> dict:
     batch_sizes = [32, 128, 512] if not quick else [64, 256]
     rates = [1e-4, 1e-3, 1e-2] if not quick else [1e-3, 1e-2]
     grid = np.zeros((len(batch_sizes), len(rates)))
-    for i, b in enumerate(batch_sizes):
-        for j, lr in enumerate(rates):
-            run = train_curve(TrainConfig(**base.to_dict() | {"batch_size": b, "learning_rate": lr}), mnist)
-            grid[i, j] = run["test_accuracy"]
+    for i, b in enumerate(batch_sizes):   # one row of the grid: all learning rates trained at once
+        config = TrainConfig(**base.to_dict() | {"batch_size": b})
+        sweep = sweeps.train_many(config, mnist["X_train"], mnist["y_train"], learning_rates=rates, n_classes=10,
+                                  progress=False)
+        for j in range(len(rates)):
+            grid[i, j] = evaluate(sweep.model(j), jnp.asarray(mnist["X_test"]), jnp.asarray(mnist["y_test"]),
+                                  config)["accuracy"]
     fig, ax = plots.new_axes(1, width=5.2, height=4.2)
     image = ax.imshow(100 * grid, cmap="viridis")
     for i in range(len(batch_sizes)):

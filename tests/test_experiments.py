@@ -75,6 +75,7 @@ def test_nn_comparisons(experiment, tmp_path, data_dir, monkeypatch):
     assert accuracy["activations"]["relu"] > accuracy["activations"]["sigmoid"]
     assert accuracy["normalisation"]["scaled to [0, 1]"] > accuracy["normalisation"]["raw 0–255 pixels"]
     assert accuracy["losses"]["cross-entropy + softmax"] > accuracy["losses"]["quadratic + sigmoid"]
+    assert np.min(summary["batch_size_learning_rate"]["test_accuracy"]) > 0.85
 
 
 def test_mnist_targets_quick(experiment, tmp_path, data_dir, monkeypatch):
