@@ -16,7 +16,7 @@ from jaxlearn import estimators as est
 
 ESTIMATORS = [est.LinearRegression(), est.Ridge(), est.RidgeCV(), est.PolynomialFeatures(), est.StandardScaler(),
               est.LogisticRegression(), est.LogisticRegressionCV(Cs=3, cv=2), est.LinearSVC(), est.SVC(),
-              est.MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, learning_rate_init=0.01)]
+              est.MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.03)]
 
 EXPECTED_FAILURES = {}
 
