@@ -5,6 +5,7 @@ import numbers
 import jax
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -174,15 +175,16 @@ class RidgeCV(_LinearRegressor):
             if X.shape[0] < 2:
                 raise ValueError(f"leave-one-out cross-validation needs at least 2 samples, got {X.shape[0]} sample")
             path = sweeps.ridge_loo_path(design, y, alphas / X.shape[0], penalize_bias=penalize_bias)
-            best, theta = path.best(), None
+            best = path.best()
             self.best_score_ = -float(path.validation[best])
             theta = np.asarray(path.thetas[best])
         else:
             scores = []
             for train, test in check_cv(self.cv).split(X, y):
-                path = sweeps.ridge_path(design[train], y[train], alphas / len(train), design[test], y[test],
-                                         penalize_bias=penalize_bias)
-                scores.append(1 - np.asarray(path.validation) / np.var(y[test]))   # R² per α
+                thetas = sweeps.ridge_path(design[train], y[train], alphas / len(train),
+                                           penalize_bias=penalize_bias).thetas
+                predictions = design[test] @ np.asarray(thetas).T                  # (test samples, α)
+                scores.append([r2_score(y[test], predicted) for predicted in predictions.T])
             best = int(np.argmax(np.mean(scores, axis=0)))
             self.best_score_ = float(np.mean(scores, axis=0)[best])
             theta = np.asarray(sweeps.ridge_path(design, y, alphas[best:best + 1] / X.shape[0],
