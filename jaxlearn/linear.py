@@ -69,7 +69,8 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
     """θ minimising 1/(2M) ‖Xθ − y‖² + λ/2 ‖θ‖² (the solution of eq. 22).
 
     Methods (cost for M samples, N features, after the Gram matrix where it is used):
-      - "auto" (default): "qr" when X has full column rank, else the SVD of the
+      - "auto" (default): "qr" when X is well conditioned (the 1-norm estimate of
+        1/cond(R) from a few triangular solves is above rcond), else the SVD of the
         triangular factor R (the minimum-norm θ); "svd" when M < N and λ = 0.
         As accurate as "svd" at the cost of one QR. 2MN² − ⅔N³.
       - "svd": X = U S Vᵀ (taken of R after a QR when M ≥ N, like LAPACK's
@@ -94,7 +95,8 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
         method: one of `METHODS`.
         penalize_bias: include θ₀ (column 0) in the penalty.
         rcond: for "auto"/"svd"/"pinv", singular values below rcond·s_max are treated as
-            zero (default eps · max(M, N), as numpy.linalg.lstsq).
+            zero (default eps · max(M, N), as numpy.linalg.lstsq); "auto" takes the SVD
+            path when its estimate of 1/cond(X) is at or below rcond.
         eta, tol, max_iter: for "gd": step size (default 1/L with L the largest
             eigenvalue of XᵀX/M + λ, estimated by power iteration), stopping
             tolerance on |L_old − L_new| (default 10·eps·L(0), about the rounding
@@ -106,7 +108,10 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
 
     Raises:
         SingularMatrixError: "normal", "lu", "cholesky" or "qr" met a singular or
-            numerically singular system (the error suggests "svd" or λ > 0).
+            numerically singular system: the reciprocal condition number, estimated
+            from the factorization as LAPACK's xGECON does, is below eps for the
+            Gram matrix XᵀX + λMD, or below max(M, N)·eps for R (the error suggests
+            "svd" or λ > 0).
         DivergenceError: "gd" diverged.
     """
     check_option(method, "method", METHODS)
@@ -150,8 +155,11 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
         check_finite(X, "X")
         check_finite(y, "y")
     if method in SINGULARITY_CHECKED:
-        # of the N×N Gram matrix (condition number cond(X)²), or of R for QR
-        threshold = N * eps if method != "qr" else max(M, N) * eps
+        # rcond₁ estimated from the factorization (jaxlearn.condition). The N×N Gram matrix
+        # (condition number cond(X)²) is singular to working precision below eps, as LAPACK's
+        # xGESVX/xPOSVX say; R from X = QR (condition number cond(X)) below max(M, N)·eps,
+        # the rank threshold of numpy.linalg.lstsq.
+        threshold = eps if method != "qr" else max(M, N) * eps
         _check_not_singular(method, theta, rcond_est, threshold, X.dtype)
     elif not bool(jnp.all(jnp.isfinite(theta))):
         raise FloatingPointError(f"method={method!r} produced non-finite θ from finite input "

@@ -11,14 +11,16 @@ and the same θ is the ordinary least-squares solution of the augmented system
     [X; √(λM) D^½] θ ≈ [y; 0],
 
 which is how the orthogonal methods (QR, SVD, pinv) handle ridge without ever
-forming XᵀX. Each solver returns θ and a cheap lower bound on the reciprocal
-condition number of the matrix it factorised, for `linear.solve` to check.
+forming XᵀX. Each solver returns θ and an estimate of the reciprocal condition number
+(1-norm, `jaxlearn.condition`) of the matrix it factorised, for `linear.solve` to check.
 """
 
 from functools import partial
 
 import jax
 import jax.numpy as jnp
+
+from jaxlearn.condition import cholesky_rcond, lu_rcond, triangular_rcond
 
 
 def back_substitution(R, c):
@@ -55,12 +57,6 @@ def _back_substitution(R, c):
     return jax.lax.fori_loop(0, n, step, jnp.zeros_like(c))
 
 
-def _diag_rcond(diagonal):
-    """min|d_i| / max|d_i| of a triangular factor's diagonal: a lower bound on 1/cond."""
-    a = jnp.abs(diagonal)
-    return jnp.min(a) / jnp.maximum(jnp.max(a), jnp.finfo(a.dtype).tiny)
-
-
 def _gram_system(X, y, lam, d):
     """A = XᵀX + λM D and b = Xᵀy: the (ridge) normal equations (eqs. 15, 22)."""
     M = X.shape[0]
@@ -84,7 +80,7 @@ def normal(X, y, lam, d):
     A, b = _gram_system(X, y, lam, d)
     lu, piv = jax.scipy.linalg.lu_factor(A)
     A_inv = jax.scipy.linalg.lu_solve((lu, piv), jnp.eye(A.shape[0], dtype=A.dtype))
-    return A_inv @ b, _diag_rcond(jnp.diag(lu))
+    return A_inv @ b, lu_rcond(A, (lu, piv))
 
 
 @jax.jit
@@ -92,7 +88,7 @@ def lu(X, y, lam, d):
     """Solve (XᵀX + λM D) θ = Xᵀy by LU with partial pivoting (≈ ⅔N³ flops after XᵀX)."""
     A, b = _gram_system(X, y, lam, d)
     factors = jax.scipy.linalg.lu_factor(A)
-    return jax.scipy.linalg.lu_solve(factors, b), _diag_rcond(jnp.diag(factors[0]))
+    return jax.scipy.linalg.lu_solve(factors, b), lu_rcond(A, factors)
 
 
 @jax.jit
@@ -100,8 +96,8 @@ def cholesky(X, y, lam, d):
     """Solve (XᵀX + λM D) θ = Xᵀy by Cholesky A = LLᵀ (≈ ⅓N³ flops after XᵀX)."""
     A, b = _gram_system(X, y, lam, d)
     factor = jax.scipy.linalg.cho_factor(A, lower=True)
-    # cond(A) ≥ (max L_ii / min L_ii)²; a failed factorization shows up as NaN.
-    return jax.scipy.linalg.cho_solve(factor, b), _diag_rcond(jnp.diag(factor[0])) ** 2
+    # A failed factorization (NaN in the factor) gives rcond = 0.
+    return jax.scipy.linalg.cho_solve(factor, b), cholesky_rcond(A, factor)
 
 
 @partial(jax.jit, static_argnames="ridge")
@@ -122,7 +118,7 @@ def _r_and_qty(X, y, lam, d, ridge):
 def qr(X, y, lam, d, ridge):
     """X = QR, then R θ = Qᵀy by back-substitution (eq. 25); needs M ≥ N (or λ > 0)."""
     R, c = _r_and_qty(X, y, lam, d, ridge)
-    return _back_substitution(R, c), _diag_rcond(jnp.diag(R))
+    return _back_substitution(R, c), triangular_rcond(R)
 
 
 @partial(jax.jit, static_argnames="mode")
@@ -161,13 +157,14 @@ def _min_norm_from_r(R, c, rcond):
 def auto(X, y, lam, d, rcond, ridge):
     """QR when X has full column rank, the SVD of R otherwise (needs M ≥ N or λ > 0).
 
-    X = QR as in `qr`; if min|R_ii| / max|R_ii| > rcond, back-substitution
-    (eq. 25), else the minimum-norm solution from the SVD of the N×N factor R,
-    which is the SVD of X up to the orthogonal Q. The accuracy of the SVD for
-    rank-deficient X at the cost of one QR for the usual full-rank case.
+    X = QR as in `qr`; if the estimated reciprocal condition number of R (that of
+    X) is above rcond, back-substitution (eq. 25), else the minimum-norm solution
+    from the SVD of the N×N factor R, which is the SVD of X up to the orthogonal
+    Q. The accuracy of the SVD for rank-deficient or ill-conditioned X, at the cost
+    of one QR (plus O(N²) for the estimate) in the usual well-conditioned case.
     """
     R, c = _r_and_qty(X, y, lam, d, ridge)
-    rcond_est = _diag_rcond(jnp.diag(R))
+    rcond_est = triangular_rcond(R)
     full_rank = rcond_est > rcond
     theta = jax.lax.cond(full_rank, lambda R, c: _back_substitution(R, c),
                          lambda R, c: _min_norm_from_r(R, c, rcond), R, c)
