@@ -1,6 +1,7 @@
 """The `jaxlearn` command. Thin: argument parsing and printing; the work is in the library."""
 
 import argparse
+import dataclasses
 import platform
 import sys
 import time
@@ -24,28 +25,60 @@ def _info(_args) -> int:
     return 0
 
 
+# TrainConfig field → its command-line option (the others are spelt as the field).
+OPTION_NAMES = {"learning_rate": "lr"}
+# Options that describe the data rather than the model; a resumed run keeps these too.
+DATA_OPTIONS = ("dataset", "validation_size", "raw_pixels")
+
+
+def _option(field: str) -> str:
+    return "--" + OPTION_NAMES.get(field, field).replace("_", "-")
+
+
+def _config_fields() -> list[str]:
+    from jaxlearn.train import TrainConfig
+
+    return [f.name for f in dataclasses.fields(TrainConfig)]
+
+
+def _given(args) -> dict:
+    """The TrainConfig fields set on the command line (their options default to 'not given')."""
+    return {field: getattr(args, field) for field in _config_fields() if hasattr(args, field)}
+
+
 def _train(args) -> int:
+    import jax
+
     from jaxlearn import DivergenceError
     from jaxlearn.runs import train_and_evaluate
     from jaxlearn.train import TrainConfig
 
-    if args.dtype == "float64":
-        import jax
-        jax.config.update("jax_enable_x64", True)  # asked for on the command line
-    out = args.out or Path("runs") / f"{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    given = _given(args)
+    if args.resume:
+        changed = [_option(f) for f in given] + [_option(o) for o in DATA_OPTIONS if hasattr(args, o)]
+        if changed:
+            print(f"jaxlearn train: error: {', '.join(changed)} cannot be given with --resume: a resumed run "
+                  f"keeps the settings saved in {args.out / 'config.json'}. To change them, start a new run in "
+                  "another --out folder.", file=sys.stderr)
+            return 2
+    out = args.out or Path("runs") / f"{getattr(args, 'dataset', 'mnist')}-{time.strftime('%Y%m%d-%H%M%S')}"
+    x64_before = jax.config.jax_enable_x64
     try:
-        config = None if args.resume else TrainConfig(
-            hidden=args.hidden, activation=args.activation, loss=args.loss, optimizer=args.optimizer,
-            learning_rate=args.lr, schedule=args.schedule, batch_size=args.batch_size,
-            epochs=args.epochs, seed=args.seed, gradient=args.gradient, dtype=args.dtype)
-        result = train_and_evaluate(config, out, dataset=args.dataset, data_dir=args.data_dir,
-                                    validation_size=args.validation_size, scale=not args.raw_pixels,
-                                    resume=args.resume, progress=not args.no_progress)
+        config = None if args.resume else TrainConfig(**given)
+        if args.resume or config.dtype == "float64":
+            # float64 needs x64 (a resumed run's dtype is in its folder); switched back below
+            jax.config.update("jax_enable_x64", True)
+        result = train_and_evaluate(config, out, dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
+                                    validation_size=getattr(args, "validation_size", 5000),
+                                    scale=not getattr(args, "raw_pixels", False), resume=args.resume,
+                                    progress=not args.no_progress)
     except KeyboardInterrupt:
         return 130
-    except (ValueError, TypeError, FileNotFoundError, FileExistsError, DivergenceError) as err:
+    except (ValueError, TypeError, OSError, DivergenceError) as err:
         print(f"jaxlearn train: error: {err}", file=sys.stderr)
         return 1
+    finally:
+        jax.config.update("jax_enable_x64", x64_before)
     last = result["history"][-1]
     print(f"epochs {last['epoch']}: train loss {last['train_loss']:.4f}"
           + (f", validation accuracy {100 * last['val_accuracy']:.2f}%" if "val_accuracy" in last else ""))
@@ -58,11 +91,17 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     from jaxlearn.runs import evaluate_run
 
+    import jax
+
+    x64_before = jax.config.jax_enable_x64
     try:
+        jax.config.update("jax_enable_x64", True)  # a float64 run's parameters stay float64
         metrics = evaluate_run(args.run_dir, data_dir=args.data_dir)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError) as err:
         print(f"jaxlearn evaluate: error: {err}", file=sys.stderr)
         return 1
+    finally:
+        jax.config.update("jax_enable_x64", x64_before)
     print(f"test accuracy {100 * metrics['accuracy']:.2f}% (test loss {metrics['loss']:.4f})")
     return 0
 
@@ -81,30 +120,38 @@ def _add_train(commands) -> None:
     from jaxlearn import nn, train
 
     defaults = train.TrainConfig()
+    not_given = argparse.SUPPRESS  # absent from args unless given: --resume can tell what was asked for
     p = commands.add_parser("train", help="train an MLP on MNIST or Fashion-MNIST",
                             description="Train an MLP; writes config, metrics, parameters and figures "
                                         "into the run folder and prints the test accuracy.")
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=not_given, help="(default: mnist)")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder with the IDX files (default: $JAXLEARN_DATA_DIR, the cache, or download)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<dataset>-<time>)")
-    p.add_argument("--hidden", type=_positive_ints, default=defaults.hidden,
-                   help=f"hidden layer sizes (default: {','.join(map(str, defaults.hidden))})")
-    p.add_argument("--activation", choices=list(nn.ACTIVATIONS), default=defaults.activation)
-    p.add_argument("--loss", choices=list(nn.LOSSES), default=defaults.loss)
-    p.add_argument("--optimizer", choices=list(train.OPTIMIZERS), default=defaults.optimizer)
-    p.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate η")
-    p.add_argument("--schedule", choices=list(train.SCHEDULES), default=defaults.schedule)
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    p.add_argument("--epochs", type=int, default=defaults.epochs)
-    p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--gradient", choices=list(train.GRADIENTS), default=defaults.gradient,
-                   help="autodiff (jax.grad) or backprop (the lecture's equations by hand)")
-    p.add_argument("--dtype", choices=list(train.DTYPES), default=defaults.dtype)
-    p.add_argument("--validation-size", type=int, default=5000,
+    # one option per TrainConfig field, so that the two cannot drift apart (tested)
+    choices = {"activation": list(nn.ACTIVATIONS), "loss": list(nn.LOSSES), "output": list(nn.OUTPUTS),
+               "optimizer": list(train.OPTIMIZERS), "schedule": list(train.SCHEDULES),
+               "gradient": list(train.GRADIENTS), "dtype": list(train.DTYPES)}
+    helps = {"hidden": "hidden layer sizes", "learning_rate": "learning rate η (peak, for the cosine schedule)",
+             "output": "output activation (default: softmax for cross_entropy, sigmoid for quadratic)",
+             "momentum": "for --optimizer momentum", "epochs": "passes over the training set",
+             "gradient": "autodiff (jax.grad) or backprop (the lecture's equations by hand)"}
+    for field in dataclasses.fields(train.TrainConfig):
+        default = getattr(defaults, field.name)
+        shown = ",".join(map(str, default)) if field.name == "hidden" else default
+        kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "batch_size": int,
+                "epochs": int, "seed": int}.get(field.name)
+        help_text = helps.get(field.name, field.name.replace("_", " "))
+        if field.name != "output":
+            help_text += f" (default: {shown})"
+        p.add_argument(_option(field.name), dest=field.name, type=kind, choices=choices.get(field.name),
+                       default=not_given, help=help_text)
+    p.add_argument("--validation-size", type=int, default=not_given,
                    help="training images held out for validation (default 5000)")
-    p.add_argument("--raw-pixels", action="store_true", help="feed 0–255 pixels instead of [0, 1]")
-    p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    p.add_argument("--raw-pixels", action="store_true", default=not_given,
+                   help="feed 0–255 pixels instead of [0, 1]")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out, with its saved settings")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_train)
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxlearn import nn
+from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_scalar
 from jaxlearn.train import (TrainConfig, TrainState, check_training_data, check_validation_data, epoch_batches,
@@ -33,9 +33,10 @@ class Sweep(NamedTuple):
     params: Any                   # [(W (S, n_l, n_{l−1}), b (S, n_l)), …]
     learning_rates: np.ndarray    # (S,)
     seeds: np.ndarray             # (S,)
-    train_loss: np.ndarray        # (S, epochs): mean minibatch loss per epoch (NaN/inf once diverged)
+    train_loss: np.ndarray        # (S, epochs): mean minibatch loss per epoch (NaN after divergence)
     validation_accuracy: Any      # (S,), NaN for a diverged model; or None
-    diverged: np.ndarray          # (S,) bool: the loss became NaN/inf (params: its last finite epoch)
+    diverged: np.ndarray          # (S,) bool: the loss became NaN/inf or grew (jaxlearn.divergence);
+                                  # params: its last good epoch
 
     def model(self, i: int):
         """The parameters [(W, b), …] of model i."""
@@ -112,8 +113,9 @@ def train_many(config: TrainConfig, X, y, *, learning_rates=None, seeds=None, X_
     All models see the same shuffled batches (from config.seed); they differ in their
     initialisation (seeds) and peak learning rates. Each epoch of all models is one jitted
     program: the single-model step (`jaxlearn.train.make_step`) vmapped over the models.
-    A model whose loss becomes NaN/inf is marked in `Sweep.diverged` and keeps the
-    parameters of its last finite epoch; the others train on, and a `RuntimeWarning`
+    A model whose loss becomes NaN/inf or grows far above its start and its best (the rule
+    of `jaxlearn.divergence`) is marked in `Sweep.diverged` and keeps the parameters of its
+    last good epoch; the others train on, and a `RuntimeWarning`
     names the diverged settings.
 
     Args:
@@ -154,32 +156,54 @@ def train_many(config: TrainConfig, X, y, *, learning_rates=None, seeds=None, X_
     run_batches = make_run_batches(make_step(config, optimizer, layout="columns" if chunk > 1 else "rows"))
 
     @jax.jit
-    def run_epoch(states, X, Y, batches, frozen):
+    def run_epoch(states, X, Y, batches, frozen, limits):
         new, loss_sums, _ = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states, batch_size=chunk)
         losses = loss_sums / steps
-        return _select_models(jnp.isfinite(losses) & ~frozen, new, states), losses
+        # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)
+        keep = jnp.isfinite(losses) & (losses <= limits) & ~frozen
+        return _select_models(keep, new, states), losses
 
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
     losses = np.full((len(rates), config.epochs), np.nan)
     diverged = np.zeros(len(rates), bool)
+    start_losses = _initial_losses(states.params, X, Y, config)
+    best_losses = start_losses.copy()
     with tqdm(total=config.epochs, unit="epoch", disable=not progress, dynamic_ncols=True,
               desc=f"{len(rates)} models") as bar:
         for epoch in range(config.epochs):
             batches = jnp.asarray(epoch_batches(key, epoch, X.shape[0], config.batch_size))
-            states, epoch_losses = run_epoch(states, X, Y, batches, jnp.asarray(diverged))
+            limits = divergence.loss_limit(start_losses, best_losses)
+            states, epoch_losses = run_epoch(states, X, Y, batches, jnp.asarray(diverged),
+                                             jnp.asarray(limits, X.dtype))
             losses[:, epoch] = np.where(diverged, np.nan, np.asarray(epoch_losses))
-            diverged |= ~np.isfinite(losses[:, epoch])
+            diverged |= divergence.has_diverged(losses[:, epoch], start_losses, best_losses)
+            best_losses = np.where(diverged, best_losses, np.fmin(best_losses, losses[:, epoch]))
             bar.update(1)
             if not diverged.all():
                 bar.set_postfix_str(f"lowest loss {np.nanmin(losses[:, epoch]):.4f}"
                                     + (f", {diverged.sum()} diverged" if diverged.any() else ""))
     if diverged.any():
-        warnings.warn(f"train_many: the loss became NaN/inf for learning_rates {rates[diverged].tolist()} "
-                      f"(seeds {seeds[diverged].tolist()}); those models keep their last finite epoch's "
+        warnings.warn(f"train_many: training diverged (loss NaN/inf or grown above max({divergence.GROWTH:g} × its "
+                      f"best, its start); see jaxlearn.divergence) for learning_rates {rates[diverged].tolist()} "
+                      f"(seeds {seeds[diverged].tolist()}); those models keep their last good epoch's "
                       f"parameters and are left out of Sweep.best(). Use smaller learning rates.",
                       RuntimeWarning, stacklevel=2)
     return Sweep(states.params, rates, seeds, losses, _validation_accuracy(states.params, X_val, y_val, config,
                                                                           diverged), diverged)
+
+
+def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:
+    """L_0 of each stacked model (S,) on the first `divergence.INITIAL_LOSS_SAMPLES` samples."""
+    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
+
+    @jax.jit
+    def losses(params, X, Y):
+        def one(p):
+            z = nn.logits(p, X, activation=config.activation)
+            return nn.loss_from_logits(z, Y, config.loss, config.output_activation)
+        return jax.lax.map(one, params)
+
+    return np.asarray(losses(params, X[:n], Y[:n]), dtype=float)
 
 
 def _validation_accuracy(params, X_val, y_val, config: TrainConfig, diverged):

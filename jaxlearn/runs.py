@@ -10,8 +10,8 @@ The CLI's `train` and `evaluate` commands are thin wrappers over `train_and_eval
 `evaluate_run`.
 """
 
+import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 
@@ -19,19 +19,73 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn import plots
+from jaxlearn import nn, plots
 from jaxlearn._errors import DivergenceError
-from jaxlearn.checkpoint import load_checkpoint, load_params, save_checkpoint, save_params
+from jaxlearn._files import atomic_write, remove_stale_temporaries
+from jaxlearn.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint, save_params
 from jaxlearn.data.mnist import flatten_images, load_mnist
 from jaxlearn.train import TrainConfig, evaluate, fit, init_state, predict
 
 CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
+# config.json: the TrainConfig under "config", and how the data were prepared
+RUN_KEYS = ("config", "dataset", "validation_size", "scale", "data_source")
+
+
+class RunFolderError(ValueError):
+    """A run folder cannot be used: not writable, damaged files, or a request that does not fit it."""
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: f.write((json.dumps(data, indent=2) + "\n").encode()))
+
+
+def _writable_folder(run_dir: Path) -> None:
+    """Create run_dir if needed and make sure files can be written in it, before any training."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"the run folder {run_dir} is a file, not a folder; choose another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(run_dir / ".write-test", lambda f: f.write(b"ok"))
+        (run_dir / ".write-test").unlink()
+    except OSError as err:
+        raise RunFolderError(f"cannot write into the run folder {run_dir} ({err.strerror or err}); "
+                             "choose another --out") from None
+
+
+def read_run_config(run_dir) -> dict:
+    """config.json of a run folder, checked: {"config": TrainConfig, "dataset", "validation_size", …}.
+
+    Raises:
+        RunFolderError: the file is missing, not JSON, has unknown or missing keys, or invalid values.
+    """
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        raise RunFolderError(f"{path} does not exist: is {run_dir} a run folder?")
+    restore = "restore it from a copy, or start a new run in another folder"
+    try:
+        saved = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFolderError(f"{path} is not valid JSON ({err}); {restore}") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+        raise RunFolderError(f"{path} does not hold a run's configuration; {restore}")
+    unknown = sorted(set(saved) - set(RUN_KEYS)) + sorted(
+        set(saved["config"]) - {f.name for f in dataclasses.fields(TrainConfig)})
+    missing = sorted(set(RUN_KEYS) - {"data_source"} - set(saved))
+    if unknown or missing:
+        what = "; ".join(filter(None, [unknown and f"unknown key(s) {', '.join(map(repr, unknown))}",
+                                       missing and f"missing key(s) {', '.join(map(repr, missing))}"]))
+        raise RunFolderError(f"{path}: {what}; {restore}")
+    try:
+        saved["config"] = TrainConfig(**saved["config"])
+    except (TypeError, ValueError) as err:
+        raise RunFolderError(f"{path}: {err}; {restore}") from None
+    return saved
+
+
+def _config_differences(given: TrainConfig, saved: TrainConfig) -> list[str]:
+    return [f"{name}={getattr(given, name)!r} (the run has {getattr(saved, name)!r})"
+            for name in (f.name for f in dataclasses.fields(TrainConfig))
+            if getattr(given, name) != getattr(saved, name)]
 
 
 def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, seed: int = 0,
@@ -63,26 +117,41 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
         The final metrics: {"test_accuracy", "test_loss", "history", ...}.
     """
     run_dir = Path(run_dir)
+    saved = read_run_config(run_dir) if resume else None
+    _writable_folder(run_dir)
+    remove_stale_temporaries(run_dir)  # left by a process killed while writing
     if resume:
-        saved = json.loads((run_dir / CONFIG).read_text())
-        config = TrainConfig(**saved["config"])
+        if config is not None and _config_differences(config, saved["config"]):
+            raise RunFolderError(
+                f"a resumed run keeps the configuration in {run_dir / CONFIG}, but "
+                f"{', '.join(_config_differences(config, saved['config']))} was asked for; to change it, "
+                "start a new run in another folder")
+        config = saved["config"]
         dataset, validation_size, scale = saved["dataset"], saved["validation_size"], saved["scale"]
         if not (run_dir / CHECKPOINT).is_file():
-            raise FileNotFoundError(f"{run_dir / CHECKPOINT} does not exist: nothing to resume")
+            raise RunFolderError(f"{run_dir / CHECKPOINT} does not exist: nothing to resume (no epoch of this "
+                                 "run finished)")
     elif (run_dir / CHECKPOINT).exists():
         raise FileExistsError(f"{run_dir} already holds a run; use --resume to continue it or pick "
                               "another --out folder")
+    elif config is None:
+        raise ValueError("config is required for a new run (config=None only with resume=True)")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed,
                         scale=scale, dtype=config.dtype)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(run_dir / CONFIG, {"config": config.to_dict(), "dataset": dataset,
-                                   "validation_size": validation_size, "scale": scale,
-                                   "data_source": data["source"]})
+    if not resume:
+        _write_json(run_dir / CONFIG, {"config": config.to_dict(), "dataset": dataset,
+                                       "validation_size": validation_size, "scale": scale,
+                                       "data_source": data["source"]})
     state, start_epoch, history = None, 0, []
     if resume:
-        template, _ = init_state(config, data["X_train"].shape[1], 10,
+        template, _ = init_state(config, data["X_train"].shape[1], len(data["class_names"]),
                                  data["X_train"].shape[0] // config.batch_size)
         state, start_epoch, history = load_checkpoint(run_dir / CHECKPOINT, template)
+        if start_epoch >= config.epochs and _finished(run_dir):
+            raise RunFolderError(
+                f"{run_dir} has finished all {config.epochs} epochs: nothing to resume. Test it again with "
+                f"'jaxlearn evaluate {run_dir}'; to train longer, start a new run with --epochs in another "
+                "folder (the learning-rate schedule spans the whole run, so a longer run is another run)")
         log(f"resuming {run_dir} after epoch {start_epoch} of {config.epochs}")
 
     def checkpoint(epoch, state, history):
@@ -92,15 +161,18 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     started = time.perf_counter()
     try:
         state, history = fit(config, data["X_train"], data["y_train"], data["X_val"], data["y_val"],
-                             n_classes=10, state=state, start_epoch=start_epoch, history=history,
+                             n_classes=len(data["class_names"]), state=state, start_epoch=start_epoch, history=history,
                              on_epoch_end=checkpoint, progress=progress)
     except KeyboardInterrupt:
         log(f"\ninterrupted: the checkpoint of the last finished epoch is in {run_dir / CHECKPOINT}.\n"
             f"continue with: jaxlearn train --resume --out {run_dir}")
         raise
     except DivergenceError as err:
-        raise DivergenceError(f"{err} The last good checkpoint is in {run_dir / CHECKPOINT}.",
-                              err.result) from None
+        _, good_history = err.result
+        where = (f"The checkpoint of epoch {good_history[-1]['epoch']}, the last good one, is in "
+                 f"{run_dir / CHECKPOINT}." if good_history else
+                 "No epoch finished before it, so no checkpoint was written.")
+        raise DivergenceError(f"{err} {where}", err.result) from None
     seconds = time.perf_counter() - started
     save_params(run_dir / PARAMS, state.params)
     result = _test_and_plot(state.params, config, data, run_dir, dataset, history)
@@ -124,15 +196,33 @@ def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: l
             "confusion_matrix": matrix.tolist()}
 
 
+def _finished(run_dir: Path) -> bool:
+    """The run's final parameters and test result are written and readable."""
+    try:
+        load_params(run_dir / PARAMS)
+        return "test_accuracy" in json.loads((run_dir / METRICS).read_text())
+    except (OSError, ValueError):
+        return False
+
+
 def evaluate_run(run_dir, *, data_dir=None) -> dict:
-    """Reload a finished run's parameters and report its test loss and accuracy."""
+    """Reload a finished run's parameters and report its test loss and accuracy.
+
+    Raises:
+        RunFolderError: config.json or params.npz is missing or damaged (the message says what to do).
+    """
     run_dir = Path(run_dir)
-    for name in (CONFIG, PARAMS):
-        if not (run_dir / name).is_file():
-            raise FileNotFoundError(f"{run_dir / name} does not exist: is {run_dir} a finished run folder?")
-    saved = json.loads((run_dir / CONFIG).read_text())
-    config = TrainConfig(**saved["config"])
-    params = load_params(run_dir / PARAMS)
+    saved = read_run_config(run_dir)
+    config = saved["config"]
+    try:
+        params = load_params(run_dir / PARAMS)
+    except CheckpointError as err:
+        raise RunFolderError(f"{err}. Is {run_dir} a finished run? If its {CHECKPOINT} is intact, "
+                             f"'jaxlearn train --resume --out {run_dir}' writes {PARAMS} again") from None
     data = load_mnist(saved["dataset"], data_dir)
     X_test = flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype))
+    try:
+        nn.check_params(params, X_test.shape[1])
+    except (TypeError, ValueError) as err:
+        raise RunFolderError(f"{run_dir / PARAMS} does not fit the run's data: {err}") from None
     return evaluate(params, jnp.asarray(X_test), jnp.asarray(data.test_labels.astype(np.int32)), config)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxlearn import nn
+from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_labels, check_matrix, check_option, check_scalar, check_validation_X
 from jaxlearn.backprop import backprop
@@ -194,12 +194,26 @@ def progress_blocks(batches: np.ndarray) -> list:
     return [batches[i:i + size] for i in range(0, n, size)]
 
 
-def check_finite_loss(loss: float, epoch: int, config: TrainConfig) -> None:
-    if not math.isfinite(loss):
-        raise DivergenceError(
-            f"the training loss became {loss} in epoch {epoch}; training stopped and the parameters "
-            f"of the last good epoch were kept. Try a smaller learning rate than "
-            f"{config.learning_rate:g} (e.g. {config.learning_rate / 10:g}), or scaled inputs.")
+def initial_loss(params, X, Y, config: TrainConfig) -> float:
+    """L_0: the mean loss of the initial parameters on the first `divergence.INITIAL_LOSS_SAMPLES`
+    samples of X (M, n_0) with one-hot targets Y (M, K)."""
+    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
+    loss_sum, _ = _evaluate_block(params, X[:n], jnp.argmax(Y[:n], axis=1), Y[:n], activation=config.activation,
+                                  loss=config.loss, output=config.output_activation)
+    return float(loss_sum) / n
+
+
+def check_not_diverged(loss: float, epoch: int, start_loss: float, best_loss: float,
+                       config: TrainConfig, learning_rate_name: str = "learning rate") -> None:
+    """Raise `DivergenceError` when epoch `epoch`'s mean loss has diverged (`jaxlearn.divergence`)."""
+    if not divergence.has_diverged(loss, start_loss, best_loss):
+        return
+    kept = ("the initial parameters were kept (no epoch finished before it)" if epoch == 1
+            else f"the parameters of epoch {epoch - 1}, the last good one, were kept")
+    raise DivergenceError(
+        f"{divergence.describe(loss, epoch, start_loss, best_loss)}: training diverged and stopped; "
+        f"{kept}. The {learning_rate_name} {config.learning_rate:g} is too large: try "
+        f"{config.learning_rate / 10:g}, or scale the inputs.")
 
 
 def split_indices(key, n_samples: int, fractions=(0.6, 0.2, 0.2)) -> list[np.ndarray]:
@@ -249,7 +263,7 @@ def check_validation_data(X_val, y_val, n_features: int, n_classes: int, dtype):
 
 def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_classes: int | None = None,
         state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,
-        on_epoch_end: Callable | None = None, progress: bool = True):
+        on_epoch_end: Callable | None = None, progress: bool = True, learning_rate_name: str = "learning rate"):
     """Train an MLP: config.epochs epochs of shuffled minibatches, metrics after each epoch.
 
     Args:
@@ -261,12 +275,15 @@ def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_clas
         on_epoch_end: called as on_epoch_end(epoch, state, history) after each good epoch
             (checkpointing goes here).
         progress: show a tqdm progress bar with the running loss and accuracy.
+        learning_rate_name: what the divergence message calls the learning rate (a wrapper's
+            own parameter name, e.g. "learning_rate_init").
 
     Returns:
         (state, history): the final `TrainState` and one dict of metrics per epoch.
 
     Raises:
-        DivergenceError: the loss became NaN/inf; `.result` holds (state, history) of the
+        DivergenceError: the loss became NaN/inf or grew far above its start and its best
+        (the rule is in `jaxlearn.divergence`); `.result` holds (state, history) of the
         last good epoch.
     """
     from tqdm.auto import tqdm
@@ -280,6 +297,9 @@ def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_clas
     nn.check_params(state.params, X_train.shape[1])
     run_batches = make_run_batches(make_step(config, optimizer))
     history = list(history or [])
+    # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
+    start_loss = initial_loss(fresh.params, X_train, Y_train, config)
+    best_loss = min([start_loss] + [h["train_loss"] for h in history])
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
 
     bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=not progress,
@@ -297,10 +317,11 @@ def fit(config: TrainConfig, X_train, y_train, X_val=None, y_val=None, *, n_clas
                                     f"acc {correct / (seen * config.batch_size):.4f}")
             train_loss = loss_sum / steps
             try:
-                check_finite_loss(train_loss, epoch + 1, config)
+                check_not_diverged(train_loss, epoch + 1, start_loss, best_loss, config, learning_rate_name)
             except DivergenceError as err:
                 err.result = (state, history)
                 raise
+            best_loss = min(best_loss, train_loss)
             state = new_state
             record = {"epoch": epoch + 1, "train_loss": train_loss,
                       "train_accuracy": correct / (steps * config.batch_size)}

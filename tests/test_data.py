@@ -87,9 +87,24 @@ def isolated(monkeypatch, tmp_path):
 
 
 def test_missing_data_says_where_it_looked(isolated):
-    with pytest.raises(DataNotFoundError, match=r"(?s)mnist not found; looked in:.*nowhere/mnist.*"
+    with pytest.raises(DataNotFoundError, match=r"(?s)mnist not found; looked in:.*"
                                                  r"cache/jaxlearn/mnist.*Put the four files"):
-        load_mnist("mnist", isolated / "nowhere", download=False)
+        load_mnist("mnist", download=False)
+
+
+def test_an_explicit_empty_folder_is_an_error_not_a_search(isolated, data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))  # would hold a copy: not used
+    with pytest.raises(DataNotFoundError, match=r"data_dir .*nowhere holds no mnist files.*train-images-idx3-ubyte"):
+        load_mnist("mnist", isolated / "nowhere")
+
+
+def test_an_explicit_folder_lacking_one_file_names_it(isolated, data_dir, monkeypatch):
+    partial = isolated / "partial"
+    shutil.copytree(data_dir / "mnist", partial)
+    (partial / "t10k-labels-idx1-ubyte.gz").unlink()
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))  # holds all four: must not be used instead
+    with pytest.raises(DataNotFoundError, match=r"partial lacks t10k-labels-idx1-ubyte\.gz \(it has the other"):
+        load_mnist("mnist", partial)
 
 
 def test_environment_variable_is_searched(isolated, data_dir, monkeypatch):

@@ -160,7 +160,7 @@ def test_models_per_chunk():
 def test_a_diverging_model_is_reported_and_the_others_train_on(small_mnist):
     X, y = small_mnist
     config = TrainConfig(hidden=(16,), epochs=2, batch_size=100, optimizer="sgd", schedule="constant")
-    with pytest.warns(RuntimeWarning, match=r"NaN/inf for learning_rates \[1e\+30\].*smaller learning rates"):
+    with pytest.warns(RuntimeWarning, match=r"diverged .* for learning_rates \[1e\+30\].*smaller learning rates"):
         sweep = sweeps.train_many(config, X * 1e3, y, learning_rates=[1e-6, 1e30], X_val=X[:300] * 1e3,
                                   y_val=y[:300], progress=False)
     np.testing.assert_array_equal(sweep.diverged, [False, True])
@@ -173,6 +173,17 @@ def test_a_diverging_model_is_reported_and_the_others_train_on(small_mnist):
                                     progress=False)
     with pytest.raises(DivergenceError, match="every model of the sweep diverged"):
         all_bad.best()
+
+
+def test_an_exploded_but_finite_model_is_diverged_and_never_best(small_mnist):
+    X, y = small_mnist
+    config = TrainConfig(hidden=(16,), epochs=2, batch_size=100)
+    with pytest.warns(RuntimeWarning, match=r"diverged .*learning_rates \[10000\.0\]"):
+        sweep = sweeps.train_many(config, X, y, learning_rates=[1e-3, 1e4], X_val=X[:300], y_val=y[:300],
+                                  progress=False)
+    np.testing.assert_array_equal(sweep.diverged, [False, True])
+    assert np.isfinite(sweep.train_loss[1, 0]) and sweep.train_loss[1, 0] > 100
+    assert np.isnan(sweep.validation_accuracy[1]) and sweep.best() == 0
 
 
 X4, Y4 = np.ones((4, 3)), np.array([0, 1, 0, 1])

@@ -83,10 +83,35 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_epoch(mnist_small):
     # L_Q with a linear output and a far too large η: the lecture's diverging gradient descent
     config = TrainConfig(hidden=(32,), epochs=3, batch_size=64, loss="quadratic", output="identity",
                          optimizer="sgd", learning_rate=10.0, schedule="constant")
-    with pytest.raises(DivergenceError, match=r"became (nan|inf) in epoch 1.*smaller learning rate than 10 \(e\.g\. 1\)") as err:
+    with pytest.raises(DivergenceError, match=r"(became (nan|inf)|grew to .*) in epoch 1.*initial parameters were "
+                                              r"kept.*learning rate 10 is too large: try 1\b") as err:
         fit(config, X, y, progress=False)
     state, history = err.value.result
     assert history == [] and all(np.isfinite(leaf).all() for leaf in leaves(state.params))
+
+
+def test_a_loss_that_explodes_but_stays_finite_is_divergence_too(mnist_small):
+    # Adam with η = 10⁴: the loss jumps to ~1e9 and falls back to a few hundred, a chance-level
+    # model that a NaN check alone would report as trained (the lecture's curve C).
+    X, y, _, _ = mnist_small
+    config = TrainConfig(hidden=(32,), epochs=2, batch_size=64, learning_rate=1e4)
+    with pytest.raises(DivergenceError, match=r"the training loss grew to \S+ in epoch 1, above max\(10 × best "
+                                              r"2\.\d+, start 2\.\d+\).*learning rate 10000 is too large: try 1000"):
+        fit(config, X, y, progress=False)
+
+
+@pytest.mark.parametrize("loss, start, best, diverged", [
+    (float("nan"), 2.3, 2.3, True), (float("inf"), 2.3, 0.1, True),
+    (20.0, 2.3, 2.3, False),    # below 10 × the start: a rough first epoch, not divergence
+    (24.0, 2.3, 2.3, True),     # 10 × the start
+    (2.0, 2.3, 0.1, False),     # worse than its best but better than the untrained model
+    (2.4, 2.3, 0.1, True),      # fell ten-fold, then climbed back above the start
+    (0.5, 2.3, 0.04, False),
+])
+def test_the_divergence_rule(loss, start, best, diverged):
+    from jaxlearn import divergence
+
+    assert bool(divergence.has_diverged(loss, start, best)) is diverged
 
 
 def test_split_indices_is_the_lectures_60_20_20():

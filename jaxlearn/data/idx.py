@@ -5,11 +5,12 @@ number of dimensions d, then d 32-bit sizes, then the data in row-major order.
 """
 
 import gzip
-import os
 import struct
 from pathlib import Path
 
 import numpy as np
+
+from jaxlearn._files import atomic_write
 
 # IDX type byte → NumPy dtype (big-endian where it matters)
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
@@ -73,7 +74,12 @@ def write_idx(path, array: np.ndarray) -> None:
     data = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     data += array.astype(IDX_TYPES[code]).tobytes()
     path = Path(path)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with (gzip.open(tmp, "wb") if path.suffix == ".gz" else open(tmp, "wb")) as f:
-        f.write(data)
-    os.replace(tmp, path)
+
+    def write(f):
+        if path.suffix == ".gz":
+            with gzip.GzipFile(fileobj=f, mode="wb") as gz:
+                gz.write(data)
+        else:
+            f.write(data)
+
+    atomic_write(path, write)

@@ -1,7 +1,7 @@
 """MNIST and Fashion-MNIST: find the four standard gzipped IDX files, or download and verify them.
 
-Search order: the `data_dir` argument (the folder itself, or its `<name>/` subfolder),
-`$JAXLEARN_DATA_DIR/<name>`, the user cache (`$XDG_CACHE_HOME/jaxlearn/<name>`, by default
+An explicit `data_dir` (the folder itself, or its `<name>/` subfolder) is the only place
+looked at. Without it, the search order is `$JAXLEARN_DATA_DIR/<name>`, the user cache (`$XDG_CACHE_HOME/jaxlearn/<name>`, by default
 `~/.cache/jaxlearn/<name>`), and for Fashion-MNIST Debian's `/usr/share/datasets/fashion-mnist`.
 Failing those, the files are downloaded from the public mirrors into the cache, checked against
 the published SHA-256 of their decompressed bytes, and moved into place atomically.
@@ -141,7 +141,9 @@ def load_mnist(name: str = "mnist", data_dir=None, *, download: bool = True, ver
 
     Args:
         name: "mnist" or "fashion-mnist".
-        data_dir: a folder holding the four files, or a `<name>/` subfolder with them.
+        data_dir: a folder holding the four files, or a `<name>/` subfolder with them. When
+            given, only that folder is used: a missing file is an error, never a reason to
+            load another copy from elsewhere.
         download: fetch from the public mirrors when no folder has the files.
         verify: check the SHA-256 of each decompressed file against the published one.
         mirrors: base URLs to download from (default: the public mirrors).
@@ -155,6 +157,11 @@ def load_mnist(name: str = "mnist", data_dir=None, *, download: bool = True, ver
         IDXFormatError: a file is truncated, corrupted or has the wrong contents (names the file).
     """
     check_option(name, "name", NAMES)
+    if data_dir is not None:
+        folder = _explicit_folder(name, Path(data_dir))
+        arrays = [_read_verified(_file_in(folder, stem), name, stem, verify) for stem in FILES]
+        _check_shapes(arrays, folder)
+        return Dataset(*arrays, name=name, source=folder)
     searched = candidate_dirs(name, data_dir)
     folder = next((f for f in searched if _complete(f)), None)
     if folder is None:
@@ -171,6 +178,26 @@ def load_mnist(name: str = "mnist", data_dir=None, *, download: bool = True, ver
     arrays = [_read_verified(_file_in(folder, stem), name, stem, verify) for stem in FILES]
     _check_shapes(arrays, folder)
     return Dataset(*arrays, name=name, source=folder)
+
+
+def _explicit_folder(name: str, data_dir: Path) -> Path:
+    """The folder given as data_dir (or its <name>/ subfolder) that holds all four files.
+
+    A folder the user named is never silently swapped for another copy of the data: if it
+    lacks a file, that is an error naming the missing files.
+    """
+    options = [data_dir / name, data_dir]
+    complete = next((f for f in options if _complete(f)), None)
+    if complete is not None:
+        return complete
+    partial = max(options, key=lambda f: sum(_file_in(f, stem) is not None for stem in FILES))
+    missing = [f"{stem}.gz" for stem in FILES if _file_in(partial, stem) is None]
+    if len(missing) == len(FILES):
+        raise DataNotFoundError(f"data_dir {data_dir} holds no {name} files (looked in {data_dir / name} and "
+                                f"{data_dir}); put the four files ({', '.join(missing)}) there, or leave "
+                                "data_dir out to search $JAXLEARN_DATA_DIR and the cache")
+    raise DataNotFoundError(f"{partial} lacks {', '.join(missing)} (it has the other {name} files); add the "
+                            "missing file(s) there (an uncompressed copy without .gz works too)")
 
 
 def flatten_images(images, *, scale: bool = True, dtype=np.float32) -> np.ndarray:

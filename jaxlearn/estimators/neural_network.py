@@ -50,7 +50,7 @@ class MLPClassifier(_Classifier):
         X, encoded = self._targets(X, y)
         self.config_ = self._config(X.shape[0], X.dtype)
         state, history = train_mlp(self.config_, X, encoded.astype(np.int32), n_classes=len(self.classes_),
-                                   progress=False)
+                                   progress=False, learning_rate_name="learning_rate_init")
         self.coefs_ = [np.asarray(W).T for W, _ in state.params]       # scikit-learn's (n_in, n_out)
         self.intercepts_ = [np.asarray(b) for _, b in state.params]
         self.loss_curve_ = [h["train_loss"] for h in history]
