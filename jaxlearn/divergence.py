@@ -6,15 +6,18 @@ An epoch's mean training loss L_e has diverged when
 
 where L_0 is the loss of the initial parameters (on at most INITIAL_LOSS_SAMPLES training
 samples) and L_best = min(L_0, L_1, …, L_{e−1}) the lowest loss so far. In words: the loss
-grew to GROWTH times its best (the start counts) and is worse than the untrained model.
-A learning rate far too large shows it in the first epoch (L_1 ≫ L_0); one that was fine
-until the loss blew up later shows it when the loss passes L_0 again after falling ten-fold.
-Ordinary noise of a minibatch loss stays far below this limit.
+grew to GROWTH = 100 times its best (the start counts) and is worse than the untrained model.
+A learning rate far too large shows it in the first epoch (Adam with η = 10⁴ on MNIST: L_1 ≈
+10⁹ against L_0 ≈ 2.3); one that was fine until the loss blew up later shows it when the
+loss passes L_0 again after falling a hundred-fold, or climbs past 100 × L_best.
+The factor is large on purpose: training on unscaled inputs with a large but workable η is
+chaotic, and its epoch loss can jump ten-fold (measured: 0.9 → 9.1 on inputs around 100)
+and then recover; that is not divergence.
 """
 
 import numpy as np
 
-GROWTH = 10.0
+GROWTH = 100.0
 INITIAL_LOSS_SAMPLES = 2048
 
 

@@ -16,6 +16,21 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 
 from hypothesis import settings  # noqa: E402
 
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "jax_defaults: run under JAX's defaults (x64 off, standard promotion), "
+                                       "as users run, instead of the strict test settings")
+
+
+@pytest.fixture(autouse=True)
+def _jax_settings(request):
+    """Tests marked jax_defaults run as a user runs JAX: x64 off, standard dtype and rank promotion."""
+    if request.node.get_closest_marker("jax_defaults") is None:
+        yield
+        return
+    with jax.enable_x64(False), jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
+        yield
+
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.load_profile("ci")
 

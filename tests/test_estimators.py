@@ -16,7 +16,7 @@ from jaxlearn import estimators as est
 
 ESTIMATORS = [est.LinearRegression(), est.Ridge(), est.RidgeCV(), est.PolynomialFeatures(), est.StandardScaler(),
               est.LogisticRegression(), est.LogisticRegressionCV(Cs=3, cv=2), est.LinearSVC(), est.SVC(),
-              est.MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.03)]
+              est.MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01)]
 
 EXPECTED_FAILURES = {}
 
@@ -139,3 +139,39 @@ def test_errors_use_scikit_learns_wording():
         est.LogisticRegression().fit(X, y)
     with pytest.raises(sklearn.exceptions.NotFittedError):
         est.SVC().predict(X)
+
+
+# --- the scikit-learn user's defaults: float64 NumPy data, JAX's x64 off ----------------------------------
+
+@pytest.mark.jax_defaults
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_scikit_learn_estimator_checks_under_jax_defaults(estimator, check):
+    with warnings.catch_warnings():
+        # no "Explicitly requested dtype float64 … truncated" warnings for ordinary float64 input
+        warnings.filterwarnings("error", message="Explicitly requested dtype", category=UserWarning)
+        check(estimator)
+
+
+def test_mlp_classifier_stops_on_divergence_and_names_its_parameter():
+    from jaxlearn import DivergenceError
+
+    X, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    with pytest.raises(DivergenceError, match=r"in epoch \d.*The learning_rate_init 10000 is too large: try 1000"):
+        est.MLPClassifier((16,), learning_rate_init=1e4, max_iter=5, random_state=0).fit(X, y)
+
+
+@pytest.mark.jax_defaults
+@pytest.mark.parametrize("estimator, method", [
+    (est.StandardScaler(), "transform"), (est.PolynomialFeatures(), "transform"),
+    (est.MLPClassifier((8,), max_iter=5), "predict_proba"), (est.LogisticRegression(), "predict_proba"),
+    (est.SVC(), "decision_function"), (est.Ridge(), "predict"),
+])
+def test_float64_in_float64_out_with_x64_off(estimator, method):
+    import jax
+
+    assert not jax.config.jax_enable_x64
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        estimator.fit(X, y)
+        assert getattr(estimator, method)(X).dtype == np.float64

@@ -1,8 +1,19 @@
-"""What the estimators share: scikit-learn's warnings, the bias column, the classifier base classes."""
+"""What the estimators share: scikit-learn's warnings, the bias column, the dtype rule, the
+classifier base classes.
+
+The dtype rule (the scikit-learn user's default is float64 NumPy data with JAX's x64 off):
+the estimators compute in the precision JAX has. With x64 on, float64 input is computed in
+float64; with x64 off (JAX's default) it is computed in float32, JAX's only float then. Either
+way, what an estimator returns (transforms, predictions, probabilities, scores) has the
+input's dtype, as scikit-learn's own estimators do, and no dtype warnings are printed. The
+estimators never switch x64 on themselves. Enable it (`jax.config.update("jax_enable_x64",
+True)` at start-up) for float64 results to float64 precision.
+"""
 
 import functools
 import warnings
 
+import jax
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
@@ -27,6 +38,17 @@ def _sklearn_warnings(fit):
         return result
 
     return wrapper
+
+
+def jax_dtype(dtype) -> np.dtype:
+    """The floating dtype JAX computes in for input of `dtype`: float64 only while x64 is on."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype == np.float32 or jax.config.jax_enable_x64 else np.dtype(np.float32)
+
+
+def in_jax_precision(X: np.ndarray) -> np.ndarray:
+    """X in `jax_dtype(X.dtype)`: handing JAX a dtype it has, so it never warns about truncating."""
+    return X.astype(jax_dtype(X.dtype), copy=False)
 
 
 def _with_bias(X):

@@ -129,9 +129,9 @@ class LogisticRegression(_LinearClassifier):
     def predict_proba(self, X):
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            p = np.asarray(logistic.sigmoid(scores))
+            p = np.asarray(logistic.sigmoid(scores), scores.dtype)
             return np.column_stack([1 - p, p])
-        return np.asarray(jax.nn.softmax(scores, axis=1))
+        return np.asarray(jax.nn.softmax(scores, axis=1), scores.dtype)
 
 
 def _check_grid(values, name: str) -> np.ndarray:

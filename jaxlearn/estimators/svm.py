@@ -82,10 +82,10 @@ class SVC(_Classifier):
 
     def decision_function(self, X):
         X = self._X(X)
-        scores = np.asarray(svm.decision_function(self.model_, X))
+        scores = np.asarray(svm.decision_function(self.model_, X), X.dtype)
         if scores.ndim == 1 or self.decision_function_shape == "ovo":
             return scores
-        return np.asarray(svm.ovr_decision_function(self.model_, scores))
+        return np.asarray(svm.ovr_decision_function(self.model_, scores), X.dtype)
 
     def predict(self, X):
         X = self._X(X)
