@@ -41,7 +41,7 @@ def as_float_array(x, name: str):
     return arr
 
 
-def check_finite(arr, name: str) -> None:
+def check_finite(arr, name: str, advice: str = "remove or impute them before fitting") -> None:
     """Raise if a concrete array holds NaN or inf (say how many and where the first is)."""
     if not is_concrete(arr):
         return
@@ -50,7 +50,7 @@ def check_finite(arr, name: str) -> None:
         bad = np.argwhere(~finite)
         raise ValueError(
             f"{name} contains {bad.shape[0]} NaN or inf value(s), the first at index "
-            f"{tuple(int(i) for i in bad[0])}; remove or impute them before fitting"
+            f"{tuple(int(i) for i in bad[0])}; {advice}"
         )
 
 
@@ -160,3 +160,47 @@ def check_validation_X(X_val, y_val, n_features: int, dtype):
     if X_val.shape[1] != n_features:
         raise ValueError(f"X_val has {X_val.shape[1]} features but the training data has {n_features}")
     return X_val
+
+
+def check_bool(value, name: str) -> bool:
+    """A real bool (or NumPy bool): strings such as "no" and numbers are refused, not taken as truthy."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_no_overflow(X, name: str = "X") -> None:
+    """Refuse values so large that the squares and sums of a fit overflow X's dtype.
+
+    A fit forms sums of M or N products x_i x_j (XᵀX, ‖x‖², Xθ); with |x| above
+    √(max / (16 · max(M, N))) they can reach inf, and the result would be silently 0 or NaN.
+    """
+    if not is_concrete(X) or X.size == 0:
+        return
+    largest = float(np.max(np.abs(np.asarray(X))))
+    info = np.finfo(np.dtype(X.dtype))
+    limit = float(np.sqrt(float(info.max) / (16 * max(X.shape))))
+    if largest > limit:
+        raise ValueError(f"{name} holds values up to {largest:.3g}, too large for {np.dtype(X.dtype).name} "
+                         f"arithmetic (sums of squares overflow above about {limit:.2g} for this shape); "
+                         "scale the features first (jaxlearn.standardize, or StandardScaler)")
+
+
+def check_key(key, name: str = "key"):
+    """A `jax.random` key: a typed key (jax.random.key) or a raw uint32 (2,) key (jax.random.PRNGKey)."""
+    if isinstance(key, jax.core.Tracer):
+        return key
+    dtype = getattr(key, "dtype", None)
+    typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key) and np.ndim(key) == 0
+    raw = dtype == np.uint32 and np.shape(key) == (2,)
+    if not (typed or raw):
+        got = f"{type(key).__name__} {key!r}" if dtype is None else f"an array of {dtype}{list(np.shape(key))}"
+        raise TypeError(f"{name} must be a jax.random key such as jax.random.key(0), got {got}")
+    return key
+
+
+def check_lapack_dtype(X, name: str = "X") -> None:
+    """LAPACK (and so JAX's QR, SVD, Cholesky and LU) works in float32 and float64 only."""
+    if np.dtype(X.dtype) not in (np.float32, np.float64):
+        raise TypeError(f"{name} has dtype {np.dtype(X.dtype).name}; the factorizations need float32 or float64: "
+                        f"pass {name}.astype(np.float32)")

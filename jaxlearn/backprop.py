@@ -13,7 +13,7 @@ against jax.grad.
 import jax.numpy as jnp
 
 from jaxlearn._validation import check_matrix, check_option
-from jaxlearn.nn import (ACTIVATIONS, LOSSES, OUTPUTS, activation_derivative, apply_output, check_params,
+from jaxlearn.nn import (ACTIVATIONS, LOSSES, OUTPUTS, activation_derivative, apply_output, check_params, check_targets,
                          default_output)
 
 
@@ -39,6 +39,7 @@ def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entro
         raise ValueError(f"the cross-entropy loss needs output='softmax', got {output!r}")
     X = check_matrix(X)
     check_params(params, X.shape[1])
+    check_targets(Y, X.shape[0], params[-1][0].shape[0])
     X = X.astype(params[0][0].dtype)
     sigma = ACTIVATIONS[activation]
     M = X.shape[0]

@@ -3,10 +3,11 @@
 from itertools import combinations_with_replacement
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn._validation import as_float_array, check_finite, check_matrix, check_scalar
+from jaxlearn._validation import as_float_array, check_bool, check_finite, check_matrix, check_scalar
 
 
 def vandermonde(x, degree: int):
@@ -26,7 +27,12 @@ def vandermonde(x, degree: int):
     if x.ndim != 1:
         raise ValueError(f"x must be 1-D (M,), got shape {x.shape}")
     check_finite(x, "x")
-    return jnp.vander(x, degree + 1, increasing=True)
+    X = jnp.vander(x, degree + 1, increasing=True)
+    if not isinstance(X, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(X))):
+        largest = float(jnp.max(jnp.abs(x)))
+        raise ValueError(f"x**{degree} overflows {x.dtype} for |x| up to {largest:.3g}; scale x first (e.g. to "
+                         "[-1, 1]) or use a lower degree")
+    return X
 
 
 def polynomial_features(X, degree: int, include_bias: bool = True):
@@ -44,6 +50,7 @@ def polynomial_features(X, degree: int, include_bias: bool = True):
         (M, C(N + d, d)) array (one column fewer without the bias).
     """
     degree = check_scalar(degree, "degree", minimum=0, integer=True)
+    check_bool(include_bias, "include_bias")
     X = check_matrix(X)
     columns = []
     for d in range(0 if include_bias else 1, degree + 1):
@@ -80,8 +87,14 @@ def fit_standardizer(X, *, keep_constant: bool = True) -> Standardizer:
         A `Standardizer` with fields mean (N,) and scale (N,).
     """
     X = check_matrix(X)
-    mean = jnp.mean(X, axis=0)
-    std = jnp.std(X, axis=0)
+    check_bool(keep_constant, "keep_constant")
+    # Computed on X / max|x_j| and scaled back, so that features near the dtype's limit (1e30 in
+    # float32) give their true μ and σ instead of overflowing x² to inf.
+    magnitude = jnp.max(jnp.abs(X), axis=0)
+    magnitude = jnp.where(magnitude > 0, magnitude, 1)
+    unit = X / magnitude[None, :]
+    mean = jnp.mean(unit, axis=0) * magnitude
+    std = jnp.std(unit, axis=0) * magnitude
     # "Constant" relative to the column's magnitude: rounding leaves std ≈ eps·|μ|.
     constant = std <= 10 * jnp.finfo(X.dtype).eps * jnp.maximum(jnp.abs(mean), 1)
     if keep_constant:

@@ -46,12 +46,21 @@ def make_kernel(name: str, *, gamma: float = 1.0, coef0: float = 0.0, degree: in
     return Kernel(name, gamma, coef0, degree)
 
 
+def check_kernel(kernel) -> Kernel:
+    """Validate a `Kernel` where it is used (a Kernel built directly skips `make_kernel`)."""
+    if not isinstance(kernel, Kernel):
+        raise TypeError(f"kernel must be a jaxlearn.kernels.Kernel (see make_kernel), got "
+                        f"{type(kernel).__name__}")
+    checked = make_kernel(kernel.name, gamma=kernel.gamma, coef0=kernel.coef0, degree=kernel.degree)
+    return checked
+
+
 def resolve_gamma(gamma, X) -> float:
     """γ as a number: 'scale' = 1 / (N · var(X)) and 'auto' = 1 / N, as scikit-learn defines them."""
-    if gamma == "scale":
-        variance = float(np.var(np.asarray(X)))
+    if isinstance(gamma, str) and gamma == "scale":
+        variance = float(np.var(np.asarray(X), dtype=np.float64))  # float64: no overflow for large X
         return 1.0 / (X.shape[1] * variance) if variance > 0 else 1.0
-    if gamma == "auto":
+    if isinstance(gamma, str) and gamma == "auto":
         return 1.0 / X.shape[1]
     if isinstance(gamma, str):
         raise ValueError(f"gamma must be a positive number, 'scale' or 'auto', got {gamma!r}")
@@ -105,9 +114,7 @@ def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
             would otherwise not fit (default: about 64 MB per block); the other kernels are
             one matrix product, X1 X2ᵀ.
     """
-    if not isinstance(kernel, Kernel):
-        raise TypeError(f"kernel must be a jaxlearn.kernels.Kernel (see make_kernel), got "
-                        f"{type(kernel).__name__}")
+    kernel = check_kernel(kernel)
     X1 = check_matrix(X1, "X1")
     X2 = X1 if X2 is None else check_matrix(X2, "X2").astype(X1.dtype)
     if X2.shape[1] != X1.shape[1]:
@@ -116,6 +123,7 @@ def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
         return _from_inner_products(kernel, *_inner_products(X1, X2))
     if block is None:
         block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
+    block = check_scalar(block, "block", minimum=1, integer=True)
     return _laplacian_gram(kernel, X1, X2, int(block))
 
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from jaxlearn import lstsq
 from jaxlearn._errors import SingularMatrixError
-from jaxlearn._validation import (check_finite, check_linear_model, check_matrix, check_option,
+from jaxlearn._validation import (check_bool, check_finite, check_lapack_dtype, check_linear_model, check_matrix,
+                                  check_no_overflow, check_option,
                                   check_scalar, check_vector)
 from jaxlearn.lstsq import back_substitution
 from jaxlearn.optimize import gradient_descent
@@ -30,7 +31,7 @@ __all__ = ["least_squares_loss", "least_squares_grad", "solve", "back_substituti
 def _penalty_mask(n, dtype, penalize_bias):
     """d with D = diag(d): 1 for penalised coefficients, 0 for the unpenalised bias θ₀."""
     d = jnp.ones(n, dtype)
-    return d if penalize_bias else d.at[0].set(0)
+    return d if check_bool(penalize_bias, "penalize_bias") else d.at[0].set(0)
 
 
 def least_squares_loss(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
@@ -118,6 +119,9 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
     X = check_matrix(X, finite=False)  # NaN/inf: see below
     y = check_vector(y, X.shape[0], like=X, finite=False)
     check_scalar(lam, "lam", minimum=0)
+    check_bool(penalize_bias, "penalize_bias")
+    if method != "gd":
+        check_lapack_dtype(X)
     M, N = X.shape
     lam = float(lam)
     d = _penalty_mask(N, X.dtype, penalize_bias)
@@ -131,6 +135,7 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
     if method == "gd":
         check_finite(X, "X")
         check_finite(y, "y")
+        check_no_overflow(X)
         return _solve_gd(X, y, lam, penalize_bias, eta, tol, max_iter)
     if method == "auto" and M < N and not ridge:
         method = "svd"  # underdetermined: the minimum-norm solution
@@ -140,6 +145,7 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
             "singular. Use method='svd' for the minimum-norm solution, or lam > 0.")
     rcond_arr = jnp.asarray(rcond, X.dtype)
     if method in ("normal", "lu", "cholesky"):
+        check_no_overflow(X)  # XᵀX would overflow (QR and SVD scale safely, as LAPACK's norms do)
         theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d)
     elif method == "svd":
         mode = "plain" if not ridge else ("filter" if penalize_bias else "augment")
@@ -154,6 +160,7 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
         # the inputs need scanning only now, to say where (this saves a pass over X).
         check_finite(X, "X")
         check_finite(y, "y")
+        check_no_overflow(X)
     if method in SINGULARITY_CHECKED:
         # rcond₁ estimated from the factorization (jaxlearn.condition). The N×N Gram matrix
         # (condition number cond(X)²) is singular to working precision below eps, as LAPACK's

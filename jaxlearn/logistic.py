@@ -24,7 +24,8 @@ import numpy as np
 import optax
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import check_linear_model, check_matrix, check_option, check_scalar
+from jaxlearn._validation import (as_float_array, check_bool, check_finite, check_linear_model, check_matrix,
+                                  check_no_overflow, check_option, check_scalar)
 from jaxlearn.optimize import gradient_descent
 
 FIT_METHODS = ("newton", "lbfgs", "gd")
@@ -42,6 +43,7 @@ def sigmoid_derivative(z):
 
 
 def _mask(shape, dtype, penalize_bias):
+    check_bool(penalize_bias, "penalize_bias")
     d = jnp.ones(shape, dtype)
     return d if penalize_bias else d.at[0].set(0)
 
@@ -79,9 +81,11 @@ def binary_cross_entropy_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = Tru
 
 def _check_predict(theta, X):
     X = check_matrix(X)
-    theta = jnp.asarray(theta, X.dtype)
-    if theta.shape[0] != X.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} features but the model was fitted on {theta.shape[0]}")
+    theta = as_float_array(theta, "theta").astype(X.dtype)
+    if theta.ndim == 0 or theta.shape[0] != X.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but the model was fitted on "
+                         f"{theta.shape[0] if theta.ndim else 'a scalar theta'}")
+    check_finite(theta, "theta", "the model cannot predict (did its fit diverge?)")
     return theta, X
 
 
@@ -345,6 +349,7 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
         A `FitResult` with θ (N,).
     """
     _, X, y, lam_arr = _check_binary(None, X, y, lam)
+    check_no_overflow(X)
     tol = _default_tol(tol, X.dtype)
     max_iter = _check_fit_options(method, tol, max_iter)
     if len(np.unique(np.asarray(y))) < 2:
@@ -376,6 +381,7 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
         A `FitResult` with Θ (N, K).
     """
     X = check_matrix(X)
+    check_no_overflow(X)
     tol = _default_tol(tol, X.dtype)
     max_iter = _check_fit_options(method, tol, max_iter)
     if method == "newton":
@@ -385,6 +391,8 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
         raise ValueError(f"labels must be integers of shape ({X.shape[0]},), got {labels.dtype} {labels.shape}")
     if len(np.unique(labels)) < 2:
         raise ValueError("labels hold fewer than two classes")
+    if n_classes is not None:
+        n_classes = check_scalar(n_classes, "n_classes", minimum=2, integer=True)
     K = int(labels.max()) + 1 if n_classes is None else n_classes
     if labels.min() < 0 or labels.max() >= K:
         raise ValueError(f"labels must lie in 0 … {K - 1}, found {labels.min() if labels.min() < 0 else labels.max()}")

@@ -19,7 +19,9 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from jaxlearn._errors import SingularMatrixError
 from jaxlearn.condition import cholesky_rcond, lu_rcond, triangular_rcond
 
 
@@ -34,6 +36,9 @@ def back_substitution(R, c):
 
     Returns:
         θ with the shape of c.
+
+    Raises:
+        SingularMatrixError: a diagonal entry R_ii is exactly 0.
     """
     R = jnp.asarray(R)
     c = jnp.asarray(c)
@@ -41,6 +46,11 @@ def back_substitution(R, c):
         raise ValueError(f"R must be a square (N, N) matrix, got shape {R.shape}")
     if c.ndim not in (1, 2) or c.shape[0] != R.shape[0]:
         raise ValueError(f"c must have shape ({R.shape[0]},) or ({R.shape[0]}, K), got {c.shape}")
+    if not isinstance(R, jax.core.Tracer):
+        zeros = np.flatnonzero(np.diag(np.asarray(R)) == 0)
+        if zeros.size:
+            raise SingularMatrixError(f"R has a zero on its diagonal (R[{zeros[0]}, {zeros[0]}] = 0): R θ = c is "
+                                      "singular and back-substitution would divide by zero")
     return _back_substitution(R, c)
 
 

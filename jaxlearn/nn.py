@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn._validation import check_matrix, check_option, check_scalar
+from jaxlearn._validation import check_key, check_matrix, check_option, check_scalar
 
 ACTIVATIONS = {
     "relu": jax.nn.relu,
@@ -51,6 +51,7 @@ def init_mlp(key, sizes, *, activation: str = "relu", dtype=jnp.float32):
         activation: the hidden activation the initialisation is scaled for.
         dtype: floating dtype of the parameters.
     """
+    check_key(key)
     sizes = _check_sizes(sizes)
     check_option(activation, "activation", tuple(ACTIVATIONS))
     params = []
@@ -64,6 +65,8 @@ def init_mlp(key, sizes, *, activation: str = "relu", dtype=jnp.float32):
 
 
 def _check_sizes(sizes):
+    if isinstance(sizes, str) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of layer sizes [n_0, …, n_L], got {type(sizes).__name__} {sizes!r}")
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, got {sizes}")
@@ -159,18 +162,30 @@ def loss_from_logits(z, Y, loss: str, output: str):
     return jnp.mean(jnp.sum((apply_output(z, output) - Y) ** 2, axis=-1))
 
 
+def check_targets(Y, n_samples: int, n_outputs: int, name: str = "Y"):
+    """Y must be (M, n_L): one-hot rows, not integer labels (which would broadcast silently)."""
+    shape = tuple(jnp.shape(Y))
+    if shape == (n_samples, n_outputs):
+        return Y
+    hint = (f"; for integer class labels y use jaxlearn.nn.one_hot(y, {n_outputs})" if len(shape) == 1 else "")
+    raise ValueError(f"{name} must be one-hot targets of shape (M, n_L) = ({n_samples}, {n_outputs}), got shape "
+                     f"{shape}{hint}")
+
+
 def cross_entropy_loss(params, X, Y, *, activation: str = "relu"):
     """L_CE = −(1/M) Σ_m y_m · ln softmax(z^L_m), through log-softmax so that it never overflows.
 
     X: (M, n_0); Y: (M, n_L) one-hot (or any rows of class probabilities).
     """
-    return loss_from_logits(logits(params, X, activation=activation), Y, "cross_entropy", "softmax")
+    z = logits(params, X, activation=activation)
+    return loss_from_logits(z, check_targets(Y, *z.shape), "cross_entropy", "softmax")
 
 
 def quadratic_loss(params, X, Y, *, activation: str = "relu", output: str = "sigmoid"):
     """L_Q = (1/M) Σ_m ‖a^L_m − y_m‖² with a^L = σ^L(z^L). X: (M, n_0); Y: (M, n_L)."""
     check_option(output, "output", OUTPUTS)
-    return loss_from_logits(logits(params, X, activation=activation), Y, "quadratic", output)
+    z = logits(params, X, activation=activation)
+    return loss_from_logits(z, check_targets(Y, *z.shape), "quadratic", output)
 
 
 def make_loss(loss: str = "cross_entropy", *, activation: str = "relu", output: str | None = None):

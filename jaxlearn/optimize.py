@@ -133,6 +133,9 @@ def gradient_descent(loss: Callable, theta0, *args, eta, tol: float = 1e-10, max
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)
     check_scalar(max_loss_growth, "max_loss_growth", minimum=0, strict=True)
     check_option(on_divergence, "on_divergence", DIVERGENCE_POLICIES)
+    if isinstance(eta, str | bytes | bool) or np.asarray(eta).dtype.kind not in "iuf":
+        raise TypeError(f"eta (the step size η) must be a number or a 1-D array of numbers, got "
+                        f"{type(eta).__name__} {eta!r}")
     eta_values = np.asarray(eta, dtype=float)
     if eta_values.ndim > 1 or eta_values.size == 0:
         raise ValueError(f"eta must be a scalar or a non-empty 1-D array, got shape {eta_values.shape}")

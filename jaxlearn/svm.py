@@ -27,8 +27,8 @@ import numpy as np
 import optax
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import check_matrix, check_scalar, check_vector
-from jaxlearn.kernels import Kernel, gram
+from jaxlearn._validation import check_matrix, check_no_overflow, check_scalar, check_vector
+from jaxlearn.kernels import Kernel, check_kernel, gram, make_kernel, resolve_gamma
 
 TAU = 1e-12  # libsvm's floor for a non-positive curvature a_ij
 
@@ -36,6 +36,8 @@ TAU = 1e-12  # libsvm's floor for a non-positive curvature a_ij
 # --- the primal hinge loss ------------------------------------------------------------------------
 
 def _check_pm1(y, M, name="y"):
+    if isinstance(y, jax.core.Tracer):
+        return
     labels = np.unique(np.asarray(y))
     if not np.isin(labels, [-1, 1]).all():
         raise ValueError(f"{name} must hold the labels −1 and +1, found {labels[:5].tolist()}")
@@ -45,6 +47,7 @@ def _check_pm1(y, M, name="y"):
 
 def hinge_objective(w, b, X, y, C):
     """J(w, b) = ½‖w‖² + C · (1/M) Σ max(0, 1 − y (Xw + b)) (eq. 36). w: (N,); X: (M, N); y: (M,) ±1."""
+    _check_pm1(y, np.shape(y)[0])
     margins = y * (X @ w + b)
     return 0.5 * w @ w + C * jnp.mean(jnp.maximum(0, 1 - margins))
 
@@ -54,6 +57,7 @@ def hinge_subgradient(w, b, X, y, C):
 
     Equals the gradient wherever no sample sits exactly on the margin (y f(x) = 1).
     """
+    _check_pm1(y, np.shape(y)[0])
     active = (y * (X @ w + b) < 1).astype(X.dtype)
     return w - C * (active * y) @ X / X.shape[0], -C * jnp.mean(active * y)
 
@@ -113,6 +117,7 @@ def fit_linear_svm(X, y, C: float = 1.0, *, max_iter: int = 2000) -> LinearSVM:
         X: (M, N); y: (M,) labels −1/+1; C > 0.
     """
     X = check_matrix(X)
+    check_no_overflow(X)
     y = check_vector(y, X.shape[0], like=X)
     _check_pm1(y, X.shape[0])
     check_scalar(C, "C", minimum=0, strict=True)
@@ -271,18 +276,25 @@ def fit_kernel_svm(X, y, kernel="rbf", C: float = 1.0, *, gamma="scale", coef0: 
     Returns:
         A `KernelSVM`. Hitting max_iter warns with the KKT violation left.
     """
-    from jaxlearn.kernels import make_kernel, resolve_gamma
-
     X = check_matrix(X)
+    check_no_overflow(X)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must be (M,) = ({X.shape[0]},), got shape {y.shape}")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        bad = np.flatnonzero(~np.isfinite(y))
+        raise ValueError(f"y contains {bad.size} NaN or inf label(s), the first at index {bad[0]}; "
+                         "class labels must be finite")
+    if y.dtype.kind not in "iufbUSO":
+        raise TypeError(f"y must hold class labels (numbers or strings), got dtype {y.dtype}")
     classes, labels = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(f"y holds {len(classes)} class ({classes.tolist()}); an SVM needs at least two")
     check_scalar(C, "C", minimum=0, strict=True)
     check_scalar(tol, "tol", minimum=0, strict=True)
-    if not isinstance(kernel, Kernel):
+    if isinstance(kernel, Kernel):
+        kernel = check_kernel(kernel)
+    else:
         kernel = make_kernel(kernel, gamma=resolve_gamma(gamma, X), coef0=coef0, degree=degree)
     M = X.shape[0]
     if M * M * X.dtype.itemsize > GRAM_LIMIT_BYTES:
@@ -315,6 +327,7 @@ def decision_function(model: KernelSVM, X, *, block: int = 10_000):
     block × S entries at once.
     """
     X = check_matrix(X)
+    block = check_scalar(block, "block", minimum=1, integer=True)
     if X.shape[1] != model.support_vectors.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
     X = X.astype(model.support_vectors.dtype)
@@ -325,7 +338,8 @@ def decision_function(model: KernelSVM, X, *, block: int = 10_000):
 
 def predict(model: KernelSVM, X) -> np.ndarray:
     """Class labels: the sign of f for two classes, one-vs-one votes otherwise (ties: the lower class)."""
-    f = np.asarray(decision_function(model, X)).reshape(X.shape[0], -1)
+    f = np.asarray(decision_function(model, X))
+    f = f.reshape(f.shape[0], -1)
     winners = np.where(f > 0, model.pairs[:, 1][None, :], model.pairs[:, 0][None, :])
     votes = np.zeros((f.shape[0], len(model.classes)), np.int32)
     for p in range(f.shape[1]):

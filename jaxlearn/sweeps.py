@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn._errors import ConvergenceWarning, SingularMatrixError
-from jaxlearn._validation import (check_labels, check_linear_model, check_matrix, check_scalar, check_validation_X,
+from jaxlearn._validation import (check_bool, check_labels, check_lapack_dtype, check_linear_model, check_matrix, check_scalar, check_validation_X,
                                   check_vector)
 from jaxlearn.logistic import (_check_binary, _default_tol, _lbfgs, _mask, _newton, _softmax_objective,
                                _unconverged_advice)
@@ -106,9 +106,14 @@ def _ridge_svd_path(X, y, lams, penalize_bias):
 def _ridge(X, y, lams, penalize_bias):
     """Checked inputs and the SVD path; refuses λ = 0 when that θ is not unique."""
     _, X, y, _ = check_linear_model(None, X, y, 0.0)
+    check_lapack_dtype(X)
     lams = _check_grid(lams, "lams")
-    if not penalize_bias and X.shape[1] < 2:
+    if not check_bool(penalize_bias, "penalize_bias") and X.shape[1] < 2:
         raise ValueError("penalize_bias=False needs X with a bias column 0 and at least one more column")
+    if not penalize_bias and not bool(jnp.any(X[:, 0] != 0)):
+        raise ValueError("penalize_bias=False treats column 0 of X as the bias column, but X[:, 0] is all zero; "
+                         "make it a column of ones (jaxlearn.vandermonde and polynomial_features do), or use "
+                         "penalize_bias=True")
     thetas, loo, s = _ridge_svd_path(X, y, jnp.asarray(lams), penalize_bias)
     s, n_penalized = np.asarray(s), X.shape[1] - (0 if penalize_bias else 1)
     rank = int(np.sum(s > s[0] * np.finfo(s.dtype).eps * max(X.shape))) if s[0] > 0 else 0

@@ -48,6 +48,10 @@ class TrainConfig:
     dtype: str = "float32"
 
     def __post_init__(self):
+        if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
+            hint = f" such as ({self.hidden},)" if isinstance(self.hidden, int) else ""
+            raise TypeError(f"hidden must be a sequence of hidden layer sizes{hint}, got "
+                            f"{type(self.hidden).__name__} {self.hidden!r}")
         object.__setattr__(self, "hidden", tuple(self.hidden))
         for i, n in enumerate(self.hidden):
             check_scalar(n, f"hidden[{i}] (a hidden layer size)", minimum=1, integer=True)
@@ -163,6 +167,7 @@ def _evaluate_block(params, X, labels, Y, *, activation, loss, output):
 
 def evaluate(params, X, labels, config: TrainConfig, block: int = 10_000) -> dict:
     """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows."""
+    block = check_scalar(block, "block", minimum=1, integer=True)
     n_classes = params[-1][0].shape[0]
     total_loss, total_correct = 0.0, 0
     for start in range(0, X.shape[0], block):
@@ -177,6 +182,7 @@ def evaluate(params, X, labels, config: TrainConfig, block: int = 10_000) -> dic
 
 def predict(params, X, config: TrainConfig, block: int = 10_000) -> np.ndarray:
     """Predicted classes (M,) in blocks."""
+    block = check_scalar(block, "block", minimum=1, integer=True)
     return np.concatenate([np.asarray(nn.predict(params, X[s:s + block], activation=config.activation))
                            for s in range(0, X.shape[0], block)])
 
@@ -247,6 +253,10 @@ def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None
                          f"jaxlearn.data.flatten_images), got shape {np.shape(X)}")
     X = check_matrix(X, x_name).astype(jnp.dtype(config.dtype))
     labels, n_classes = check_labels(labels, X.shape[0], y_name, n_classes=n_classes, x_name=x_name)
+    present = np.unique(labels)
+    if present.size < 2:
+        raise ValueError(f"{y_name} holds a single class ({int(present[0])}); a classifier needs at least two "
+                         "classes in its training data")
     if config.batch_size > X.shape[0]:
         raise ValueError(f"batch_size={config.batch_size} is larger than the training set ({X.shape[0]} samples)")
     return X, jnp.asarray(labels), n_classes

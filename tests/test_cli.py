@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import jaxlearn
 from jaxlearn.cli import main
 
@@ -22,9 +19,3 @@ def test_info_names_the_backend(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "backend  cpu" in out or "backend  gpu" in out
-
-
-def test_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "jaxlearn.cli", "--version"], capture_output=True,
-                            text=True, check=True)
-    assert result.stdout.startswith("jaxlearn ")

@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
@@ -30,8 +30,7 @@ def test_vandermonde_degree_zero_is_a_column_of_ones():
 @given(n_features=st.integers(1, 4), degree=st.integers(0, 4), include_bias=st.booleans(),
        seed=st.integers(0, 2**16))
 def test_polynomial_features_match_scikit_learn(n_features, degree, include_bias, seed):
-    if degree == 0 and not include_bias:
-        return  # no columns at all: covered by the bad-input test
+    assume(degree > 0 or include_bias)  # no columns at all: covered by the bad-input test
     X = np.random.default_rng(seed).normal(size=(6, n_features))
     ours = polynomial_features(X, degree, include_bias=include_bias)
     theirs = PolynomialFeatures(degree, include_bias=include_bias).fit_transform(X)

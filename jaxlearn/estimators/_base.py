@@ -21,6 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxlearn._errors import ConvergenceWarning
+from jaxlearn._validation import check_scalar
 
 FLOATS = [np.float64, np.float32]
 
@@ -51,6 +52,22 @@ def in_jax_precision(X: np.ndarray) -> np.ndarray:
     return X.astype(jax_dtype(X.dtype), copy=False)
 
 
+def check_hyperparameters(estimator, **rules) -> None:
+    """Check the estimator's own parameters by the names its users set them with (C, alpha, …),
+    before they are translated into the lecture's (λ, η, …). rules: name → check_scalar's
+    keyword arguments."""
+    for name, rule in rules.items():
+        try:
+            check_scalar(getattr(estimator, name), name, **rule)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{type(estimator).__name__}: {err}") from None
+
+
+POSITIVE = dict(minimum=0, strict=True)
+NON_NEGATIVE = dict(minimum=0)
+COUNT = dict(minimum=1, integer=True)
+
+
 def _with_bias(X):
     return np.column_stack([np.ones(X.shape[0], X.dtype), X])
 
@@ -77,10 +94,6 @@ class _Classifier(ClassifierMixin, BaseEstimator):
 
 class _LinearClassifier(_Classifier):
     """Scores X wᵀ + b from coef_ (K or 1, N) and intercept_; C validated like scikit-learn's."""
-
-    def _check_C(self):
-        if not np.isscalar(self.C) or self.C <= 0:
-            raise ValueError(f"C must be a number > 0, got {self.C!r}")
 
     def decision_function(self, X):
         X = self._X(X)

@@ -10,7 +10,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxlearn import logistic, sweeps
-from jaxlearn.estimators._base import FLOATS, _LinearClassifier, _sklearn_warnings, _with_bias
+from jaxlearn.estimators._base import (COUNT, FLOATS, NON_NEGATIVE, POSITIVE, _LinearClassifier, _sklearn_warnings,
+                                      _with_bias, check_hyperparameters)
 from jaxlearn.linear import solve
 
 
@@ -79,8 +80,7 @@ class Ridge(_LinearRegressor):
         self.fit_intercept = fit_intercept
 
     def _lam(self, n_samples):
-        if not np.isscalar(self.alpha) or self.alpha < 0:
-            raise ValueError(f"alpha must be a number ≥ 0, got {self.alpha!r}")
+        check_hyperparameters(self, alpha=NON_NEGATIVE)
         return float(self.alpha) / n_samples
 
 
@@ -109,7 +109,7 @@ class LogisticRegression(_LinearClassifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
-        self._check_C()
+        check_hyperparameters(self, C=POSITIVE, tol=NON_NEGATIVE, max_iter=COUNT)
         return self._fit_with_C(X, encoded, float(self.C))
 
     def _fit_with_C(self, X, encoded, C):
@@ -135,6 +135,8 @@ class LogisticRegression(_LinearClassifier):
 
 
 def _check_grid(values, name: str) -> np.ndarray:
+    if isinstance(values, str | bytes) or np.asarray(values).dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a non-empty list of numbers > 0, got {type(values).__name__} {values!r}")
     values = np.atleast_1d(np.asarray(values, dtype=float))
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise ValueError(f"{name} must be a non-empty list of finite values > 0, got {values}")
@@ -225,6 +227,7 @@ class LogisticRegressionCV(LogisticRegression):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
+        check_hyperparameters(self, tol=NON_NEGATIVE, max_iter=COUNT)
         Cs = (np.logspace(-4, 4, self.Cs) if isinstance(self.Cs, numbers.Integral) and self.Cs >= 1
               else _check_grid(self.Cs, "Cs"))
         design, K = _with_bias(X), len(self.classes_)

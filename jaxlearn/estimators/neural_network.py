@@ -3,7 +3,8 @@
 import numpy as np
 
 from jaxlearn import nn
-from jaxlearn.estimators._base import _Classifier, _sklearn_warnings, in_jax_precision
+from jaxlearn.estimators._base import (COUNT, POSITIVE, _Classifier, _sklearn_warnings, check_hyperparameters,
+                                      in_jax_precision)
 from jaxlearn.train import TrainConfig
 from jaxlearn.train import fit as train_mlp
 from jaxlearn.train import predict as predict_mlp
@@ -37,6 +38,17 @@ class MLPClassifier(_Classifier):
         self.random_state = random_state
 
     def _config(self, n_samples, dtype):
+        check_hyperparameters(self, learning_rate_init=POSITIVE, max_iter=COUNT)
+        if isinstance(self.batch_size, str) and self.batch_size != "auto":
+            raise ValueError(f"MLPClassifier: batch_size must be 'auto' or an integer ≥ 1, got {self.batch_size!r}")
+        if not isinstance(self.batch_size, str):
+            check_hyperparameters(self, batch_size=COUNT)
+        if self.random_state is not None:
+            check_hyperparameters(self, random_state=dict(minimum=0, integer=True))
+        sizes = np.atleast_1d(self.hidden_layer_sizes)
+        if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or np.any(sizes < 1):
+            raise ValueError(f"MLPClassifier: hidden_layer_sizes must be positive integers such as (100,), "
+                             f"got {self.hidden_layer_sizes!r}")
         batch = min(200, n_samples) if self.batch_size == "auto" else min(int(self.batch_size), n_samples)
         return TrainConfig(hidden=tuple(np.atleast_1d(self.hidden_layer_sizes).tolist()),
                            activation={"logistic": "sigmoid"}.get(self.activation, self.activation),

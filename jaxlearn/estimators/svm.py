@@ -3,7 +3,8 @@
 import numpy as np
 
 from jaxlearn import svm
-from jaxlearn.estimators._base import _Classifier, _LinearClassifier, _sklearn_warnings
+from jaxlearn.estimators._base import (COUNT, POSITIVE, _Classifier, _LinearClassifier, _sklearn_warnings,
+                                      check_hyperparameters)
 
 
 class LinearSVC(_LinearClassifier):
@@ -28,7 +29,7 @@ class LinearSVC(_LinearClassifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
-        self._check_C()
+        check_hyperparameters(self, C=POSITIVE, max_iter=COUNT)
         problems = [1] if len(self.classes_) == 2 else range(len(self.classes_))
         models = [svm.fit_linear_svm(X, np.where(encoded == k, 1.0, -1.0).astype(X.dtype), self.C * X.shape[0],
                                      max_iter=self.max_iter) for k in problems]
@@ -68,6 +69,9 @@ class SVC(_Classifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
+        check_hyperparameters(self, C=POSITIVE, tol=POSITIVE, degree=COUNT, coef0={})
+        if self.max_iter != -1:
+            check_hyperparameters(self, max_iter=COUNT)
         kernel = {"poly": "polynomial"}.get(self.kernel, self.kernel)
         model = svm.fit_kernel_svm(X, encoded, kernel, self.C, gamma=self.gamma, coef0=self.coef0,
                                    degree=self.degree, tol=self.tol,
