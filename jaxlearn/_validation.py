@@ -178,6 +178,8 @@ def check_no_overflow(X, name: str = "X") -> None:
     if not is_concrete(X) or X.size == 0:
         return
     largest = float(np.max(np.abs(np.asarray(X))))
+    if not np.isfinite(largest):
+        return  # NaN/inf: check_finite names those
     info = np.finfo(np.dtype(X.dtype))
     limit = float(np.sqrt(float(info.max) / (16 * max(X.shape))))
     if largest > limit:

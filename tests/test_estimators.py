@@ -161,6 +161,29 @@ def test_mlp_classifier_stops_on_divergence_and_names_its_parameter():
 
 
 @pytest.mark.jax_defaults
+def test_float64_input_is_computed_in_float64_and_x64_is_restored():
+    import jax
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    model = est.LogisticRegression().fit(X, y)
+    assert not jax.config.jax_enable_x64
+    with jax.enable_x64(True):
+        reference = est.LogisticRegression().fit(X, y)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    assert model.coef_.dtype == np.float64
+    scaler = est.StandardScaler().fit(X)
+    np.testing.assert_allclose(scaler.mean_, X.mean(axis=0), rtol=1e-12)   # float64 precision, not float32's
+
+
+@pytest.mark.jax_defaults
+def test_float32_input_is_computed_in_float32():
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    X = X.astype(np.float32)
+    assert est.StandardScaler().fit(X).transform(X).dtype == np.float32
+    assert est.MLPClassifier((8,), max_iter=5).fit(X, y).coefs_[0].dtype == np.float32
+
+
+@pytest.mark.jax_defaults
 @pytest.mark.parametrize("estimator, method", [
     (est.StandardScaler(), "transform"), (est.PolynomialFeatures(), "transform"),
     (est.MLPClassifier((8,), max_iter=5), "predict_proba"), (est.LogisticRegression(), "predict_proba"),

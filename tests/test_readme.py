@@ -1,10 +1,12 @@
-"""The README's Python examples run as written."""
+"""The README's Python examples run as written, and, but for the regression tour (which turns
+on x64 itself), under JAX's defaults: x64 off and standard promotion, as a reader runs them."""
 
 import re
 from pathlib import Path
 
 import jax
 import numpy as np
+import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -27,6 +29,7 @@ def test_the_regression_tour_runs():
     np.testing.assert_allclose(namespace["g_hand"], namespace["g_auto"], atol=1e-12)
 
 
+@pytest.mark.jax_defaults
 def test_the_network_example_runs(data_dir, monkeypatch):
     monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
     namespace = run(python_block("backprop(params, X, Y)"))
@@ -36,17 +39,20 @@ def test_the_network_example_runs(data_dir, monkeypatch):
     assert namespace["history"][-1]["train_accuracy"] > 0.9
 
 
+@pytest.mark.jax_defaults
 def test_the_classification_example_runs():
     namespace = run(python_block("fit_kernel_svm"))
     assert namespace["fit"].converged and namespace["Theta"].shape == (3, 3)
     assert namespace["K"].shape == (200, 200)
 
 
+@pytest.mark.jax_defaults
 def test_the_scikit_learn_example_runs():
     namespace = run(python_block("GridSearchCV(pipe"))
     assert namespace["search"].best_score_ > 0.9 and namespace["scores"].mean() > 0.9
 
 
+@pytest.mark.jax_defaults
 def test_the_sweeps_example_runs(data_dir, monkeypatch):
     monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
     namespace = run(python_block("sweeps.train_many"))

@@ -2,12 +2,12 @@
 classifier base classes.
 
 The dtype rule (the scikit-learn user's default is float64 NumPy data with JAX's x64 off):
-the estimators compute in the precision JAX has. With x64 on, float64 input is computed in
-float64; with x64 off (JAX's default) it is computed in float32, JAX's only float then. Either
-way, what an estimator returns (transforms, predictions, probabilities, scores) has the
-input's dtype, as scikit-learn's own estimators do, and no dtype warnings are printed. The
-estimators never switch x64 on themselves. Enable it (`jax.config.update("jax_enable_x64",
-True)` at start-up) for float64 results to float64 precision.
+an estimator computes in the precision of the data it is given, as scikit-learn does. Given
+float64 (or integers, or lists, which scikit-learn turns into float64), its public methods run
+inside a scoped `jax.enable_x64(True)` context, which is restored when the method returns and
+changes nothing global; given float32, they compute in float32. A model fitted on float64
+keeps predicting in float64. What an estimator returns (transforms, predictions,
+probabilities, scores) has the input's dtype, and no dtype warnings are printed.
 """
 
 import functools
@@ -41,15 +41,40 @@ def _sklearn_warnings(fit):
     return wrapper
 
 
-def jax_dtype(dtype) -> np.dtype:
-    """The floating dtype JAX computes in for input of `dtype`: float64 only while x64 is on."""
-    dtype = np.dtype(dtype)
-    return dtype if dtype == np.float32 or jax.config.jax_enable_x64 else np.dtype(np.float32)
+# The methods that take data and run in the data's precision (see the module docstring).
+PRECISION_METHODS = ("fit", "predict", "predict_proba", "decision_function", "transform", "inverse_transform")
 
 
-def in_jax_precision(X: np.ndarray) -> np.ndarray:
-    """X in `jax_dtype(X.dtype)`: handing JAX a dtype it has, so it never warns about truncating."""
-    return X.astype(jax_dtype(X.dtype), copy=False)
+def _given_float64(X) -> bool:
+    """scikit-learn's validation makes float64 of everything but float32 input (FLOATS)."""
+    dtype = getattr(X, "dtype", None)
+    return dtype is None or np.dtype(dtype) != np.float32
+
+
+def _in_input_precision(method, fitting: bool):
+    @functools.wraps(method)
+    def wrapper(self, X, *args, **kwargs):
+        float64 = _given_float64(X) or (not fitting and getattr(self, "_fitted_in_float64", False))
+        if fitting:
+            self._fitted_in_float64 = float64
+        if not float64 or jax.config.jax_enable_x64:
+            return method(self, X, *args, **kwargs)
+        with jax.enable_x64(True):   # scoped: x64 is as it was once the method returns
+            return method(self, X, *args, **kwargs)
+
+    wrapper._in_input_precision = True
+    return wrapper
+
+
+class _InputPrecision:
+    """Mixin: wraps each class's own PRECISION_METHODS so that they run in the data's precision."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in PRECISION_METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_in_input_precision", False):
+                setattr(cls, name, _in_input_precision(method, fitting=name == "fit"))
 
 
 def check_hyperparameters(estimator, **rules) -> None:
@@ -72,7 +97,7 @@ def _with_bias(X):
     return np.column_stack([np.ones(X.shape[0], X.dtype), X])
 
 
-class _Classifier(ClassifierMixin, BaseEstimator):
+class _Classifier(_InputPrecision, ClassifierMixin, BaseEstimator):
     def _targets(self, X, y):
         X, y = validate_data(self, X, y, dtype=FLOATS)
         check_classification_targets(y)

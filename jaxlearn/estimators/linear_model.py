@@ -10,12 +10,12 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxlearn import logistic, sweeps
-from jaxlearn.estimators._base import (COUNT, FLOATS, NON_NEGATIVE, POSITIVE, _LinearClassifier, _sklearn_warnings,
-                                      _with_bias, check_hyperparameters)
+from jaxlearn.estimators._base import (COUNT, FLOATS, NON_NEGATIVE, POSITIVE, _InputPrecision, _LinearClassifier,
+                                      _sklearn_warnings, _with_bias, check_hyperparameters)
 from jaxlearn.linear import solve
 
 
-class _LinearRegressor(RegressorMixin, BaseEstimator):
+class _LinearRegressor(_InputPrecision, RegressorMixin, BaseEstimator):
     """Shared fit/predict of LinearRegression and Ridge: θ = solve([1, X], y, λ)."""
 
     def _lam(self, n_samples):

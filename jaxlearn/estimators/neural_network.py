@@ -3,8 +3,7 @@
 import numpy as np
 
 from jaxlearn import nn
-from jaxlearn.estimators._base import (COUNT, POSITIVE, _Classifier, _sklearn_warnings, check_hyperparameters,
-                                      in_jax_precision)
+from jaxlearn.estimators._base import COUNT, POSITIVE, _Classifier, _sklearn_warnings, check_hyperparameters
 from jaxlearn.train import TrainConfig
 from jaxlearn.train import fit as train_mlp
 from jaxlearn.train import predict as predict_mlp
@@ -60,7 +59,6 @@ class MLPClassifier(_Classifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
-        X = in_jax_precision(X)
         self.config_ = self._config(X.shape[0], X.dtype)
         state, history = train_mlp(self.config_, X, encoded.astype(np.int32), n_classes=len(self.classes_),
                                    progress=False, learning_rate_name="learning_rate_init")
@@ -75,10 +73,10 @@ class MLPClassifier(_Classifier):
 
     def predict_proba(self, X):
         X = self._X(X)
-        return np.asarray(nn.forward(self._params(), in_jax_precision(X).astype(self.coefs_[0].dtype),
+        return np.asarray(nn.forward(self._params(), X.astype(self.coefs_[0].dtype),
                                      activation=self.config_.activation), X.dtype)
 
     def predict(self, X):
         X = self._X(X)
-        return self.classes_[predict_mlp(self._params(), in_jax_precision(X).astype(self.coefs_[0].dtype),
+        return self.classes_[predict_mlp(self._params(), X.astype(self.coefs_[0].dtype),
                                          self.config_)]

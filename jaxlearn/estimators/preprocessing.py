@@ -4,11 +4,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from jaxlearn.estimators._base import FLOATS, in_jax_precision
+from jaxlearn.estimators._base import FLOATS, _InputPrecision
 from jaxlearn.features import Standardizer, fit_standardizer, polynomial_features, standardize, unstandardize
 
 
-class PolynomialFeatures(TransformerMixin, BaseEstimator):
+class PolynomialFeatures(_InputPrecision, TransformerMixin, BaseEstimator):
     """All monomials up to `degree`, in scikit-learn's column order (`jaxlearn.polynomial_features`).
 
     Example:
@@ -24,17 +24,16 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=FLOATS)
-        self.n_output_features_ = polynomial_features(in_jax_precision(X[:1]), self.degree,
-                                                      self.include_bias).shape[1]
+        self.n_output_features_ = polynomial_features(X[:1], self.degree, self.include_bias).shape[1]
         return self
 
     def transform(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOATS)
-        return np.asarray(polynomial_features(in_jax_precision(X), self.degree, self.include_bias), X.dtype)
+        return np.asarray(polynomial_features(X, self.degree, self.include_bias), X.dtype)
 
 
-class StandardScaler(TransformerMixin, BaseEstimator):
+class StandardScaler(_InputPrecision, TransformerMixin, BaseEstimator):
     """Feature scaling x_sc = (x − μ) / σ (lecture eq. 35), fitted on training data only.
 
     As in scikit-learn, a constant column is centred and keeps σ = 1 (the library function
@@ -53,20 +52,20 @@ class StandardScaler(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=FLOATS)
-        scaler = fit_standardizer(in_jax_precision(X), keep_constant=False)
+        scaler = fit_standardizer(X, keep_constant=False)
         self.mean_ = np.asarray(scaler.mean, X.dtype) if self.with_mean else np.zeros(X.shape[1], X.dtype)
         self.scale_ = np.asarray(scaler.scale, X.dtype) if self.with_std else np.ones(X.shape[1], X.dtype)
         return self
 
     def _scaler(self, dtype):
-        return Standardizer(in_jax_precision(self.mean_.astype(dtype)), in_jax_precision(self.scale_.astype(dtype)))
+        return Standardizer(self.mean_.astype(dtype), self.scale_.astype(dtype))
 
     def transform(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOATS)
-        return np.asarray(standardize(self._scaler(X.dtype), in_jax_precision(X)), X.dtype)
+        return np.asarray(standardize(self._scaler(X.dtype), X), X.dtype)
 
     def inverse_transform(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOATS)
-        return np.asarray(unstandardize(self._scaler(X.dtype), in_jax_precision(X)), X.dtype)
+        return np.asarray(unstandardize(self._scaler(X.dtype), X), X.dtype)

@@ -76,7 +76,9 @@ class SVC(_Classifier):
         model = svm.fit_kernel_svm(X, encoded, kernel, self.C, gamma=self.gamma, coef0=self.coef0,
                                    degree=self.degree, tol=self.tol,
                                    max_iter=None if self.max_iter == -1 else self.max_iter)
-        self.model_ = model
+        # NumPy, not JAX arrays: a pickled float64 model must load as float64 whatever x64 is then
+        self.model_ = model._replace(support_vectors=np.asarray(model.support_vectors),
+                                     dual_coef=np.asarray(model.dual_coef), intercept=np.asarray(model.intercept))
         self.support_ = np.asarray(model.support)
         self.support_vectors_ = np.asarray(model.support_vectors)
         self.dual_coef_ = np.asarray(model.dual_coef).T      # (P, S): a_m y_m per class-pair problem
