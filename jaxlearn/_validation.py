@@ -25,6 +25,8 @@ def as_float_array(x, name: str):
     """
     if isinstance(x, jax.core.Tracer):
         arr = x
+    elif x is None or isinstance(x, str | bytes):
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} {x!r}")
     else:
         try:
             arr = jnp.asarray(x)
@@ -110,11 +112,15 @@ def check_option(value, name: str, options) -> str:
     return value
 
 
+# For the fits, which check X, y and λ before they have a θ: a θ of None is an error, not this.
+NO_THETA = object()
+
+
 def check_linear_model(theta, X, y, lam):
-    """X (M, N), y (M,) and, unless None, theta (N,), all in X's dtype; λ ≥ 0 as an array of it."""
+    """X (M, N), y (M,) and, unless NO_THETA, theta (N,), all in X's dtype; λ ≥ 0 as an array of it."""
     X = check_matrix(X)
     y = check_vector(y, X.shape[0], like=X)
-    if theta is not None:
+    if theta is not NO_THETA:
         theta = check_vector(theta, None, "theta", like=X)
         if theta.shape[0] != X.shape[1]:
             raise ValueError(f"theta has length {theta.shape[0]} but X has {X.shape[1]} features")
@@ -201,8 +207,22 @@ def check_key(key, name: str = "key"):
     return key
 
 
-def check_lapack_dtype(X, name: str = "X") -> None:
-    """LAPACK (and so JAX's QR, SVD, Cholesky and LU) works in float32 and float64 only."""
+def check_lapack_dtype(X, name: str = "X", needs: str = "the factorizations need") -> None:
+    """LAPACK (and so JAX's QR, SVD, Cholesky and LU) works in float32 and float64 only; so do
+    the iterative fits, whose tolerances float16's 3 digits could never meet."""
     if np.dtype(X.dtype) not in (np.float32, np.float64):
-        raise TypeError(f"{name} has dtype {np.dtype(X.dtype).name}; the factorizations need float32 or float64: "
+        raise TypeError(f"{name} has dtype {np.dtype(X.dtype).name}; {needs} float32 or float64: "
                         f"pass {name}.astype(np.float32)")
+
+
+def check_grid(values, name: str, *, strictly_positive: bool = False) -> np.ndarray:
+    """A non-empty 1-D list of finite real numbers ≥ 0 (> 0 when strictly_positive), as float64."""
+    if isinstance(values, str | bytes) or np.asarray(values).dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a non-empty 1-D list of real numbers, got {type(values).__name__} "
+                        f"{values!r}")
+    values = np.asarray(values, dtype=float)
+    relation = "> 0" if strictly_positive else "≥ 0"
+    if (values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values))
+            or np.any(values <= 0 if strictly_positive else values < 0)):
+        raise ValueError(f"{name} must be a non-empty 1-D array of finite values {relation}, got {values}")
+    return values

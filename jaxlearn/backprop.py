@@ -39,7 +39,7 @@ def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entro
         raise ValueError(f"the cross-entropy loss needs output='softmax', got {output!r}")
     X = check_matrix(X)
     check_params(params, X.shape[1])
-    check_targets(Y, X.shape[0], params[-1][0].shape[0])
+    Y = check_targets(Y, X.shape[0], params[-1][0].shape[0])
     X = X.astype(params[0][0].dtype)
     sigma = ACTIVATIONS[activation]
     M = X.shape[0]

@@ -24,8 +24,8 @@ import numpy as np
 import optax
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import (as_float_array, check_bool, check_finite, check_linear_model, check_matrix,
-                                  check_no_overflow, check_option, check_scalar)
+from jaxlearn._validation import (NO_THETA, as_float_array, check_bool, check_finite, check_linear_model, check_matrix,
+                                  check_lapack_dtype, check_no_overflow, check_option, check_scalar)
 from jaxlearn.optimize import gradient_descent
 
 FIT_METHODS = ("newton", "lbfgs", "gd")
@@ -79,10 +79,13 @@ def binary_cross_entropy_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = Tru
                                                                             penalize_bias)
 
 
-def _check_predict(theta, X):
+def _check_predict(theta, X, ndim=1):
     X = check_matrix(X)
     theta = as_float_array(theta, "theta").astype(X.dtype)
-    if theta.ndim == 0 or theta.shape[0] != X.shape[1]:
+    if theta.ndim != ndim:
+        shape = "1-D (N,)" if ndim == 1 else "2-D (N, K)"
+        raise ValueError(f"theta must be {shape}, got shape {theta.shape}")
+    if theta.shape[0] != X.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the model was fitted on "
                          f"{theta.shape[0] if theta.ndim else 'a scalar theta'}")
     check_finite(theta, "theta", "the model cannot predict (did its fit diverge?)")
@@ -113,12 +116,12 @@ def decision_boundary_x2(theta, x1):
 
 def _check_multiclass(Theta, X, Y, lam):
     X = check_matrix(X)
-    Y = jnp.asarray(Y, X.dtype)
+    Y = as_float_array(Y, "Y").astype(X.dtype)
     if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
         raise ValueError(f"Y must be one-hot (M, K) = ({X.shape[0]}, K), got shape {Y.shape} "
                          "(jaxlearn.nn.one_hot turns labels into one-hot rows)")
-    if Theta is not None:
-        Theta = jnp.asarray(Theta, X.dtype)
+    if Theta is not NO_THETA:
+        Theta = as_float_array(Theta, "Theta").astype(X.dtype)
         if Theta.shape != (X.shape[1], Y.shape[1]):
             raise ValueError(f"Theta must be (N, K) = ({X.shape[1]}, {Y.shape[1]}), got {Theta.shape}")
     check_scalar(lam, "lam", minimum=0)
@@ -146,13 +149,13 @@ def softmax_cross_entropy_grad(Theta, X, Y, lam=0.0, *, penalize_bias: bool = Tr
 
 def predict_softmax_proba(Theta, X):
     """softmax(XΘ): class probabilities (M, K)."""
-    Theta, X = _check_predict(Theta, X)
+    Theta, X = _check_predict(Theta, X, ndim=2)
     return jax.nn.softmax(X @ Theta, axis=1)
 
 
 def predict_softmax(Theta, X):
     """argmax_k (XΘ)_k: predicted classes (M,)."""
-    Theta, X = _check_predict(Theta, X)
+    Theta, X = _check_predict(Theta, X, ndim=2)
     return jnp.argmax(X @ Theta, axis=1)
 
 
@@ -348,7 +351,8 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
     Returns:
         A `FitResult` with θ (N,).
     """
-    _, X, y, lam_arr = _check_binary(None, X, y, lam)
+    _, X, y, lam_arr = _check_binary(NO_THETA, X, y, lam)
+    check_lapack_dtype(X, needs="the fits need")
     check_no_overflow(X)
     tol = _default_tol(tol, X.dtype)
     max_iter = _check_fit_options(method, tol, max_iter)
@@ -381,6 +385,7 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
         A `FitResult` with Θ (N, K).
     """
     X = check_matrix(X)
+    check_lapack_dtype(X, needs="the fits need")
     check_no_overflow(X)
     tol = _default_tol(tol, X.dtype)
     max_iter = _check_fit_options(method, tol, max_iter)
@@ -397,7 +402,7 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
     if labels.min() < 0 or labels.max() >= K:
         raise ValueError(f"labels must lie in 0 … {K - 1}, found {labels.min() if labels.min() < 0 else labels.max()}")
     Y = jax.nn.one_hot(labels, K, dtype=X.dtype)
-    _, X, Y, lam_arr = _check_multiclass(None, X, Y, lam)
+    _, X, Y, lam_arr = _check_multiclass(NO_THETA, X, Y, lam)
     Xt = X.T  # computed eagerly: a contiguous (N, M) copy for the fast gradient (see _scores)
     data = (X, Xt, Y, lam_arr, _mask((X.shape[1], K), X.dtype, penalize_bias))
     Theta0 = jnp.zeros((X.shape[1], K), X.dtype)

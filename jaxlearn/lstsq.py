@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn._errors import SingularMatrixError
+from jaxlearn._validation import as_float_array, check_finite
 from jaxlearn.condition import cholesky_rcond, lu_rcond, triangular_rcond
 
 
@@ -40,12 +41,14 @@ def back_substitution(R, c):
     Raises:
         SingularMatrixError: a diagonal entry R_ii is exactly 0.
     """
-    R = jnp.asarray(R)
-    c = jnp.asarray(c)
+    R = as_float_array(R, "R")
+    c = as_float_array(c, "c").astype(R.dtype)
     if R.ndim != 2 or R.shape[0] != R.shape[1]:
         raise ValueError(f"R must be a square (N, N) matrix, got shape {R.shape}")
     if c.ndim not in (1, 2) or c.shape[0] != R.shape[0]:
         raise ValueError(f"c must have shape ({R.shape[0]},) or ({R.shape[0]}, K), got {c.shape}")
+    check_finite(R, "R", "R θ = c has no meaningful solution")
+    check_finite(c, "c", "R θ = c has no meaningful solution")
     if not isinstance(R, jax.core.Tracer):
         zeros = np.flatnonzero(np.diag(np.asarray(R)) == 0)
         if zeros.size:

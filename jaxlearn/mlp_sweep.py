@@ -16,7 +16,7 @@ import optax
 
 from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
-from jaxlearn._validation import check_scalar
+from jaxlearn._validation import check_grid, check_scalar
 from jaxlearn.train import (TrainConfig, TrainState, check_training_data, check_validation_data, epoch_batches,
                             make_run_batches, make_step)
 
@@ -55,10 +55,7 @@ def _settings(config: TrainConfig, learning_rates, seeds):
     """Equal-length arrays of peak learning rates (> 0) and seeds (integers ≥ 0)."""
     if learning_rates is None and seeds is None:
         raise ValueError("give learning_rates and/or seeds to sweep over")
-    rates = None if learning_rates is None else np.asarray(learning_rates, dtype=float)
-    if rates is not None and (rates.ndim != 1 or rates.size == 0 or not np.all(np.isfinite(rates))
-                              or np.any(rates <= 0)):
-        raise ValueError(f"learning_rates must be a non-empty 1-D list of finite values > 0, got {rates}")
+    rates = None if learning_rates is None else check_grid(learning_rates, "learning_rates", strictly_positive=True)
     seeds = None if seeds is None else np.asarray(seeds)
     if seeds is not None and (seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer)
                               or np.any(seeds < 0)):

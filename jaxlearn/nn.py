@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn._validation import check_key, check_matrix, check_option, check_scalar
+from jaxlearn._validation import as_float_array, check_finite, check_key, check_matrix, check_option, check_scalar
 
 ACTIVATIONS = {
     "relu": jax.nn.relu,
@@ -138,6 +138,11 @@ def forward(params, X, *, activation: str = "relu", output: str = "softmax"):
 
 def one_hot(labels, num_classes: int, dtype=jnp.float32):
     """Labels (M,) in 0 … K−1 → one-hot rows Y (M, K)."""
+    if not isinstance(labels, jax.core.Tracer):
+        labels = np.asarray(labels)
+        if labels.dtype.kind not in "iu":
+            raise TypeError(f"labels must be integers 0 … {num_classes - 1}, got "
+                            f"{labels.dtype if labels.dtype != object else type(labels.item()).__name__}")
     labels = jnp.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
@@ -164,8 +169,10 @@ def loss_from_logits(z, Y, loss: str, output: str):
 
 def check_targets(Y, n_samples: int, n_outputs: int, name: str = "Y"):
     """Y must be (M, n_L): one-hot rows, not integer labels (which would broadcast silently)."""
-    shape = tuple(jnp.shape(Y))
+    Y = as_float_array(Y, name)
+    shape = tuple(Y.shape)
     if shape == (n_samples, n_outputs):
+        check_finite(Y, name, "targets must be finite")
         return Y
     hint = (f"; for integer class labels y use jaxlearn.nn.one_hot(y, {n_outputs})" if len(shape) == 1 else "")
     raise ValueError(f"{name} must be one-hot targets of shape (M, n_L) = ({n_samples}, {n_outputs}), got shape "

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn._errors import ConvergenceWarning, DivergenceError
-from jaxlearn._validation import check_option, check_scalar
+from jaxlearn._validation import as_float_array, check_finite, check_option, check_scalar
 
 DIVERGENCE_POLICIES = ("raise", "warn")
 
@@ -96,6 +96,16 @@ def _run_batched(loss_fn, grad_fn, max_iter, eta_axis, in_axes, theta0, eta, tol
     return jax.vmap(one, in_axes=(eta_axis, *in_axes))(eta, *args)
 
 
+def _check_start(theta0) -> None:
+    """theta0: an array, or a pytree of arrays, of finite real numbers."""
+    leaves = jax.tree_util.tree_leaves(theta0)
+    if not leaves:
+        raise TypeError(f"theta0 must be an array (or a pytree of arrays) of starting parameters, got "
+                        f"{type(theta0).__name__} {theta0!r}")
+    for leaf in leaves:
+        check_finite(as_float_array(leaf, "theta0"), "theta0", "start from finite parameters")
+
+
 def gradient_descent(loss: Callable, theta0, *args, eta, tol: float = 1e-10, max_iter: int = 1000,
                      grad: Callable | None = None, in_axes=None, max_loss_growth: float = 1e6,
                      on_divergence: str = "raise") -> GDResult:
@@ -127,6 +137,7 @@ def gradient_descent(loss: Callable, theta0, *args, eta, tol: float = 1e-10, max
     """
     if not callable(loss):
         raise TypeError(f"loss must be callable, got {type(loss).__name__}")
+    _check_start(theta0)
     if grad is not None and not callable(grad):
         raise TypeError(f"grad must be callable or None, got {type(grad).__name__}")
     check_scalar(tol, "tol", minimum=0)

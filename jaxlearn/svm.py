@@ -27,7 +27,8 @@ import numpy as np
 import optax
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import check_matrix, check_no_overflow, check_scalar, check_vector
+from jaxlearn._validation import (as_float_array, check_lapack_dtype, check_matrix, check_no_overflow, check_scalar,
+                                  check_vector)
 from jaxlearn.kernels import Kernel, check_kernel, gram, make_kernel, resolve_gamma
 
 TAU = 1e-12  # libsvm's floor for a non-positive curvature a_ij
@@ -45,9 +46,23 @@ def _check_pm1(y, M, name="y"):
         raise ValueError(f"{name} holds a single class ({labels.tolist()}); an SVM needs both −1 and +1")
 
 
+def _check_hinge_args(w, b, X, y):
+    """w (N,), b scalar, X (M, N), y (M,) ±1, real; shapes only under jit (values when concrete)."""
+    X = check_matrix(X)                      # NaN/inf checked when concrete, skipped under jit
+    y = check_vector(y, X.shape[0], like=X)
+    w = check_vector(w, None, "w", like=X)
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w has length {w.shape[0]} but X has {X.shape[1]} features")
+    b = as_float_array(b, "b").astype(X.dtype)
+    if b.ndim != 0:
+        raise ValueError(f"b must be a scalar, got shape {b.shape}")
+    _check_pm1(y, X.shape[0])
+    return w, b, X, y
+
+
 def hinge_objective(w, b, X, y, C):
     """J(w, b) = ½‖w‖² + C · (1/M) Σ max(0, 1 − y (Xw + b)) (eq. 36). w: (N,); X: (M, N); y: (M,) ±1."""
-    _check_pm1(y, np.shape(y)[0])
+    w, b, X, y = _check_hinge_args(w, b, X, y)
     margins = y * (X @ w + b)
     return 0.5 * w @ w + C * jnp.mean(jnp.maximum(0, 1 - margins))
 
@@ -57,7 +72,7 @@ def hinge_subgradient(w, b, X, y, C):
 
     Equals the gradient wherever no sample sits exactly on the margin (y f(x) = 1).
     """
-    _check_pm1(y, np.shape(y)[0])
+    w, b, X, y = _check_hinge_args(w, b, X, y)
     active = (y * (X @ w + b) < 1).astype(X.dtype)
     return w - C * (active * y) @ X / X.shape[0], -C * jnp.mean(active * y)
 
@@ -117,6 +132,7 @@ def fit_linear_svm(X, y, C: float = 1.0, *, max_iter: int = 2000) -> LinearSVM:
         X: (M, N); y: (M,) labels −1/+1; C > 0.
     """
     X = check_matrix(X)
+    check_lapack_dtype(X, needs="the fits need")
     check_no_overflow(X)
     y = check_vector(y, X.shape[0], like=X)
     _check_pm1(y, X.shape[0])
@@ -277,6 +293,7 @@ def fit_kernel_svm(X, y, kernel="rbf", C: float = 1.0, *, gamma="scale", coef0: 
         A `KernelSVM`. Hitting max_iter warns with the KKT violation left.
     """
     X = check_matrix(X)
+    check_lapack_dtype(X, needs="the fits need")
     check_no_overflow(X)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:

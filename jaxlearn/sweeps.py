@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn._errors import ConvergenceWarning, SingularMatrixError
-from jaxlearn._validation import (check_bool, check_labels, check_lapack_dtype, check_linear_model, check_matrix, check_scalar, check_validation_X,
+from jaxlearn._validation import (NO_THETA, check_bool, check_grid, check_labels, check_lapack_dtype, check_linear_model, check_matrix, check_scalar, check_validation_X,
                                   check_vector)
 from jaxlearn.logistic import (_check_binary, _default_tol, _lbfgs, _mask, _newton, _softmax_objective,
                                _unconverged_advice)
@@ -46,15 +46,6 @@ class Path(NamedTuple):
         if np.isnan(scores).all():
             raise ValueError("no setting has a finite validation score")
         return int(np.nanargmin(scores) if self.score == "mse" else np.nanargmax(scores))
-
-
-def _check_grid(values, name: str, *, strictly_positive: bool = False) -> np.ndarray:
-    values = np.asarray(values, dtype=float)
-    relation = "> 0" if strictly_positive else "≥ 0"
-    if (values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values))
-            or np.any(values <= 0 if strictly_positive else values < 0)):
-        raise ValueError(f"{name} must be a non-empty 1-D array of finite values {relation}, got {values}")
-    return values
 
 
 def _validation_pair(X_val, y_val, n_features: int, dtype):
@@ -105,9 +96,9 @@ def _ridge_svd_path(X, y, lams, penalize_bias):
 
 def _ridge(X, y, lams, penalize_bias):
     """Checked inputs and the SVD path; refuses λ = 0 when that θ is not unique."""
-    _, X, y, _ = check_linear_model(None, X, y, 0.0)
+    _, X, y, _ = check_linear_model(NO_THETA, X, y, 0.0)
     check_lapack_dtype(X)
-    lams = _check_grid(lams, "lams")
+    lams = check_grid(lams, "lams")
     if not check_bool(penalize_bias, "penalize_bias") and X.shape[1] < 2:
         raise ValueError("penalize_bias=False needs X with a bias column 0 and at least one more column")
     if not penalize_bias and not bool(jnp.any(X[:, 0] != 0)):
@@ -195,16 +186,17 @@ def logistic_path(X, y, lams, X_val=None, y_val=None, *, penalize_bias: bool = T
     Returns:
         `Path` with thetas (L, N) and validation accuracy (L,) or None.
     """
-    _, X, y, _ = _check_binary(None, X, y, 0.0)
+    _, X, y, _ = _check_binary(NO_THETA, X, y, 0.0)
+    check_lapack_dtype(X, needs="the fits need")
     if len(np.unique(np.asarray(y))) < 2:
         raise ValueError("y holds a single class; logistic regression needs both 0 and 1")
-    lams = _check_grid(lams, "lams", strictly_positive=True)
+    lams = check_grid(lams, "lams", strictly_positive=True)
     tol = _default_tol(tol, X.dtype)
     check_scalar(tol, "tol", minimum=0)
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)
     X_val, y_val = _validation_pair(X_val, y_val, X.shape[1], X.dtype)
     if y_val is not None:
-        _check_binary(None, X_val, y_val, 0.0)
+        _check_binary(NO_THETA, X_val, y_val, 0.0)
     d = _mask(X.shape[1], X.dtype, penalize_bias)
     thetas, n_iters, grad_norms = _newton_path(X, y, jnp.asarray(lams, X.dtype), d, tol, max_iter)
     _warn_unconverged("logistic_path: Newton", lams, n_iters, grad_norms, tol, max_iter, X.dtype)
@@ -234,7 +226,7 @@ def softmax_path(X, labels, lams, X_val=None, y_val=None, *, n_classes: int | No
     labels, K = check_labels(labels, X.shape[0], "labels", n_classes=n_classes)
     if len(np.unique(labels)) < 2:
         raise ValueError("labels hold fewer than two classes")
-    lams = _check_grid(lams, "lams", strictly_positive=True)
+    lams = check_grid(lams, "lams", strictly_positive=True)
     tol = _default_tol(tol, X.dtype)
     check_scalar(tol, "tol", minimum=0)
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)

@@ -168,6 +168,9 @@ def _evaluate_block(params, X, labels, Y, *, activation, loss, output):
 def evaluate(params, X, labels, config: TrainConfig, block: int = 10_000) -> dict:
     """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows."""
     block = check_scalar(block, "block", minimum=1, integer=True)
+    X = check_matrix(X)
+    labels, _ = check_labels(labels, X.shape[0], "labels")
+    labels = jnp.asarray(labels)
     n_classes = params[-1][0].shape[0]
     total_loss, total_correct = 0.0, 0
     for start in range(0, X.shape[0], block):

@@ -60,6 +60,12 @@ NUMBER_SPOILS = {
 }
 
 
+# array arguments whose None means "the default" (gram's X2 = X1)
+LEGIT_NONE = {"X2"}
+# (M, 1) targets: scikit-learn ravels them with a DataConversionWarning, so the estimators do too
+LEGIT_COLUMN = {"y"}
+
+
 def _with(a, value):
     a = np.array(a, dtype=float, copy=True)
     a.flat[min(3, a.size - 1)] = value
@@ -67,7 +73,8 @@ def _with(a, value):
 
 
 def cases():
-    """(name, call(**kwargs), good kwargs, {arg: 'array' | ('number', legitimate spoil names)})."""
+    """(name, call(**kwargs), good kwargs, {arg: 'array' | ('number', legitimate spoil names)}[, args whose
+    length is free (default: the only array argument)[, legitimate (arg, array spoil) pairs]])."""
     import jaxlearn
     from jaxlearn import estimators as est
     from jaxlearn import kernels, logistic, nn, svm, sweeps, train
@@ -86,23 +93,25 @@ def cases():
         ("solve(method='cholesky')", lambda **k: jaxlearn.solve(method="cholesky", **k), dict(X=X, y=Y_REAL),
          dict(X="array", y="array")),
         ("solve(method='gd')", lambda **k: jaxlearn.solve(X, Y_REAL, method="gd", **k), dict(eta=0.1),
-         dict(eta=("number", positive))),
+         dict(eta=("number", positive + ("None",)))),
         ("least_squares_grad", jaxlearn.least_squares_grad, dict(theta=np.ones(N), X=X, y=Y_REAL, lam=0.1),
          dict(theta="array", X="array", y="array", lam=("number", nonneg))),
-        ("gradient_descent", lambda **k: jaxlearn.gradient_descent(jaxlearn.least_squares_loss, X=X, y=Y_REAL, **k),
+        ("gradient_descent", lambda theta0, **k: jaxlearn.gradient_descent(jaxlearn.least_squares_loss, theta0, X,
+                                                                           Y_REAL, **k),
          dict(theta0=np.zeros(N), eta=0.1, max_iter=50), dict(theta0="array", eta=("number", positive),
                                                                max_iter=("number", integer))),
-        ("vandermonde", jaxlearn.vandermonde, dict(x=X[:, 0], degree=3), dict(x="array", degree=("number", ("zero",)))),
+        ("vandermonde", jaxlearn.vandermonde, dict(x=X[:, 0], degree=3), dict(x="array", degree=("number", ("zero",))),
+         {"x"}, {("x", "empty")}),
         ("polynomial_features", jaxlearn.polynomial_features, dict(X=X, degree=2),
          dict(X="array", degree=("number", ("zero",)))),
         ("fit_standardizer", jaxlearn.fit_standardizer, dict(X=X), dict(X="array")),
         ("standardize", lambda **k: jaxlearn.standardize(scaler, **k), dict(X=X), dict(X="array")),
         ("back_substitution", jaxlearn.back_substitution, dict(R=np.triu(X[:3]) + 3 * np.eye(3), c=np.ones(3)),
-         dict(R="array", c="array")),
+         dict(R="array", c="array"), set(), {("c", "extra axis")}),
         ("logistic.fit", logistic.fit, dict(X=X1, y=Y01, lam=0.1), dict(X="array", y="array", lam=("number", nonneg))),
         ("logistic.fit_softmax", logistic.fit_softmax, dict(X=X1, labels=LABELS, lam=0.1),
          dict(X="array", labels="array", lam=("number", nonneg))),
-        ("logistic.predict", logistic.predict, dict(theta=np.ones(3), X=X1), dict(theta="array", X="array")),
+        ("logistic.predict", logistic.predict, dict(theta=np.ones(3), X=X1), dict(theta="array", X="array"), {"X"}),
         ("logistic.binary_cross_entropy", logistic.binary_cross_entropy, dict(theta=np.ones(3), X=X1, y=Y01),
          dict(theta="array", X="array", y="array")),
         ("svm.fit_linear_svm", svm.fit_linear_svm, dict(X=X, y=Y_PM, C=1.0),
@@ -118,13 +127,14 @@ def cases():
          dict(gamma=("number", positive), coef0=("number", ("zero", "negative", "2.5 (not an integer)", "bool")),
               degree=("number", integer))),
         ("kernels.gram", lambda **k: kernels.gram(kernels.make_kernel("rbf"), **k), dict(X1=X, X2=X[:5]),
-         dict(X1="array", X2="array")),
-        ("nn.init_mlp", nn.init_mlp, dict(key=jax.random.key(0), sizes=[N, 4, 3]), dict(key="array", sizes="array")),
+         dict(X1="array", X2="array"), {"X1", "X2"}),
+        ("nn.init_mlp", nn.init_mlp, dict(key=jax.random.key(0), sizes=[N, 4, 3]), dict(key=("number", ()), sizes="array")),
         ("nn.logits", lambda **k: nn.logits(params, **k), dict(X=X), dict(X="array")),
         ("nn.cross_entropy_loss", lambda **k: nn.cross_entropy_loss(params, **k), dict(X=X, Y=Y_HOT),
          dict(X="array", Y="array")),
         ("backprop", lambda **k: backprop(params, **k), dict(X=X, Y=Y_HOT), dict(X="array", Y="array")),
-        ("nn.one_hot", nn.one_hot, dict(labels=LABELS, num_classes=3), dict(labels="array")),
+        ("nn.one_hot", nn.one_hot, dict(labels=LABELS, num_classes=3), dict(labels="array"), {"labels"},
+         {("labels", "empty")}),
         ("train.TrainConfig", train.TrainConfig, dict(learning_rate=0.1, batch_size=8, epochs=1, momentum=0.9),
          dict(learning_rate=("number", positive), batch_size=("number", integer), epochs=("number", integer),
               momentum=("number", ("zero", "2.5 (not an integer)")))),
@@ -134,17 +144,18 @@ def cases():
          dict(X=X.astype(np.float32), labels=LABELS, block=10), dict(X="array", labels="array",
                                                                      block=("number", integer))),
         ("sweeps.ridge_path", sweeps.ridge_path, dict(X=X, y=Y_REAL, lams=[0.1, 1.0]),
-         dict(X="array", y="array", lams="array")),
+         dict(X="array", y="array", lams="array"), {"lams"}),
         ("sweeps.ridge_loo_path", sweeps.ridge_loo_path, dict(X=X, y=Y_REAL, lams=[0.1, 1.0]),
-         dict(X="array", y="array", lams="array")),
+         dict(X="array", y="array", lams="array"), {"lams"}),
         ("sweeps.logistic_path", sweeps.logistic_path, dict(X=X1, y=Y01, lams=[0.1, 1.0]),
-         dict(X="array", y="array", lams="array")),
+         dict(X="array", y="array", lams="array"), {"lams"}),
         ("sweeps.train_many", lambda **k: sweeps.train_many(config, progress=False, **k),
-         dict(X=X, y=LABELS, learning_rates=[0.01, 0.1]), dict(X="array", y="array", learning_rates="array")),
+         dict(X=X, y=LABELS, learning_rates=[0.01, 0.1]), dict(X="array", y="array", learning_rates="array"),
+         {"learning_rates"}),
     ]
     for make, data, params_ in [
         (est.Ridge, (X, Y_REAL), dict(alpha=("number", nonneg))),
-        (est.LogisticRegression, (X, LABELS), dict(C=("number", positive), tol=("number", ("zero",)),
+        (est.LogisticRegression, (X, LABELS), dict(C=("number", positive), tol=("number", nonneg),
                                                    max_iter=("number", integer))),
         (est.LinearSVC, (X, Y01), dict(C=("number", positive), max_iter=("number", integer))),
         (est.SVC, (X, LABELS), dict(C=("number", positive), gamma=("number", positive),
@@ -184,8 +195,10 @@ def classify(call, kwargs, legitimate, names):
                 AttributeError, IndexError, NotImplementedError, RuntimeError) as err:
             message = str(err)
             frames = traceback.extract_tb(err.__traceback__)
-            ours = frames and "jaxlearn" in frames[-1].filename or "sklearn/utils" in frames[-1].filename
+            ours = bool(frames) and "jaxlearn" in frames[-1].filename
             named = any(name in message for name in names)
+            if any("sklearn/utils/validation.py" in f.filename for f in frames):
+                return "clear", f"(scikit-learn's own check) {type(err).__name__}: {message.splitlines()[0][:120]}"
             kind = "clear" if (named and ours and isinstance(err, TypeError | ValueError | FloatingPointError
                                                                   | OSError)) else "unclear"
             return kind, f"{type(err).__name__}: {message.splitlines()[0][:150] if message else ''}"
@@ -211,8 +224,9 @@ def run_cli(argv):
     if code == 0:
         return "SILENT", "exit 0"
     lines = [line for line in text.splitlines() if line.strip()]
-    one_line = len(lines) <= 3 and "Traceback" not in text   # argparse prints usage + the error
-    return ("clear" if one_line and "error" in text else "unclear"), (lines[-1][:150] if lines else "")
+    # one error line (argparse puts its usage lines before it), never a traceback
+    clear = bool(lines) and lines[-1].startswith("jaxlearn") and "error:" in lines[-1] and "Traceback" not in text
+    return ("clear" if clear else "unclear"), (lines[-1][:150] if lines else "")
 
 
 def main():
@@ -222,15 +236,27 @@ def main():
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", not args.defaults)
     counts, weak = {}, []
-    for name, call, good, spoilable in cases():
+    for name, call, good, spoilable, *extra in cases():
+        arrays = [a for a, kind in spoilable.items() if kind == "array"]
+        free = extra[0] if extra else set(arrays) if len(arrays) == 1 else set()
+        legit = extra[1] if len(extra) > 1 else set()
         for arg, kind in spoilable.items():
             if kind == "array":
-                spoils = {label: (make(good[arg]), ok) for label, (make, ok) in ARRAY_SPOILS.items()}
+                spoils = {}
+                for label, (make, ok) in ARRAY_SPOILS.items():
+                    ok = ok or (label == "one row fewer" and arg in free) or (label == "None" and arg in LEGIT_NONE) \
+                        or (label == "extra axis" and arg in LEGIT_COLUMN and name.endswith(").fit")) \
+                        or (arg, label) in legit
+                    with contextlib.suppress(Exception):   # a spoiling that does not apply to this value
+                        spoils[label] = (make(good[arg]), ok)
             else:
                 spoils = {label: (value, label in kind[1]) for label, value in NUMBER_SPOILS.items()}
             for label, (value, ok) in spoils.items():
                 try:
-                    outcome, detail = classify(call, good | {arg: value}, ok, (arg, name.split("(")[0]))
+                    # a message may name the spoiled argument, or the one it no longer matches
+                    names = (arg, name.split("(")[0], *(a for a in arrays if value is not None))
+                    outcome, detail = classify(call, good | {arg: value}, ok, names if kind == "array" else (arg,
+                                                                                                       name.split("(")[0]))
                 except Exception as exc:  # noqa: BLE001
                     outcome, detail = "unclear", f"{type(exc).__name__}: {exc}"[:150]
                 counts[outcome] = counts.get(outcome, 0) + 1

@@ -226,7 +226,7 @@ BINARY = _binary_problem(5, M=20)
     (lambda: sweeps.train_many(TrainConfig(batch_size=2), X4, Y4, learning_rates=[1e-3], seeds=[0, 1]), ValueError,
      r"learning_rates \(1\) and seeds \(2\) must have the same length"),
     (lambda: sweeps.train_many(TrainConfig(batch_size=2), X4, Y4, learning_rates=[1e-3, 0.0]), ValueError,
-     "learning_rates must be a non-empty 1-D list of finite values > 0"),
+     "learning_rates must be a non-empty 1-D array of finite values > 0"),
     (lambda: sweeps.train_many(TrainConfig(batch_size=2), X4, Y4, learning_rates=[]), ValueError,
      "learning_rates must be a non-empty"),
     (lambda: sweeps.train_many(TrainConfig(batch_size=2), X4, Y4, seeds=[0.5]), ValueError,

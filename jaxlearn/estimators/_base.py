@@ -103,7 +103,8 @@ class _Classifier(_InputPrecision, ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got {len(self.classes_)} class")
+            raise ValueError(f"y holds a single class ({self.classes_[0].item()!r}); a classifier needs two or more: "
+                             f"The number of classes has to be greater than one; got {len(self.classes_)} class")
         return X, encoded
 
     def _X(self, X):

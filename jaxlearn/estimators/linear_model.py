@@ -10,6 +10,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxlearn import logistic, sweeps
+from jaxlearn._validation import check_grid
 from jaxlearn.estimators._base import (COUNT, FLOATS, NON_NEGATIVE, POSITIVE, _InputPrecision, _LinearClassifier,
                                       _sklearn_warnings, _with_bias, check_hyperparameters)
 from jaxlearn.linear import solve
@@ -23,6 +24,8 @@ class _LinearRegressor(_InputPrecision, RegressorMixin, BaseEstimator):
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=FLOATS)
+        if y.dtype.kind not in "iufb":
+            raise ValueError(f"y must hold numbers (regression targets), got dtype {y.dtype}")
         design = _with_bias(X) if self.fit_intercept else X
         theta = np.asarray(solve(design, y.astype(X.dtype), lam=self._lam(X.shape[0]), method=self.solver,
                                  penalize_bias=not self.fit_intercept))
@@ -134,15 +137,6 @@ class LogisticRegression(_LinearClassifier):
         return np.asarray(jax.nn.softmax(scores, axis=1), scores.dtype)
 
 
-def _check_grid(values, name: str) -> np.ndarray:
-    if isinstance(values, str | bytes) or np.asarray(values).dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a non-empty list of numbers > 0, got {type(values).__name__} {values!r}")
-    values = np.atleast_1d(np.asarray(values, dtype=float))
-    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise ValueError(f"{name} must be a non-empty list of finite values > 0, got {values}")
-    return values
-
-
 class RidgeCV(_LinearRegressor):
     """Ridge regression with α chosen by cross-validation, every α of the grid at once.
 
@@ -170,8 +164,10 @@ class RidgeCV(_LinearRegressor):
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=FLOATS)
+        if y.dtype.kind not in "iufb":
+            raise ValueError(f"y must hold numbers (regression targets), got dtype {y.dtype}")
         y = y.astype(X.dtype)
-        alphas = _check_grid(self.alphas, "alphas")
+        alphas = check_grid(self.alphas, "alphas", strictly_positive=True)
         design, penalize_bias = (_with_bias(X), False) if self.fit_intercept else (X, True)
         if self.cv is None:
             if X.shape[0] < 2:
@@ -229,7 +225,7 @@ class LogisticRegressionCV(LogisticRegression):
         X, encoded = self._targets(X, y)
         check_hyperparameters(self, tol=NON_NEGATIVE, max_iter=COUNT)
         Cs = (np.logspace(-4, 4, self.Cs) if isinstance(self.Cs, numbers.Integral) and self.Cs >= 1
-              else _check_grid(self.Cs, "Cs"))
+              else check_grid(self.Cs, "Cs", strictly_positive=True))
         design, K = _with_bias(X), len(self.classes_)
         scores = []
         for train, test in check_cv(self.cv, encoded, classifier=True).split(X, encoded):
