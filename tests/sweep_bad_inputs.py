@@ -229,54 +229,51 @@ def run_cli(argv):
     return ("clear" if clear else "unclear"), (lines[-1][:150] if lines else "")
 
 
+def spoiled_calls():
+    """(description, outcome, detail) for every spoiled call of every case."""
+    for name, call, good, spoilable, *extra in cases():
+        arrays = [a for a, kind in spoilable.items() if kind == "array"]
+        free = extra[0] if extra else set(arrays) if len(arrays) == 1 else set()
+        legit = extra[1] if len(extra) > 1 else set()
+        function = name.split("(")[0]
+        for arg, kind in spoilable.items():
+            for label, (value, ok) in spoils_of(arg, kind, good[arg], free, legit, name).items():
+                # a message may name the spoiled argument, or the array it no longer matches
+                names = (arg, function, *arrays) if kind == "array" else (arg, function)
+                try:
+                    outcome, detail = classify(call, good | {arg: value}, ok, names)
+                except Exception as exc:  # noqa: BLE001 - anything else is a finding
+                    outcome, detail = "unclear", f"{type(exc).__name__}: {exc}"[:150]
+                yield f"{name}  {arg} = {label}", outcome, detail
+
+
+def spoils_of(arg, kind, good_value, free, legit, name) -> dict:
+    """label → (spoiled value, is it legitimate input?) for one argument."""
+    if kind != "array":
+        return {label: (value, label in kind[1]) for label, value in NUMBER_SPOILS.items()}
+    spoils = {}
+    for label, (make, ok) in ARRAY_SPOILS.items():
+        ok = (ok or (label == "one row fewer" and arg in free) or (label == "None" and arg in LEGIT_NONE)
+              or (label == "extra axis" and arg in LEGIT_COLUMN and name.endswith(").fit")) or (arg, label) in legit)
+        with contextlib.suppress(Exception):   # a spoiling that does not apply to this value
+            spoils[label] = (make(good_value), ok)
+    return spoils
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--defaults", action="store_true", help="x64 off (JAX's default) instead of on")
     parser.add_argument("--verbose", action="store_true", help="print every case")
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", not args.defaults)
-    counts, weak = {}, []
-    for name, call, good, spoilable, *extra in cases():
-        arrays = [a for a, kind in spoilable.items() if kind == "array"]
-        free = extra[0] if extra else set(arrays) if len(arrays) == 1 else set()
-        legit = extra[1] if len(extra) > 1 else set()
-        for arg, kind in spoilable.items():
-            if kind == "array":
-                spoils = {}
-                for label, (make, ok) in ARRAY_SPOILS.items():
-                    ok = ok or (label == "one row fewer" and arg in free) or (label == "None" and arg in LEGIT_NONE) \
-                        or (label == "extra axis" and arg in LEGIT_COLUMN and name.endswith(").fit")) \
-                        or (arg, label) in legit
-                    with contextlib.suppress(Exception):   # a spoiling that does not apply to this value
-                        spoils[label] = (make(good[arg]), ok)
-            else:
-                spoils = {label: (value, label in kind[1]) for label, value in NUMBER_SPOILS.items()}
-            for label, (value, ok) in spoils.items():
-                try:
-                    # a message may name the spoiled argument, or the one it no longer matches
-                    names = (arg, name.split("(")[0], *(a for a in arrays if value is not None))
-                    outcome, detail = classify(call, good | {arg: value}, ok, names if kind == "array" else (arg,
-                                                                                                       name.split("(")[0]))
-                except Exception as exc:  # noqa: BLE001
-                    outcome, detail = "unclear", f"{type(exc).__name__}: {exc}"[:150]
-                counts[outcome] = counts.get(outcome, 0) + 1
-                line = f"{outcome:8s} {name}  {arg} = {label}: {detail}"
-                if outcome in ("unclear", "SILENT"):
-                    weak.append(line)
-                if args.verbose:
-                    print(line)
-    for name, argv in cli_cases():
-        outcome, detail = run_cli(argv)
+    results = list(spoiled_calls()) + [(f"jaxlearn {name}", *run_cli(argv)) for name, argv in cli_cases()]
+    counts = {}
+    for description, outcome, detail in results:
         counts[outcome] = counts.get(outcome, 0) + 1
-        line = f"{outcome:8s} jaxlearn {name}: {detail}"
-        if outcome in ("unclear", "SILENT"):
-            weak.append(line)
-        if args.verbose:
-            print(line)
-    total = sum(counts.values())
-    print(f"x64 {'off' if args.defaults else 'on'}: {total} cases: " +
+        if args.verbose or outcome in ("unclear", "SILENT"):
+            print(f"{outcome:8s} {description}: {detail}")
+    print(f"x64 {'off' if args.defaults else 'on'}: {len(results)} cases: " +
           ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    print("\n".join(weak) if weak else "no unclear or silent case")
 
 
 if __name__ == "__main__":
