@@ -183,7 +183,8 @@ def check_no_overflow(X, name: str = "X") -> None:
     """
     if not is_concrete(X) or X.size == 0:
         return
-    largest = float(np.max(np.abs(np.asarray(X))))
+    values = np.asarray(X)
+    largest = max(abs(float(values.max())), abs(float(values.min())))   # two passes, no |X| temporary
     if not np.isfinite(largest):
         return  # NaN/inf: check_finite names those
     info = np.finfo(np.dtype(X.dtype))

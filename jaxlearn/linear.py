@@ -145,7 +145,6 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
             "singular. Use method='svd' for the minimum-norm solution, or lam > 0.")
     rcond_arr = jnp.asarray(rcond, X.dtype)
     if method in ("normal", "lu", "cholesky"):
-        check_no_overflow(X)  # XᵀX would overflow (QR and SVD scale safely, as LAPACK's norms do)
         theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d)
     elif method == "svd":
         mode = "plain" if not ridge else ("filter" if penalize_bias else "augment")
@@ -155,12 +154,12 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
     else:  # auto, pinv
         theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d, rcond_arr, ridge)
     rcond_est = float(rcond_est)
-    if not (np.isfinite(rcond_est) and bool(jnp.all(jnp.isfinite(theta)))):
+    if not (np.isfinite(rcond_est) and rcond_est > 0 and bool(jnp.all(jnp.isfinite(theta)))):
         # NaN/inf anywhere in X or y reaches XᵀX's diagonal, Xᵀy and the factor R, so
         # the inputs need scanning only now, to say where (this saves a pass over X).
         check_finite(X, "X")
         check_finite(y, "y")
-        check_no_overflow(X)
+        check_no_overflow(X)  # XᵀX overflowed (QR and SVD scale safely, as LAPACK's norms do)
     if method in SINGULARITY_CHECKED:
         # rcond₁ estimated from the factorization (jaxlearn.condition). The N×N Gram matrix
         # (condition number cond(X)²) is singular to working precision below eps, as LAPACK's
