@@ -171,7 +171,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
         _, good_history = err.result
         where = (f"The checkpoint of epoch {good_history[-1]['epoch']}, the last good one, is in "
                  f"{run_dir / CHECKPOINT}." if good_history else
-                 "No epoch finished before it, so no checkpoint was written.")
+                 "No checkpoint was written.")
         raise DivergenceError(f"{err} {where}", err.result) from None
     seconds = time.perf_counter() - started
     save_params(run_dir / PARAMS, state.params)
