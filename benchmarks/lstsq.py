@@ -79,7 +79,7 @@ def run_case(M, N, seed=0, repeats=3):
     print(f"{'method':<9} {'jaxlearn s':>11} {'peer s':>9} {'ratio':>6}  max|Δθ| vs lstsq   peer "
           f"(the same algorithm in NumPy/SciPy; 'auto' is the default)")
     for method, peers in numpy_peers(X, y).items():
-        ours = best_time(lambda: jaxlearn.solve(X_jax, y_jax, method=method), repeats)
+        ours = best_time(lambda method=method: jaxlearn.solve(X_jax, y_jax, method=method), repeats)
         error = float(np.max(np.abs(np.asarray(jaxlearn.solve(X_jax, y_jax, method=method)) - reference)))
         for peer_name, peer in peers:
             theirs = best_time(peer, repeats)

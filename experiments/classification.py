@@ -8,8 +8,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from _common import parse_args, write_summary
+
 from jaxlearn import ConvergenceWarning, logistic, plots, polynomial_features, svm
 from jaxlearn.data import circles, moons, two_blobs, xor
 from jaxlearn.features import fit_standardizer, standardize
@@ -71,7 +71,8 @@ def logistic_polynomial(out_dir, summary):
             theta = logistic.fit(phi(X), y.astype(jnp.float64), 1e-3, tol=1e-9).theta
             accuracy = float((logistic.predict(theta, phi(X)) == y).mean())
             results[f"{name} / {label}"] = accuracy
-            plots.plot_decision_regions(axes[row, col], lambda G, t=theta, p=phi: logistic.predict(t, p(jnp.asarray(G))),
+            plots.plot_decision_regions(axes[row, col],
+                                        lambda G, t=theta, p=phi: logistic.predict(t, p(jnp.asarray(G))),
                                         X, y, title=f"{name}, {label}: {100 * accuracy:.0f}%")
     plots.save(fig, out_dir / "logistic_polynomial_features.png")
     summary["logistic_polynomial_features_train_accuracy"] = results
@@ -87,8 +88,8 @@ def linear_svm_margins(out_dir, summary):
         model = svm.fit_kernel_svm(X, y, "linear", C, tol=1e-6)
         w = np.asarray(model.dual_coef[:, 0] @ model.support_vectors)
         b = float(model.intercept[0])
-        plots.plot_decision_regions(ax, lambda G: (np.asarray(G) @ w + b > 0).astype(int), X, y01,
-                                    margins_fn=lambda G: np.asarray(G) @ w + b, support=model.support,
+        plots.plot_decision_regions(ax, lambda G, w=w, b=b: (np.asarray(G) @ w + b > 0).astype(int), X, y01,
+                                    margins_fn=lambda G, w=w, b=b: np.asarray(G) @ w + b, support=model.support,
                                     title=f"C = {C:g}: margin 2/‖w‖ = {2 / np.linalg.norm(w):.2f}")
         results[str(C)] = {"support_vectors": int(len(model.support)), "margin": float(2 / np.linalg.norm(w))}
     plots.save(fig, out_dir / "linear_svm_margins.png")

@@ -8,8 +8,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from _common import parse_args, write_summary
+
 from jaxlearn import gradient_descent, least_squares_grad, least_squares_loss, plots, solve, vandermonde
 from jaxlearn.data import lecture_regression_data
 

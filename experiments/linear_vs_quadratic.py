@@ -2,8 +2,8 @@
 
 import jax
 import jax.numpy as jnp
-
 from _common import mse, parse_args, write_summary
+
 from jaxlearn import plots, solve, vandermonde
 from jaxlearn.data import lecture_regression_data, true_regression_function
 

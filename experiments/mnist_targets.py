@@ -2,9 +2,9 @@
 Fashion-MNIST (20 epochs) over three seeds, and autodiff vs the hand-written backprop."""
 
 import numpy as np
-
 from _common import parse_args, write_summary
 from _nn_common import data, train_curve
+
 from jaxlearn.train import TrainConfig
 
 NAME = "mnist_targets"

@@ -5,9 +5,9 @@ learning rates trained at once by `sweeps.train_many`)."""
 
 import jax.numpy as jnp
 import numpy as np
-
 from _common import parse_args, write_summary
 from _nn_common import data, train_curve
+
 from jaxlearn import plots, sweeps
 from jaxlearn.train import TrainConfig, evaluate
 

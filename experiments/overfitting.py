@@ -3,8 +3,8 @@ validation error against the polynomial degree."""
 
 import jax
 import jax.numpy as jnp
-
 from _common import mse, parse_args, write_summary
+
 from jaxlearn import plots, solve, vandermonde
 from jaxlearn.data import lecture_regression_data, true_regression_function
 

@@ -6,8 +6,8 @@ picks λ from the 25 training samples alone."""
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from _common import mse, parse_args, write_summary
+
 from jaxlearn import plots, solve, sweeps, vandermonde
 from jaxlearn.data import lecture_regression_data
 

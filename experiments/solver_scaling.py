@@ -6,8 +6,8 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from _common import parse_args, write_summary
+
 from jaxlearn import SingularMatrixError, plots, solve
 
 NAME = "solver_scaling"
@@ -100,8 +100,8 @@ def main(out_dir, quick: bool = False) -> dict:
     plots.save(fig, out_dir / "solver_scaling.png")
 
     M_big, N_big = 2 * Ns[-1], Ns[-1]
-    rows = ["| method | lecture cost (flops) | predicted GFLOP at M=%d, N=%d | measured s | GFLOP/s |"
-            % (M_big, N_big), "|---|---|---|---|---|"]
+    rows = [f"| method | lecture cost (flops) | predicted GFLOP at M={M_big}, N={N_big} | measured s | GFLOP/s |",
+            "|---|---|---|---|---|"]
     for method in METHODS:
         formula, flops = COST[method]
         gflop = flops(M_big, N_big) / 1e9

@@ -6,8 +6,14 @@ on `jax_enable_x64` by itself.
 """
 
 from jaxlearn._errors import ConvergenceWarning, DivergenceError, SingularMatrixError
-from jaxlearn.features import (Standardizer, fit_standardizer, polynomial_features, standardize,
-                               unstandardize, vandermonde)
+from jaxlearn.features import (
+                               Standardizer,
+                               fit_standardizer,
+                               polynomial_features,
+                               standardize,
+                               unstandardize,
+                               vandermonde,
+)
 from jaxlearn.linear import METHODS, back_substitution, least_squares_grad, least_squares_loss, solve
 from jaxlearn.optimize import GDResult, gradient_descent
 

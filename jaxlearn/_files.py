@@ -9,8 +9,9 @@ behind; `remove_stale_temporaries` deletes those whose process is gone.
 import contextlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.tmp(?P<pid>\d+)$")
 

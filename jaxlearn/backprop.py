@@ -13,8 +13,16 @@ against jax.grad.
 import jax.numpy as jnp
 
 from jaxlearn._validation import check_matrix, check_option
-from jaxlearn.nn import (ACTIVATIONS, LOSSES, OUTPUTS, activation_derivative, apply_output, check_params, check_targets,
-                         default_output)
+from jaxlearn.nn import (
+    ACTIVATIONS,
+    LOSSES,
+    OUTPUTS,
+    activation_derivative,
+    apply_output,
+    check_params,
+    check_targets,
+    default_output,
+)
 
 
 def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entropy",

@@ -89,9 +89,9 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from jaxlearn.runs import evaluate_run
-
     import jax
+
+    from jaxlearn.runs import evaluate_run
 
     x64_before = jax.config.jax_enable_x64
     try:
@@ -110,7 +110,8 @@ def _positive_ints(text: str) -> tuple:
     try:
         sizes = tuple(int(s) for s in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated layer sizes such as 512,512, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated layer sizes such as 512,512, got {text!r}") from None
     if any(n <= 0 for n in sizes):
         raise argparse.ArgumentTypeError(f"hidden layer sizes must be > 0, got {text!r}")
     return sizes

@@ -14,7 +14,7 @@ factorization happened to round: a singular system gives a huge ‖A⁻¹‖₁ 
 inf/NaN solve, read as rcond = 0) whether or not a pivot came out exactly zero.
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

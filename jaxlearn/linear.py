@@ -15,9 +15,17 @@ import numpy as np
 
 from jaxlearn import lstsq
 from jaxlearn._errors import SingularMatrixError
-from jaxlearn._validation import (check_bool, check_finite, check_lapack_dtype, check_linear_model, check_matrix,
-                                  check_no_overflow, check_option,
-                                  check_scalar, check_vector)
+from jaxlearn._validation import (
+    check_bool,
+    check_finite,
+    check_lapack_dtype,
+    check_linear_model,
+    check_matrix,
+    check_no_overflow,
+    check_option,
+    check_scalar,
+    check_vector,
+)
 from jaxlearn.lstsq import back_substitution
 from jaxlearn.optimize import gradient_descent
 

@@ -24,8 +24,18 @@ import numpy as np
 import optax
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import (NO_THETA, as_float_array, check_bool, check_finite, check_linear_model, check_matrix,
-                                  check_lapack_dtype, check_no_overflow, check_option, check_scalar)
+from jaxlearn._validation import (
+    NO_THETA,
+    as_float_array,
+    check_bool,
+    check_finite,
+    check_lapack_dtype,
+    check_linear_model,
+    check_matrix,
+    check_no_overflow,
+    check_option,
+    check_scalar,
+)
 from jaxlearn.optimize import gradient_descent
 
 FIT_METHODS = ("newton", "lbfgs", "gd")

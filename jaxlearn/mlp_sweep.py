@@ -17,8 +17,15 @@ import optax
 from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_grid, check_scalar
-from jaxlearn.train import (TrainConfig, TrainState, check_training_data, check_validation_data, epoch_batches,
-                            make_run_batches, make_step)
+from jaxlearn.train import (
+    TrainConfig,
+    TrainState,
+    check_training_data,
+    check_validation_data,
+    epoch_batches,
+    make_run_batches,
+    make_step,
+)
 
 # On a CPU, the models of one chunk hold at most this many bytes of parameters. Measured on
 # 2 cores (AMD EPYC, 32 MiB L3) for 16 MLPs 784-128-10 (0.4 MB each): chunks of 4 ran an epoch

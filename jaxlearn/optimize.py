@@ -8,8 +8,9 @@ instance a grid of λ), runs as one `vmap`ped computation.
 """
 
 import warnings
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -27,8 +27,14 @@ import numpy as np
 import optax
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import (as_float_array, check_lapack_dtype, check_matrix, check_no_overflow, check_scalar,
-                                  check_vector)
+from jaxlearn._validation import (
+    as_float_array,
+    check_lapack_dtype,
+    check_matrix,
+    check_no_overflow,
+    check_scalar,
+    check_vector,
+)
 from jaxlearn.kernels import Kernel, check_kernel, gram, make_kernel, resolve_gamma
 
 TAU = 1e-12  # libsvm's floor for a non-positive curvature a_ij
@@ -109,7 +115,8 @@ def _fit_primal(X, y, C, mus, max_iter):
             p, state = carry
             grad = optax.tree.get(state, "grad")
             norm = jnp.maximum(jnp.max(jnp.abs(grad[0])), jnp.abs(grad[1]))
-            return (optax.tree.get(state, "count") < max_iter) & ((norm > 1e-10) | (optax.tree.get(state, "count") == 0))
+            count = optax.tree.get(state, "count")
+            return (count < max_iter) & ((norm > 1e-10) | (count == 0))
 
         with jax.numpy_dtype_promotion("standard"):
             state = solver.init(params)
@@ -269,7 +276,7 @@ def _problems(labels, n_classes):
     idx = np.zeros((len(pairs), n_max), np.int32)
     y = np.zeros((len(pairs), n_max), np.int8)
     valid = np.zeros((len(pairs), n_max), bool)
-    for p, ((a, b), m) in enumerate(zip(pairs, members)):
+    for p, ((_, b), m) in enumerate(zip(pairs, members)):
         idx[p, :len(m)], valid[p, :len(m)] = m, True
         y[p, :len(m)] = np.where(labels[m] == b, 1, -1)
     return np.array(pairs), idx, y, valid

@@ -20,10 +20,27 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn._errors import ConvergenceWarning, SingularMatrixError
-from jaxlearn._validation import (NO_THETA, check_bool, check_grid, check_labels, check_lapack_dtype, check_linear_model, check_matrix, check_scalar, check_validation_X,
-                                  check_vector)
-from jaxlearn.logistic import (_check_binary, _default_tol, _lbfgs, _mask, _newton, _softmax_objective,
-                               _unconverged_advice)
+from jaxlearn._validation import (
+    NO_THETA,
+    check_bool,
+    check_grid,
+    check_labels,
+    check_lapack_dtype,
+    check_linear_model,
+    check_matrix,
+    check_scalar,
+    check_validation_X,
+    check_vector,
+)
+from jaxlearn.logistic import (
+    _check_binary,
+    _default_tol,
+    _lbfgs,
+    _mask,
+    _newton,
+    _softmax_objective,
+    _unconverged_advice,
+)
 from jaxlearn.mlp_sweep import Sweep, train_many
 from jaxlearn.train import check_validation_data
 

@@ -9,8 +9,9 @@ uses fold_in(seed, e), so a resumed run ends with the same parameters as an unin
 
 import dataclasses
 import math
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

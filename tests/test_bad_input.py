@@ -9,8 +9,21 @@ import jax
 import numpy as np
 import pytest
 
-from jaxlearn import (SingularMatrixError, back_substitution, fit_standardizer, gradient_descent,
-                      least_squares_loss, logistic, nn, solve, standardize, svm, sweeps, train, vandermonde)
+from jaxlearn import (
+    SingularMatrixError,
+    back_substitution,
+    fit_standardizer,
+    gradient_descent,
+    least_squares_loss,
+    logistic,
+    nn,
+    solve,
+    standardize,
+    svm,
+    sweeps,
+    train,
+    vandermonde,
+)
 from jaxlearn import estimators as est
 from jaxlearn.backprop import backprop
 from jaxlearn.kernels import Kernel, gram, resolve_gamma
@@ -42,7 +55,8 @@ CASES = {
     # one-hot targets: the lecture's batch of 10 with 10 classes would broadcast integer labels
     "cross_entropy_loss with labels": (lambda: nn.cross_entropy_loss(mlp(), lecture_batch(), np.arange(10)),
                                        ValueError, r"Y must be one-hot targets of shape \(M, n_L\) = \(10, 10\), got "
-                                                   r"shape \(10,\); for integer class labels y use jaxlearn.nn.one_hot"),
+                                                   r"shape \(10,\); for integer class labels y use "
+                                                   r"jaxlearn.nn.one_hot"),
     "quadratic_loss with labels": (lambda: nn.quadratic_loss(mlp(), lecture_batch(), np.arange(10)),
                                    ValueError, r"Y must be one-hot targets"),
     "backprop with labels": (lambda: backprop(mlp(), lecture_batch(), np.arange(10)),
@@ -60,7 +74,8 @@ CASES = {
     "gram with block=0": (lambda: gram(Kernel("laplacian"), X2, block=0), ValueError, "block must be ≥ 1, got 0"),
     # overflow
     "fit_linear_svm near 1e30": (lambda: svm.fit_linear_svm(X_HUGE, Y_HUGE), ValueError,
-                                 r"X holds values up to \S+e\+30, too large for float32 arithmetic .*scale the features"),
+                                 r"X holds values up to \S+e\+30, too large for float32 arithmetic "
+                                 r".*scale the features"),
     "logistic.fit near 1e30": (lambda: logistic.fit(np.column_stack([np.ones(50, np.float32), X_HUGE]),
                                                     (Y_HUGE > 0).astype(np.float32)),
                                ValueError, "too large for float32 arithmetic"),

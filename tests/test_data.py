@@ -4,10 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from jaxlearn.data import (DataNotFoundError, IDXFormatError, flatten_images, load_mnist, read_idx,
-                           write_idx)
+from jaxlearn.data import DataNotFoundError, IDXFormatError, flatten_images, load_mnist, read_idx, write_idx
 from jaxlearn.data.mnist import FILES
-
 
 # --- the shared data (the published files, checked by SHA-256) ---------------------------------
 

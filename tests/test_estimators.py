@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from sklearn import linear_model, preprocessing, svm as sk_svm
+from sklearn import linear_model, preprocessing
+from sklearn import svm as sk_svm
 from sklearn.datasets import load_iris, make_classification, make_regression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline

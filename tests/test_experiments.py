@@ -101,4 +101,5 @@ def test_classification(experiment, tmp_path):
     assert iterations["standardised features"] < iterations["raw features (x₂ in other units)"] / 2
     margins = [summary["linear_svm"][c]["margin"] for c in ("0.1", "1.0", "100.0")]
     assert margins[0] > margins[1] > margins[2]                  # larger C, narrower margin
-    assert summary["kernel_svm"]["RBF γ = 100"]["support_vectors"] > summary["kernel_svm"]["RBF γ = 1"]["support_vectors"]
+    support_vectors = {name: result["support_vectors"] for name, result in summary["kernel_svm"].items()}
+    assert support_vectors["RBF γ = 100"] > support_vectors["RBF γ = 1"]

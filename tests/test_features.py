@@ -6,8 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-from jaxlearn.features import (fit_standardizer, polynomial_features, standardize, unstandardize,
-                               vandermonde)
+from jaxlearn.features import fit_standardizer, polynomial_features, standardize, unstandardize, vandermonde
 
 
 def test_vandermonde_columns_are_powers(dtype):

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from jax.test_util import check_grads
 from sklearn.linear_model import LogisticRegression
 
-from jaxlearn import ConvergenceWarning, logistic as lg
+from jaxlearn import ConvergenceWarning
+from jaxlearn import logistic as lg
 from jaxlearn.nn import one_hot
 from tests.conftest import RTOL
 
@@ -129,7 +130,8 @@ def test_decision_boundary():
      r"y must hold the labels 0 and 1 .*found \[0.0, 1.0, 2.0\]"),
     (lambda: lg.fit(binary_problem(0)[0], np.zeros(150)), ValueError, "single class"),
     (lambda: lg.fit(*binary_problem(0), lam=-1.0), ValueError, "lam must be ≥ 0"),
-    (lambda: lg.fit(*binary_problem(0), method="irls"), ValueError, "unknown method 'irls'; valid options are 'newton', 'lbfgs', 'gd'"),
+    (lambda: lg.fit(*binary_problem(0), method="irls"), ValueError,
+     "unknown method 'irls'; valid options are 'newton', 'lbfgs', 'gd'"),
     (lambda: lg.fit(binary_problem(0)[0][:, 0], binary_problem(0)[1]), ValueError, "X must be 2-D"),
     (lambda: lg.fit_softmax(multiclass_problem(0)[0], np.zeros(180, int)), ValueError, "fewer than two classes"),
     (lambda: lg.fit_softmax(multiclass_problem(0)[0], multiclass_problem(0)[1], n_classes=2), ValueError,
@@ -140,7 +142,8 @@ def test_decision_boundary():
     (lambda: lg.softmax_cross_entropy(np.ones((2, 3)), np.ones((5, 2)), np.ones(5)), ValueError, "Y must be one-hot"),
     (lambda: lg.predict(np.ones(2), np.array([[np.nan, 1.0]])), ValueError, "X contains 1 NaN"),
     (lambda: lg.predict(np.ones(3), np.ones((4, 2))), ValueError, "X has 2 features but the model was fitted on 3"),
-    (lambda: lg.predict_softmax(np.ones((3, 4)), np.ones((4, 5))), ValueError, "X has 5 features but the model was fitted on 3"),
+    (lambda: lg.predict_softmax(np.ones((3, 4)), np.ones((4, 5))), ValueError,
+     "X has 5 features but the model was fitted on 3"),
 ])
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):

@@ -115,7 +115,8 @@ def test_pytree_parameters():
     (dict(eta=0.1, tol=-1e-3), ValueError, "tol must be ≥ 0"),
     (dict(eta=0.1, max_iter=0), ValueError, "max_iter must be ≥ 1"),
     (dict(eta=0.1, max_iter=10.5), TypeError, "max_iter must be an integer"),
-    (dict(eta=0.1, on_divergence="ignore"), ValueError, "unknown on_divergence 'ignore'; valid options are 'raise', 'warn'"),
+    (dict(eta=0.1, on_divergence="ignore"), ValueError,
+     "unknown on_divergence 'ignore'; valid options are 'raise', 'warn'"),
     (dict(eta=0.1, in_axes=(None,)), ValueError, "in_axes has 1 entries but 2 args were given"),
     (dict(eta=0.1, grad="autodiff"), TypeError, "grad must be callable or None, got str"),
 ])

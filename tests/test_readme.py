@@ -36,6 +36,7 @@ def test_the_network_example_runs(data_dir, monkeypatch):
     auto = jax.grad(namespace["nn"].cross_entropy_loss)(namespace["params"], namespace["X"], namespace["Y"])
     for (dW, db), (gW, gb) in zip(namespace["grads"], auto):
         np.testing.assert_allclose(dW, gW, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(db, gb, rtol=1e-4, atol=1e-6)
     assert namespace["history"][-1]["train_accuracy"] > 0.9
 
 

@@ -14,10 +14,15 @@ import numpy as np
 import pytest
 
 from jaxlearn import runs
-from jaxlearn.checkpoint import (CheckpointError, CheckpointMismatchError, load_checkpoint, load_params,
-                                 save_checkpoint, save_params)
+from jaxlearn.checkpoint import (
+    CheckpointError,
+    CheckpointMismatchError,
+    load_checkpoint,
+    load_params,
+    save_checkpoint,
+    save_params,
+)
 from jaxlearn.cli import main
-from jaxlearn.runs import RunFolderError
 from jaxlearn.train import TrainConfig, init_state
 
 TINY = TrainConfig(hidden=(16,), epochs=2, batch_size=100)

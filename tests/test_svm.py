@@ -140,7 +140,8 @@ def test_hitting_max_iter_warns_with_the_kkt_violation():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: svm.fit_kernel_svm(*moons(), "rbf", C=0.0), ValueError, "C must be > 0"),
     (lambda: svm.fit_kernel_svm(*moons(), "rbf", gamma=-1.0), ValueError, "gamma must be > 0"),
-    (lambda: svm.fit_kernel_svm(*moons(), "rbf", gamma="big"), ValueError, "gamma must be a positive number, 'scale' or 'auto'"),
+    (lambda: svm.fit_kernel_svm(*moons(), "rbf", gamma="big"), ValueError,
+     "gamma must be a positive number, 'scale' or 'auto'"),
     (lambda: svm.fit_kernel_svm(*moons(), "cosine"), ValueError,
      "unknown kernel 'cosine'; valid options are 'linear', 'polynomial', 'rbf', 'sigmoid', 'laplacian'"),
     (lambda: svm.fit_kernel_svm(*moons(), "polynomial", degree=2.5), TypeError, "degree must be an integer"),

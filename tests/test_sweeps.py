@@ -132,6 +132,7 @@ def test_train_many_equals_training_one_after_another(small_mnist):
         np.testing.assert_allclose(sweep.train_loss[i], [h["train_loss"] for h in history], rtol=1e-5)
         for (W, b), (W_fit, b_fit) in zip(sweep.model(i), state.params):
             np.testing.assert_allclose(W, W_fit, rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(b, b_fit, rtol=1e-4, atol=1e-6)
     seeds = sweeps.train_many(config, X, y, seeds=[0, 1], progress=False)
     assert not np.allclose(seeds.model(0)[0][0], seeds.model(1)[0][0])   # other seeds, other inits
     np.testing.assert_array_equal(seeds.learning_rates, [config.learning_rate] * 2)

@@ -1,7 +1,8 @@
 """MNIST and Fashion-MNIST: find the four standard gzipped IDX files, or download and verify them.
 
 An explicit `data_dir` (the folder itself, or its `<name>/` subfolder) is the only place
-looked at. Without it, the search order is `$JAXLEARN_DATA_DIR/<name>`, the user cache (`$XDG_CACHE_HOME/jaxlearn/<name>`, by default
+looked at. Without it, the search order is `$JAXLEARN_DATA_DIR/<name>`, the user cache
+(`$XDG_CACHE_HOME/jaxlearn/<name>`, by default
 `~/.cache/jaxlearn/<name>`), and for Fashion-MNIST Debian's `/usr/share/datasets/fashion-mnist`.
 Failing those, the files are downloaded from the public mirrors into the cache, checked against
 the published SHA-256 of their decompressed bytes, and moved into place atomically.

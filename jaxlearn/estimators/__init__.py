@@ -10,8 +10,7 @@ wording), fitted attributes are NumPy arrays ending in `_`, and the estimators p
 The modules follow scikit-learn's: linear_model, preprocessing, svm, neural_network.
 """
 
-from jaxlearn.estimators.linear_model import (LinearRegression, LogisticRegression, LogisticRegressionCV, Ridge,
-                                              RidgeCV)
+from jaxlearn.estimators.linear_model import LinearRegression, LogisticRegression, LogisticRegressionCV, Ridge, RidgeCV
 from jaxlearn.estimators.neural_network import MLPClassifier
 from jaxlearn.estimators.preprocessing import PolynomialFeatures, StandardScaler
 from jaxlearn.estimators.svm import SVC, LinearSVC

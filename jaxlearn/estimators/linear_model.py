@@ -11,8 +11,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxlearn import logistic, sweeps
 from jaxlearn._validation import check_grid
-from jaxlearn.estimators._base import (COUNT, FLOATS, NON_NEGATIVE, POSITIVE, _InputPrecision, _LinearClassifier,
-                                      _sklearn_warnings, _with_bias, check_hyperparameters)
+from jaxlearn.estimators._base import (
+    COUNT,
+    FLOATS,
+    NON_NEGATIVE,
+    POSITIVE,
+    _InputPrecision,
+    _LinearClassifier,
+    _sklearn_warnings,
+    _with_bias,
+    check_hyperparameters,
+)
 from jaxlearn.linear import solve
 
 

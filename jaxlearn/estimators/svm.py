@@ -3,8 +3,14 @@
 import numpy as np
 
 from jaxlearn import svm
-from jaxlearn.estimators._base import (COUNT, POSITIVE, _Classifier, _LinearClassifier, _sklearn_warnings,
-                                      check_hyperparameters)
+from jaxlearn.estimators._base import (
+    COUNT,
+    POSITIVE,
+    _Classifier,
+    _LinearClassifier,
+    _sklearn_warnings,
+    check_hyperparameters,
+)
 
 
 class LinearSVC(_LinearClassifier):
