@@ -108,6 +108,9 @@ def test_softmax_fit_matches_scikit_learn(seed):
     result = lg.fit_softmax(X, labels, lam, tol=1e-8)
     np.testing.assert_allclose(np.asarray(result.theta).T, reference.coef_, atol=1e-4)
     np.testing.assert_array_equal(lg.predict_softmax(result.theta, X), reference.predict(X))
+    probabilities = np.asarray(lg.predict_softmax_proba(result.theta, X))
+    np.testing.assert_allclose(probabilities, reference.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-12)
 
 
 def test_separable_data_without_regularisation_warns():
