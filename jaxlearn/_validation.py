@@ -216,6 +216,12 @@ def check_lapack_dtype(X, name: str = "X", needs: str = "the factorizations need
                         f"pass {name}.astype(np.float32)")
 
 
+def check_fit_matrix(X, name: str = "X") -> None:
+    """The training matrix of an iterative fit: float32/float64, and no values that overflow."""
+    check_lapack_dtype(X, name, needs="the fits need")
+    check_no_overflow(X, name)
+
+
 def check_grid(values, name: str, *, strictly_positive: bool = False) -> np.ndarray:
     """A non-empty 1-D list of finite real numbers ≥ 0 (> 0 when strictly_positive), as float64."""
     if isinstance(values, str | bytes) or np.asarray(values).dtype.kind not in "iuf":

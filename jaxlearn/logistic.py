@@ -29,10 +29,9 @@ from jaxlearn._validation import (
     as_float_array,
     check_bool,
     check_finite,
-    check_lapack_dtype,
+    check_fit_matrix,
     check_linear_model,
     check_matrix,
-    check_no_overflow,
     check_option,
     check_scalar,
 )
@@ -362,8 +361,7 @@ def fit(X, y, lam=0.0, *, method: str = "newton", penalize_bias: bool = True, to
         A `FitResult` with θ (N,).
     """
     _, X, y, lam_arr = _check_binary(NO_THETA, X, y, lam)
-    check_lapack_dtype(X, needs="the fits need")
-    check_no_overflow(X)
+    check_fit_matrix(X)
     tol = _default_tol(tol, X.dtype)
     max_iter = _check_fit_options(method, tol, max_iter)
     if len(np.unique(np.asarray(y))) < 2:
@@ -395,8 +393,7 @@ def fit_softmax(X, labels, lam=0.0, *, n_classes: int | None = None, method: str
         A `FitResult` with Θ (N, K).
     """
     X = check_matrix(X)
-    check_lapack_dtype(X, needs="the fits need")
-    check_no_overflow(X)
+    check_fit_matrix(X)
     tol = _default_tol(tol, X.dtype)
     max_iter = _check_fit_options(method, tol, max_iter)
     if method == "newton":

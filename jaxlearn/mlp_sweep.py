@@ -23,6 +23,7 @@ from jaxlearn.train import (
     check_training_data,
     check_validation_data,
     epoch_batches,
+    initial_loss,
     make_run_batches,
     make_step,
 )
@@ -197,17 +198,10 @@ def train_many(config: TrainConfig, X, y, *, learning_rates=None, seeds=None, X_
 
 
 def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:
-    """L_0 of each stacked model (S,) on the first `divergence.INITIAL_LOSS_SAMPLES` samples."""
-    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
-
-    @jax.jit
-    def losses(params, X, Y):
-        def one(p):
-            z = nn.logits(p, X, activation=config.activation)
-            return nn.loss_from_logits(z, Y, config.loss, config.output_activation)
-        return jax.lax.map(one, params)
-
-    return np.asarray(losses(params, X[:n], Y[:n]), dtype=float)
+    """L_0 (`jaxlearn.train.initial_loss`) of each of the S stacked models: (S,)."""
+    n_models = jax.tree_util.tree_leaves(params)[0].shape[0]
+    return np.array([initial_loss(jax.tree_util.tree_map(lambda a, i=i: a[i], params), X, Y, config)
+                     for i in range(n_models)])
 
 
 def _validation_accuracy(params, X_val, y_val, config: TrainConfig, diverged):

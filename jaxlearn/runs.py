@@ -121,11 +121,11 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     _writable_folder(run_dir)
     remove_stale_temporaries(run_dir)  # left by a process killed while writing
     if resume:
-        if config is not None and _config_differences(config, saved["config"]):
+        differences = [] if config is None else _config_differences(config, saved["config"])
+        if differences:
             raise RunFolderError(
-                f"a resumed run keeps the configuration in {run_dir / CONFIG}, but "
-                f"{', '.join(_config_differences(config, saved['config']))} was asked for; to change it, "
-                "start a new run in another folder")
+                f"a resumed run keeps the configuration in {run_dir / CONFIG}, but {', '.join(differences)} was "
+                "asked for; to change it, start a new run in another folder")
         config = saved["config"]
         dataset, validation_size, scale = saved["dataset"], saved["validation_size"], saved["scale"]
         if not (run_dir / CHECKPOINT).is_file():

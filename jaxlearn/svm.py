@@ -29,9 +29,8 @@ import optax
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import (
     as_float_array,
-    check_lapack_dtype,
+    check_fit_matrix,
     check_matrix,
-    check_no_overflow,
     check_scalar,
     check_vector,
 )
@@ -139,8 +138,7 @@ def fit_linear_svm(X, y, C: float = 1.0, *, max_iter: int = 2000) -> LinearSVM:
         X: (M, N); y: (M,) labels −1/+1; C > 0.
     """
     X = check_matrix(X)
-    check_lapack_dtype(X, needs="the fits need")
-    check_no_overflow(X)
+    check_fit_matrix(X)
     y = check_vector(y, X.shape[0], like=X)
     _check_pm1(y, X.shape[0])
     check_scalar(C, "C", minimum=0, strict=True)
@@ -300,8 +298,7 @@ def fit_kernel_svm(X, y, kernel="rbf", C: float = 1.0, *, gamma="scale", coef0: 
         A `KernelSVM`. Hitting max_iter warns with the KKT violation left.
     """
     X = check_matrix(X)
-    check_lapack_dtype(X, needs="the fits need")
-    check_no_overflow(X)
+    check_fit_matrix(X)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must be (M,) = ({X.shape[0]},), got shape {y.shape}")
