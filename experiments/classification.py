@@ -13,7 +13,7 @@ from _common import parse_args, write_summary
 from jaxlearn import ConvergenceWarning, logistic, plots, polynomial_features, svm
 from jaxlearn.data import circles, moons, two_blobs, xor
 from jaxlearn.features import fit_standardizer, standardize
-from jaxlearn.logistic import _binary_gradient, _binary_objective
+from jaxlearn.logistic.model import BINARY
 from jaxlearn.optimize import gradient_descent
 
 NAME = "classification"
@@ -26,7 +26,7 @@ def with_bias(X):
 def logistic_separable(out_dir, summary):
     X, y = two_blobs(jax.random.key(0), 120, dtype=jnp.float64)
     yf = y.astype(jnp.float64)
-    result = logistic.fit(with_bias(X), yf, 1e-3, method="gd", tol=1e-10, max_iter=5000)
+    result = logistic.fit(with_bias(X), yf, 1e-3, method="gd", max_iter=5000)
     # feature scaling: the same data with x₂ in different units (×100), raw vs standardised
     X_units = X * jnp.array([[1.0, 100.0]])
     raw = with_bias(X_units)
@@ -36,9 +36,9 @@ def logistic_separable(out_dir, summary):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for label, design in [("raw features (x₂ in other units)", raw), ("standardised features", scaled)]:
             eta = 4.0 / float(jnp.linalg.eigvalsh(design.T @ design / design.shape[0]).max())  # σ' ≤ ¼
-            data = (design, yf, jnp.asarray(1e-3), jnp.ones(3))
-            run = gradient_descent(_binary_objective, jnp.zeros(3), *data, eta=eta, tol=1e-10, max_iter=3000,
-                                   grad=_binary_gradient)
+            data = (design, None, yf, jnp.asarray(1e-3), jnp.ones(3))   # X, Xᵀ (not stored), y, λ, d
+            run = gradient_descent(BINARY.value, jnp.zeros(3), *data, eta=eta, tol=1e-10, max_iter=3000,
+                                   grad=BINARY.grad)
             histories[label], iterations[label] = run.loss_history, int(run.n_iter)
     fig, (ax_data, ax_loss) = plots.new_axes(2, width=5.0)
     plots.plot_decision_regions(ax_data, lambda G: logistic.predict(result.theta, with_bias(jnp.asarray(G))),

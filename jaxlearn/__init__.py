@@ -17,7 +17,7 @@ from jaxlearn.features import (
     vandermonde,
 )
 from jaxlearn.linear import METHODS, back_substitution, least_squares_grad, least_squares_loss, solve
-from jaxlearn.optimize import GDResult, gradient_descent
+from jaxlearn.optim import GDResult, gradient_descent
 
 __version__ = _metadata.version("jaxlearn")   # the one place is pyproject.toml
 

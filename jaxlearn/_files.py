@@ -21,13 +21,19 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp{os.getpid()}")
 
 
-def atomic_write(path, write: Callable[[BinaryIO], None]) -> Path:
-    """Call write(file) on a temporary beside `path`, then rename it into place."""
+def atomic_write(path, write: Callable[[BinaryIO], None], verify: Callable[[Path], None] | None = None) -> Path:
+    """Call write(file) on a temporary beside `path`, then rename it into place.
+
+    verify(temporary path), when given, runs before the rename: if it raises, the temporary is
+    removed and `path` is left as it was.
+    """
     path = Path(path)
     tmp = temporary_path(path)
     try:
         with open(tmp, "wb") as f:
             write(f)
+        if verify is not None:
+            verify(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -36,7 +36,7 @@ def _option(field: str) -> str:
 
 
 def _config_fields() -> list[str]:
-    from jaxlearn.train import TrainConfig
+    from jaxlearn.training.config import TrainConfig
 
     return [f.name for f in dataclasses.fields(TrainConfig)]
 
@@ -50,8 +50,8 @@ def _train(args) -> int:
     import jax
 
     from jaxlearn import DivergenceError
-    from jaxlearn.runs import train_and_evaluate
-    from jaxlearn.train import TrainConfig
+    from jaxlearn.training.config import TrainConfig
+    from jaxlearn.training.runs import train_and_evaluate
 
     given = _given(args)
     if args.resume:
@@ -91,7 +91,7 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     import jax
 
-    from jaxlearn.runs import evaluate_run
+    from jaxlearn.training.runs import evaluate_run
 
     x64_before = jax.config.jax_enable_x64
     try:

@@ -6,11 +6,12 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxlearn._validation import as_float_array, check_bool, check_finite, check_matrix, check_scalar
 
 
-def vandermonde(x, degree: int):
+def vandermonde(x: ArrayLike, degree: int) -> jax.Array:
     """The Vandermonde design matrix of one feature (eq. 4).
 
     X[m, j] = x_m ** j for j = 0 … degree, so that X θ = θ₀ + θ₁x + … + θ_d x^d.
@@ -35,7 +36,7 @@ def vandermonde(x, degree: int):
     return X
 
 
-def polynomial_features(X, degree: int, include_bias: bool = True):
+def polynomial_features(X: ArrayLike, degree: int, include_bias: bool = True) -> jax.Array:
     """All monomials of the N features up to total degree d.
 
     For N = 2, d = 2 the columns are [1, x₁, x₂, x₁², x₁x₂, x₂²]: the order of
@@ -71,7 +72,7 @@ class Standardizer(NamedTuple):
     scale: jnp.ndarray
 
 
-def fit_standardizer(X, *, keep_constant: bool = True) -> Standardizer:
+def fit_standardizer(X: ArrayLike, *, keep_constant: bool = True) -> Standardizer:
     """Learn feature scaling x_sc = (x − μ) / σ (eq. 35) from training data only.
 
     μ and σ are the per-column mean and (population) standard deviation. A
@@ -110,13 +111,13 @@ def _check_scaler_input(scaler: Standardizer, X, name: str):
     return X
 
 
-def standardize(scaler: Standardizer, X):
+def standardize(scaler: Standardizer, X: ArrayLike) -> jax.Array:
     """Apply x_sc = (x − μ) / σ (eq. 35) with a fitted `Standardizer`. X: (M, N) → (M, N)."""
     X = _check_scaler_input(scaler, X, "X")
     return (X - scaler.mean[None, :]) / scaler.scale[None, :]
 
 
-def unstandardize(scaler: Standardizer, X_scaled):
+def unstandardize(scaler: Standardizer, X_scaled: ArrayLike) -> jax.Array:
     """Invert the scaling: x = σ x_sc + μ. X_scaled: (M, N) → (M, N)."""
     X_scaled = _check_scaler_input(scaler, X_scaled, "X_scaled")
     return X_scaled * scaler.scale[None, :] + scaler.mean[None, :]

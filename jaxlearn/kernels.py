@@ -19,6 +19,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxlearn._validation import check_matrix, check_option, check_scalar
 
@@ -55,7 +56,7 @@ def check_kernel(kernel) -> Kernel:
     return checked
 
 
-def resolve_gamma(gamma, X) -> float:
+def resolve_gamma(gamma: str | float, X: ArrayLike) -> float:
     """γ as a number: 'scale' = 1 / (N · var(X)) and 'auto' = 1 / N, as scikit-learn defines them."""
     if isinstance(gamma, str) and gamma == "scale":
         variance = float(np.var(np.asarray(X), dtype=np.float64))  # float64: no overflow for large X
@@ -104,7 +105,7 @@ def _laplacian_gram(kernel: Kernel, X1, X2, block: int):
     return jax.lax.map(rows, padded.reshape(n_blocks, block, -1)).reshape(n_blocks * block, -1)[:M1]
 
 
-def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
+def gram(kernel: Kernel, X1: ArrayLike, X2: ArrayLike | None = None, *, block: int | None = None) -> jax.Array:
     """Gram matrix K (M1, M2) with K_mn = k(x1_m, x2_n); X2 defaults to X1.
 
     Args:
@@ -127,7 +128,7 @@ def gram(kernel: Kernel, X1, X2=None, *, block: int | None = None):
     return _laplacian_gram(kernel, X1, X2, int(block))
 
 
-def polynomial_feature_map(X, degree: int):
+def polynomial_feature_map(X: ArrayLike, degree: int) -> jax.Array:
     """The explicit map φ of the homogeneous polynomial kernel: φ(x)·φ(x') = (xᵀx')^d (eq. 44).
 
     For N = 2, d = 2 this is the lecture's φ(x) = [x₁², √2 x₁x₂, x₂²] (eq. 38). In general,

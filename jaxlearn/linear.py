@@ -12,8 +12,9 @@ left out of the penalty, as the lecture suggests: ‖θ‖² becomes Σ_{j≥1} 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
-from jaxlearn import lstsq
+from jaxlearn import losses, lstsq
 from jaxlearn._errors import SingularMatrixError
 from jaxlearn._validation import (
     check_bool,
@@ -27,7 +28,8 @@ from jaxlearn._validation import (
     check_vector,
 )
 from jaxlearn.lstsq import back_substitution
-from jaxlearn.optimize import gradient_descent
+from jaxlearn.objectives import linear_objective
+from jaxlearn.optim.gradient_descent import gradient_descent, largest_gram_eigenvalue
 
 METHODS = ("auto", "svd", "qr", "cholesky", "lu", "normal", "pinv", "gd")
 DEFAULT_METHOD = "auto"
@@ -36,13 +38,12 @@ SINGULARITY_CHECKED = ("normal", "lu", "cholesky", "qr")
 __all__ = ["least_squares_loss", "least_squares_grad", "solve", "back_substitution", "METHODS"]
 
 
-def _penalty_mask(n, dtype, penalize_bias):
-    """d with D = diag(d): 1 for penalised coefficients, 0 for the unpenalised bias θ₀."""
-    d = jnp.ones(n, dtype)
-    return d if check_bool(penalize_bias, "penalize_bias") else d.at[0].set(0)
+# L(θ) = 1/(2M)‖Xθ − y‖² + λ/2‖d∘θ‖² with its hand gradient (eqs. 17 and 20)
+LEAST_SQUARES = linear_objective(losses.squared_error, losses.squared_error_grad)
 
 
-def least_squares_loss(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
+def least_squares_loss(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float = 0.0, *,
+                       penalize_bias: bool = True) -> jax.Array:
     """L(θ) = 1/(2M) ‖Xθ − y‖² + λ/2 ‖θ‖² (eqs. 7 and 18).
 
     Args:
@@ -56,25 +57,23 @@ def least_squares_loss(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
         Scalar loss in X's dtype.
     """
     theta, X, y, lam = check_linear_model(theta, X, y, lam)
-    residual = X @ theta - y
-    penalised = theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)
-    return 0.5 * jnp.mean(residual**2) + 0.5 * lam * jnp.sum(penalised**2)
+    return LEAST_SQUARES.formula(theta, X, None, y, lam, losses.penalty_mask(theta.shape, X.dtype, penalize_bias))
 
 
-def least_squares_grad(theta, X, y, lam=0.0, *, penalize_bias: bool = True):
+def least_squares_grad(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float = 0.0, *,
+                       penalize_bias: bool = True) -> jax.Array:
     """∇L(θ) = (1/M) Xᵀ(Xθ − y) + λθ (eqs. 17 and 20), derived by hand, not by autodiff.
 
     Args and shapes as in `least_squares_loss`; returns (N,).
     """
     theta, X, y, lam = check_linear_model(theta, X, y, lam)
-    M = X.shape[0]
-    # (Xθ − y)ᵀX is Xᵀ(Xθ − y) without making XLA transpose X in memory.
-    return (X @ theta - y) @ X / M + lam * theta * _penalty_mask(theta.shape[0], theta.dtype, penalize_bias)
+    # ((Xθ − y)/M)ᵀX is Xᵀ(Xθ − y)/M without making XLA transpose X in memory (jaxlearn.objectives).
+    return LEAST_SQUARES.grad(theta, X, None, y, lam, losses.penalty_mask(theta.shape, X.dtype, penalize_bias))
 
 
-def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = True,
-          rcond: float | None = None, eta: float | None = None, tol: float | None = None,
-          max_iter: int = 10_000):
+def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT_METHOD,
+          penalize_bias: bool = True, rcond: float | None = None, eta: float | None = None,
+          tol: float | None = None, max_iter: int = 10_000) -> jax.Array:
     """θ minimising 1/(2M) ‖Xθ − y‖² + λ/2 ‖θ‖² (the solution of eq. 22).
 
     Methods (cost for M samples, N features, after the Gram matrix where it is used):
@@ -132,7 +131,7 @@ def solve(X, y, lam=0.0, *, method: str = DEFAULT_METHOD, penalize_bias: bool = 
         check_lapack_dtype(X)
     M, N = X.shape
     lam = float(lam)
-    d = _penalty_mask(N, X.dtype, penalize_bias)
+    d = losses.penalty_mask(N, X.dtype, penalize_bias)
     lam_arr = jnp.asarray(lam, X.dtype)
     eps = float(jnp.finfo(X.dtype).eps)
     if rcond is None:
@@ -195,36 +194,12 @@ def _check_not_singular(method, theta, rcond_est, threshold, dtype):
 
 def _solve_gd(X, y, lam, penalize_bias, eta, tol, max_iter):
     if eta is None:
-        eta = 1.0 / (_largest_gram_eigenvalue(X) + lam)
+        eta = 1.0 / (largest_gram_eigenvalue(X) + lam)
     check_scalar(eta, "eta", minimum=0, strict=True)
     if tol is None:
         tol = 10 * float(jnp.finfo(X.dtype).eps) * float(0.5 * jnp.mean(y**2))
-
-    def grad(theta, X, y):
-        return least_squares_grad(theta, X, y, lam, penalize_bias=penalize_bias)
-
-    def loss(theta, X, y):
-        return least_squares_loss(theta, X, y, lam, penalize_bias=penalize_bias)
-
-    result = gradient_descent(loss, jnp.zeros(X.shape[1], X.dtype), X, y, eta=eta, tol=tol,
-                              max_iter=max_iter, grad=grad)
+    d = losses.penalty_mask(X.shape[1], X.dtype, penalize_bias)
+    lam = jnp.asarray(lam, X.dtype)
+    result = gradient_descent(LEAST_SQUARES.value, jnp.zeros(X.shape[1], X.dtype), X, None, y, lam, d, eta=eta,
+                              tol=tol, max_iter=max_iter, grad=LEAST_SQUARES.grad)
     return result.theta
-
-
-@jax.jit
-def _power_iteration(X):
-    """λ_max(XᵀX/M) by 50 steps of power iteration (a slight under-estimate)."""
-    v = jnp.ones(X.shape[1], X.dtype) / jnp.sqrt(X.shape[1])
-
-    def step(_, v):
-        w = (X @ v) @ X / X.shape[0]
-        return w / jnp.maximum(jnp.linalg.norm(w), jnp.finfo(X.dtype).tiny)
-
-    v = jax.lax.fori_loop(0, 50, step, v)
-    Xv = X @ v
-    return Xv @ Xv / X.shape[0]
-
-
-def _largest_gram_eigenvalue(X) -> float:
-    # Power iteration approaches λ_max from below; 1.05 keeps η = 1/L safely under 2/L.
-    return 1.05 * float(_power_iteration(X))

@@ -20,13 +20,14 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from jaxlearn._errors import SingularMatrixError
 from jaxlearn._validation import as_float_array, check_finite
 from jaxlearn.condition import cholesky_rcond, lu_rcond, triangular_rcond
 
 
-def back_substitution(R, c):
+def back_substitution(R: ArrayLike, c: ArrayLike) -> jax.Array:
     """Solve the upper-triangular system R θ = c by back-substitution (eq. 25).
 
     θ_i = (c_i − Σ_{j>i} R_ij θ_j) / R_ii   for i = N−1, …, 0.

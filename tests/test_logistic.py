@@ -84,7 +84,8 @@ def test_binary_fit_matches_scikit_learn(method, seed):
     # L-BFGS's Armijo line search cannot resolve loss changes below float64 rounding: ‖∇L‖ ≈ 1e-9
     options = {"gd": dict(tol=1e-9, max_iter=100_000), "lbfgs": dict(tol=1e-8), "newton": dict(tol=1e-10)}[method]
     result = lg.fit(X, y, lam, method=method, **options)
-    tol = 1e-3 if method == "gd" else 1e-6   # gradient descent stops on the loss: θ to about √tol
+    assert result.converged and result.grad_norm <= options["tol"] and 0 < result.n_iter < options.get("max_iter", 100)
+    tol = 1e-6
     np.testing.assert_allclose(result.theta, reference.coef_[0], atol=tol)
     np.testing.assert_array_equal(lg.predict(result.theta, X), reference.predict(X))
     np.testing.assert_allclose(lg.predict_proba(result.theta, X), reference.predict_proba(X)[:, 1], atol=tol)
@@ -113,9 +114,31 @@ def test_softmax_fit_matches_scikit_learn(seed):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_by_gradient_descent_meets_the_same_gradient_tolerance_as_lbfgs(dtype):
+    X, labels = multiclass_problem(0)
+    X = X.astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-7
+    by_gd = lg.fit_softmax(X, labels, 0.01, method="gd", tol=tol, max_iter=20_000)
+    by_lbfgs = lg.fit_softmax(X, labels, 0.01, tol=tol)
+    assert by_gd.converged and by_gd.grad_norm <= tol and by_gd.theta.dtype == dtype
+    # both stop at ‖∇L‖_∞ ≤ tol of a λ-strongly convex loss: ‖Θ − Θ*‖_∞ ≲ tol/λ · √(NK)
+    np.testing.assert_allclose(by_gd.theta, by_lbfgs.theta, atol=2 * tol / 0.01 * np.sqrt(by_gd.theta.size))
+    np.testing.assert_array_equal(lg.predict_softmax(by_gd.theta, X), lg.predict_softmax(by_lbfgs.theta, X))
+
+
+def test_gradient_descent_reports_convergence_by_the_gradient():
+    X, y = binary_problem(0)
+    with pytest.warns(ConvergenceWarning, match=r"logistic regression \(gd\) stopped after 5 iterations with ‖∇L‖_∞"):
+        result = lg.fit(X, y, 0.01, method="gd", max_iter=5)
+    assert not result.converged and result.n_iter == 5 and result.grad_norm > 1e-6
+
+
 def test_separable_data_without_regularisation_warns():
     X = np.column_stack([np.ones(6), [-3.0, -2, -1, 1, 2, 3]])
     y = np.array([0.0, 0, 0, 1, 1, 1])
+    with pytest.warns(ConvergenceWarning, match="linearly separable and lam = 0.*use lam > 0"):
+        lg.fit(X, y, method="gd", tol=1e-3, max_iter=100_000)
     for method in ("newton", "lbfgs"):
         with pytest.warns(ConvergenceWarning, match="linearly separable and lam = 0.*use lam > 0"):
             lg.fit(X, y, method=method)

@@ -13,7 +13,6 @@ import jax
 import numpy as np
 import pytest
 
-from jaxlearn import runs
 from jaxlearn.checkpoint import (
     CheckpointError,
     CheckpointMismatchError,
@@ -24,6 +23,7 @@ from jaxlearn.checkpoint import (
 )
 from jaxlearn.cli import main
 from jaxlearn.train import TrainConfig, init_state
+from jaxlearn.training import runs
 
 TINY = TrainConfig(hidden=(16,), epochs=2, batch_size=100)
 TINY_ARGS = ["--hidden", "16", "--epochs", "2", "--batch-size", "100", "--validation-size", "100", "--no-progress"]
@@ -223,16 +223,17 @@ def test_divergence_in_epoch_1_claims_no_checkpoint(tmp_path, tiny_data, capsys)
 
 
 def test_divergence_later_names_the_checkpoint_it_kept(tmp_path, tiny_data, monkeypatch):
-    from jaxlearn import DivergenceError, train
+    from jaxlearn import DivergenceError
+    from jaxlearn.training import loop
 
     calls = []
-    real_check = train.check_not_diverged
+    real_check = loop.check_not_diverged
 
     def explode_in_epoch_2(loss, epoch, *args, **kwargs):  # the loss of epoch 2 turns NaN
         calls.append(epoch)
         return real_check(float("nan") if epoch == 2 else loss, epoch, *args, **kwargs)
 
-    monkeypatch.setattr(train, "check_not_diverged", explode_in_epoch_2)
+    monkeypatch.setattr(loop, "check_not_diverged", explode_in_epoch_2)
     with pytest.raises(DivergenceError, match=r"became nan in epoch 2.*parameters of epoch 1, the last good one, "
                                               r"were kept.*checkpoint of epoch 1, the last good one, is in"):
         tiny_run(tmp_path / "run", tiny_data)

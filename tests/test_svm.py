@@ -101,8 +101,8 @@ def test_linear_kernel_dual_and_primal_hinge_fit_agree():
     dual = svm.fit_kernel_svm(X, y, "linear", C / M, tol=1e-10)                   # eq. 36's dual: box C/M
     w_dual = np.asarray(dual.dual_coef[:, 0] @ dual.support_vectors)
     primal = svm.fit_linear_svm(X, y, C)
-    np.testing.assert_allclose(primal.w, w_dual, rtol=1e-3, atol=1e-4)
-    np.testing.assert_allclose(primal.b, dual.intercept[0], atol=1e-3)
+    np.testing.assert_allclose(primal.theta.w, w_dual, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(primal.theta.b, dual.intercept[0], atol=1e-3)
     # duality gap ≈ 0: the primal objective at w equals the dual objective
     a = np.abs(np.asarray(dual.dual_coef[:, 0]))
     K = np.asarray(dual.support_vectors @ dual.support_vectors.T)
@@ -116,9 +116,9 @@ def test_large_C_approaches_the_hard_margin():
     X = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 3.0], [4.0, 4.0]])
     y = np.array([-1.0, -1.0, 1.0, 1.0])
     model = svm.fit_linear_svm(X, y, C=1e4)
-    margins = y * (X @ np.asarray(model.w) + float(model.b))
+    margins = y * (X @ np.asarray(model.theta.w) + float(model.theta.b))
     np.testing.assert_allclose(margins.min(), 1.0, atol=1e-3)                   # support vectors on the margin
-    np.testing.assert_allclose(np.linalg.norm(model.w), 1 / np.sqrt(2), rtol=1e-3)   # margin 2/‖w‖ = 2√2
+    np.testing.assert_allclose(np.linalg.norm(model.theta.w), 1 / np.sqrt(2), rtol=1e-3)   # margin 2/‖w‖ = 2√2
 
 
 def test_hinge_subgradient_is_autodiff_away_from_the_kink():
@@ -160,3 +160,32 @@ def test_hitting_max_iter_warns_with_the_kkt_violation():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_predict_takes_plain_lists_and_reports_convergence_per_pair():
+    X, y = moons()
+    model = svm.fit_kernel_svm(X, y, "rbf", C=1.0)
+    assert model.converged.all() and (model.kkt_gap <= 1e-3).all() and (model.n_iter > 0).all()
+    as_list = np.asarray(X[:5]).tolist()
+    np.testing.assert_array_equal(svm.predict(model, as_list), svm.predict(model, X[:5]))
+    np.testing.assert_allclose(svm.decision_function(model, as_list), svm.decision_function(model, X[:5]))
+
+
+def test_linear_svm_reports_its_real_iterations():
+    X, y = moons()
+    result = svm.fit_linear_svm(X, y, C=1.0)
+    assert result.converged and 0 < result.n_iter < 7 * 2000
+    from jaxlearn.estimators import LinearSVC
+    labels = (np.asarray(y) > 0).astype(int)
+    estimator = LinearSVC(C=1.0 / len(labels)).fit(np.asarray(X), labels)   # the same problem (C·M = 1)
+    assert estimator.n_iter_ == result.n_iter
+    np.testing.assert_allclose(estimator.coef_[0], result.theta.w, rtol=1e-6, atol=1e-8)
+
+
+def test_one_vs_rest_problems_solved_together_equal_each_alone():
+    X, y = moons()
+    Y = np.stack([np.asarray(y), -np.asarray(y)], axis=1)
+    together = svm.fit_linear_svm(X, Y, C=1.0).theta
+    alone = svm.fit_linear_svm(X, y, C=1.0).theta
+    np.testing.assert_allclose(together.w[0], alone.w, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(together.b[0], alone.b, rtol=1e-4, atol=1e-6)

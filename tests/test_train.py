@@ -5,7 +5,7 @@ import pytest
 
 from jaxlearn import DivergenceError
 from jaxlearn.data import flatten_images
-from jaxlearn.train import TrainConfig, evaluate, fit, plain_sgd, split_indices
+from jaxlearn.train import TrainConfig, evaluate, fit, make_optimizer, split_indices
 
 SMALL = dict(hidden=(32,), epochs=2, batch_size=64)
 
@@ -70,12 +70,21 @@ def test_the_quadratic_loss_trains_too(mnist_small):
     assert history[-1]["train_accuracy"] > 0.8
 
 
-def test_plain_sgd_is_the_lecture_rule():
-    params = {"w": jnp.array([1.0, 2.0])}
-    grads = {"w": jnp.array([0.5, -1.0])}
-    sgd = plain_sgd(0.1)
-    updates, _ = sgd.update(grads, sgd.init(params))
-    np.testing.assert_allclose(params["w"] + updates["w"], [0.95, 2.1])
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_sgd_is_the_lecture_rule(schedule):
+    """optimizer="sgd" is θ ← θ − η_t ∇L, written out here step by step (η_t: the schedule)."""
+    config = TrainConfig(optimizer="sgd", learning_rate=0.1, schedule=schedule, epochs=2)
+    sgd = make_optimizer(config, steps_per_epoch=2)
+    theta = {"w": jnp.array([1.0, 2.0])}
+    state = sgd.init(theta)
+    expected = np.array([1.0, 2.0])
+    for t, g in enumerate([np.array([0.5, -1.0]), np.array([-2.0, 0.25]), np.array([1.0, 1.0])]):
+        eta = 0.1 if schedule == "constant" else 0.1 * 0.5 * (1 + np.cos(np.pi * t / 4))
+        expected = expected - eta * g
+        with jax.numpy_dtype_promotion("standard"):   # as the training step runs optax
+            updates, state = sgd.update({"w": jnp.asarray(g)}, state, theta)
+        theta = {"w": theta["w"] + updates["w"]}
+        np.testing.assert_allclose(theta["w"], expected, rtol=1e-6)
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_epoch(mnist_small):

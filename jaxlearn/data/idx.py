@@ -21,14 +21,17 @@ class IDXFormatError(ValueError):
     """An IDX file is truncated, corrupted or not an IDX file at all."""
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, gzipped: bool | None = None) -> bytes:
+    """The file's bytes, decompressed when gzipped (default: when its name ends in .gz);
+    `IDXFormatError` when it cannot be read."""
+    gzipped = path.suffix == ".gz" if gzipped is None else gzipped
     try:
-        if path.suffix == ".gz":
+        if gzipped:
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise IDXFormatError(f"{path}: cannot be read as {'gzip' if path.suffix == '.gz' else 'a file'}"
+        raise IDXFormatError(f"{path}: cannot be read as {'gzip' if gzipped else 'a file'}"
                              f" ({err}); the file is corrupted or truncated — delete it and fetch it again") from err
 
 
@@ -60,7 +63,7 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (`.gz` decompressed on the fly) into a NumPy array, validating every field."""
     path = Path(path)
-    return parse_idx(_read_bytes(path), str(path))
+    return parse_idx(read_bytes(path), str(path))
 
 
 def write_idx(path, array: np.ndarray) -> None:

@@ -8,7 +8,6 @@ Failing those, the files are downloaded from the public mirrors into the cache, 
 the published SHA-256 of their decompressed bytes, and moved into place atomically.
 """
 
-import gzip
 import hashlib
 import os
 import urllib.request
@@ -17,8 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from jaxlearn._files import atomic_write
 from jaxlearn._validation import check_option
-from jaxlearn.data.idx import IDXFormatError, parse_idx
+from jaxlearn.data.idx import IDXFormatError, parse_idx, read_bytes
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -97,12 +97,8 @@ def _complete(folder: Path) -> bool:
     return all(_file_in(folder, stem) is not None for stem in FILES)
 
 
-def _read_verified(path: Path, name: str, stem: str, verify: bool) -> np.ndarray:
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise IDXFormatError(f"{path}: cannot be decompressed ({err}); the file is corrupted or "
-                             "truncated — delete it so that it is fetched again") from err
+def _read_verified(path: Path, name: str, stem: str, verify: bool, gzipped: bool | None = None) -> np.ndarray:
+    raw = read_bytes(path, gzipped)
     if verify and hashlib.sha256(raw).hexdigest() != SHA256[name][stem]:
         raise IDXFormatError(f"{path}: SHA-256 of the decompressed data does not match the published "
                              f"{name} file; it is corrupted or a different data set — replace it "
@@ -120,17 +116,13 @@ def _download(name: str, mirrors, verify: bool) -> Path:
             continue
         errors = []
         for mirror in mirrors:
-            tmp = target / f".{stem}.part{os.getpid()}.gz"  # .gz: read back decompressed
             try:
                 with urllib.request.urlopen(mirror + f"{stem}.gz", timeout=60) as response:
-                    tmp.write_bytes(response.read())
-                _read_verified(tmp, name, stem, verify)
-                os.replace(tmp, final)
+                    atomic_write(final, lambda f, response=response: f.write(response.read()),
+                                 verify=lambda tmp, stem=stem: _read_verified(tmp, name, stem, verify, gzipped=True))
                 break
             except (OSError, IDXFormatError) as err:
                 errors.append(f"{mirror}: {err}")
-            finally:
-                tmp.unlink(missing_ok=True)
         else:
             raise DataNotFoundError(f"could not download {stem}.gz: " + "; ".join(errors))
     return target

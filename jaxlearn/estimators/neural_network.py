@@ -4,9 +4,9 @@ import numpy as np
 
 from jaxlearn import nn
 from jaxlearn.estimators._base import COUNT, POSITIVE, _Classifier, _sklearn_warnings, check_hyperparameters
-from jaxlearn.train import TrainConfig
-from jaxlearn.train import fit as train_mlp
-from jaxlearn.train import predict as predict_mlp
+from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.evaluate import predict as predict_mlp
+from jaxlearn.training.loop import fit as train_mlp
 
 
 class MLPClassifier(_Classifier):

@@ -18,7 +18,9 @@ class LinearSVC(_LinearClassifier):
 
     Minimises ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b)) with an unpenalised b: the lecture's eq. 36 with
     its C equal to C·M here. (scikit-learn's LinearSVC defaults to the squared hinge and
-    penalises the intercept; this one is the lecture's SVM.)
+    penalises the intercept; this one is the lecture's SVM.) tol: the gradient tolerance of each
+    smoothing stage (`jaxlearn.svm.fit_linear_svm`; None: by dtype); max_iter: L-BFGS iterations
+    per stage; n_iter_: the iterations taken, all stages together.
 
     Example:
         >>> import numpy as np
@@ -28,20 +30,25 @@ class LinearSVC(_LinearClassifier):
         [0, 1]
     """
 
-    def __init__(self, C=1.0, *, max_iter=2000):
+    def __init__(self, C=1.0, *, tol=None, max_iter=2000):
         self.C = C
+        self.tol = tol
         self.max_iter = max_iter
 
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
         check_hyperparameters(self, C=POSITIVE, max_iter=COUNT)
-        problems = [1] if len(self.classes_) == 2 else range(len(self.classes_))
-        models = [svm.fit_linear_svm(X, np.where(encoded == k, 1.0, -1.0).astype(X.dtype), self.C * X.shape[0],
-                                     max_iter=self.max_iter) for k in problems]
-        self.coef_ = np.stack([np.asarray(m.w) for m in models])
-        self.intercept_ = np.array([float(m.b) for m in models])
-        self.n_iter_ = self.max_iter  # L-BFGS iterations per smoothing stage, at most
+        if self.tol is not None:
+            check_hyperparameters(self, tol=POSITIVE)
+        # two classes: one problem, y ±1 (M,); more: all one-vs-rest problems in one solve, y (M, K)
+        targets = (np.where(encoded == 1, 1.0, -1.0) if len(self.classes_) == 2 else
+                   np.stack([np.where(encoded == k, 1.0, -1.0) for k in range(len(self.classes_))], axis=1))
+        result = svm.fit_linear_svm(X, targets.astype(X.dtype), self.C * X.shape[0], tol=self.tol,
+                                    max_iter=self.max_iter)
+        self.coef_ = np.asarray(result.theta.w).reshape(-1, X.shape[1])
+        self.intercept_ = np.asarray(result.theta.b).reshape(-1)
+        self.n_iter_ = result.n_iter  # L-BFGS iterations over all smoothing stages
         return self
 
 

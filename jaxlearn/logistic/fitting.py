@@ -1,0 +1,136 @@
+"""Fitting logistic and softmax regression: the objectives of `jaxlearn.logistic.model`
+minimised by the solvers of `jaxlearn.optim` (Newton, L-BFGS, gradient descent).
+
+Every method stops on the same criterion, ‖∇L‖_∞ ≤ tol at the returned θ, and reports it
+in a `FitResult` (θ, iterations, ‖∇L‖_∞, converged).
+"""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from jaxlearn import losses
+from jaxlearn._errors import ConvergenceWarning
+from jaxlearn._validation import NO_THETA, check_fit_matrix, check_labels, check_matrix, check_option, check_scalar
+from jaxlearn.logistic.model import BINARY, SOFTMAX, binary_hessian, check_binary_problem, check_multiclass_problem
+from jaxlearn.optim import FitResult, default_tol, finish, gradient_descent_to_tol, lbfgs, newton
+from jaxlearn.optim.gradient_descent import largest_gram_eigenvalue
+
+FIT_METHODS = ("newton", "lbfgs", "gd")
+
+
+def check_fit_options(method: str, tol: float, max_iter: int) -> int:
+    """Validate the solver options; returns max_iter as an int."""
+    check_option(method, "method", FIT_METHODS)
+    check_scalar(tol, "tol", minimum=0)
+    return check_scalar(max_iter, "max_iter", minimum=1, integer=True)
+
+
+def largest_curvature(X, lam, factor: float) -> float:
+    """An upper bound of the loss's Lipschitz constant: λ_max(XᵀX/M)/factor + λ (factor 4 for the
+    sigmoid, σ' ≤ ¼; 2 for the softmax, whose Hessian is at most ½ XᵀX/M)."""
+    return largest_gram_eigenvalue(X) / factor + float(lam)
+
+
+def newton_solve(X, y, lam, d, tol, max_iter):
+    """θ of binary logistic regression by Newton's method: (θ, iterations, ‖∇L‖_∞). Jittable, vmappable."""
+    theta0 = jnp.zeros(X.shape[1], X.dtype)
+    return newton(BINARY.value, BINARY.grad, binary_hessian, theta0, (X, None, y, lam, d), tol, max_iter)
+
+
+def softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter):
+    """Θ of softmax regression by L-BFGS: (Θ, iterations, ‖∇L‖_∞). Jittable, vmappable."""
+    Theta0 = jnp.zeros((X.shape[1], Y.shape[1]), X.dtype)
+    return lbfgs(SOFTMAX.value, Theta0, (X, Xt, Y, lam, d), tol, max_iter)
+
+
+def _warn_if_separable(lam, separated: bool) -> None:
+    if float(lam) == 0 and separated:
+        warnings.warn("the training data is linearly separable and lam = 0: the loss has no finite "
+                      "minimiser (‖θ‖ grows until the gradient falls below tol), so θ depends on tol; "
+                      "use lam > 0", ConvergenceWarning, stacklevel=3)
+
+
+def _gradient_descent(objective, theta0, data, factor, eta, tol, max_iter):
+    """The lecture's gradient descent with the hand gradient; η defaults to 1/L (`largest_curvature`)."""
+    X, lam = data[0], data[3]
+    eta = 1.0 / largest_curvature(X, lam, factor) if eta is None else check_scalar(eta, "eta", minimum=0,
+                                                                                    strict=True)
+    return gradient_descent_to_tol(objective.value, objective.grad, theta0, data, eta=eta, tol=tol,
+                                   max_iter=max_iter)
+
+
+def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton", penalize_bias: bool = True,
+        tol: float | None = None, max_iter: int = 100, eta: float | None = None) -> FitResult:
+    """Binary logistic regression: θ minimising `binary_cross_entropy`.
+
+    Methods: "newton" (default; H = (1/M) Xᵀ diag(σ(1 − σ)) X + λI, a few iterations),
+    "lbfgs" (optax) and "gd" (the lecture's gradient descent with the hand gradient, eq. 34;
+    eta defaults to 4 / (λ_max(XᵀX/M) + 4λ), safe since σ' ≤ ¼).
+
+    Args:
+        X: (M, N) with a column of ones for a bias; y: (M,) in {0, 1}; lam: λ ≥ 0.
+        tol: stop when ‖∇L‖_∞ ≤ tol (every method); default 1e-6 for float64 and 1e-4 for
+            float32 data.
+        max_iter: iteration limit; stopping before tol warns (`ConvergenceWarning`).
+
+    Returns:
+        A `FitResult` with θ (N,).
+    """
+    _, X, y, lam_arr = check_binary_problem(NO_THETA, X, y, lam)
+    check_fit_matrix(X)
+    tol = default_tol(tol, X.dtype)
+    max_iter = check_fit_options(method, tol, max_iter)
+    if len(np.unique(np.asarray(y))) < 2:
+        raise ValueError("y holds a single class; logistic regression needs both 0 and 1")
+    d = losses.penalty_mask(X.shape[1], X.dtype, penalize_bias)
+    if method == "gd":
+        theta, n_iter, grad_norm = _gradient_descent(BINARY, jnp.zeros(X.shape[1], X.dtype), (X, None, y, lam_arr, d),
+                                                     4.0, eta, tol, max_iter)
+    elif method == "lbfgs":
+        theta, n_iter, grad_norm = lbfgs(BINARY.value, jnp.zeros(X.shape[1], X.dtype), (X, None, y, lam_arr, d),
+                                         tol, max_iter)
+    else:
+        theta, n_iter, grad_norm = newton_solve(X, y, lam_arr, d, tol, max_iter)
+    _warn_if_separable(lam, bool(jnp.all((X @ theta > 0) == (y > 0.5))))
+    return finish(theta, n_iter, grad_norm, tol, max_iter, f"logistic regression ({method})")
+
+
+def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, n_classes: int | None = None,
+                method: str = "lbfgs", penalize_bias: bool = True, tol: float | None = None, max_iter: int = 500,
+                eta: float | None = None) -> FitResult:
+    """Softmax regression: Θ (N, K) minimising `softmax_cross_entropy`.
+
+    Args:
+        X: (M, N); labels: (M,) integers 0 … K−1 (at least two classes present).
+        lam: λ ≥ 0; n_classes: K (default max label + 1).
+        method: "lbfgs" (default, optax) or "gd" (gradient descent with the hand gradient;
+            eta defaults to 2 / (λ_max(XᵀX/M) + 2λ)).
+        tol, max_iter: as in `fit`.
+
+    Returns:
+        A `FitResult` with Θ (N, K).
+    """
+    X = check_matrix(X)
+    check_fit_matrix(X)
+    tol = default_tol(tol, X.dtype)
+    max_iter = check_fit_options(method, tol, max_iter)
+    if method == "newton":
+        raise ValueError("method='newton' is for binary logistic regression; use 'lbfgs' or 'gd'")
+    labels, K = check_labels(labels, X.shape[0], "labels", n_classes=n_classes)
+    if len(np.unique(labels)) < 2:
+        raise ValueError("labels hold fewer than two classes")
+    Y = jax.nn.one_hot(labels, K, dtype=X.dtype)
+    _, X, Y, lam_arr = check_multiclass_problem(NO_THETA, X, Y, lam)
+    Xt = X.T  # computed eagerly: a contiguous (N, M) copy for the fast gradient (jaxlearn.objectives)
+    d = losses.penalty_mask((X.shape[1], K), X.dtype, penalize_bias)
+    if method == "gd":
+        Theta, n_iter, grad_norm = _gradient_descent(SOFTMAX, jnp.zeros((X.shape[1], K), X.dtype),
+                                                     (X, Xt, Y, lam_arr, d), 2.0, eta, tol, max_iter)
+    else:
+        Theta, n_iter, grad_norm = softmax_lbfgs_solve(X, Xt, Y, lam_arr, d, tol, max_iter)
+    _warn_if_separable(lam, bool(np.all(np.asarray(jnp.argmax(X @ Theta, axis=1)) == labels)))
+    return finish(Theta, n_iter, grad_norm, tol, max_iter, f"softmax regression ({method})")

@@ -1,0 +1,118 @@
+"""Every loss of the lecture on predictions z (z = Xθ for a linear model, z^L for a network),
+each with its hand-derived gradient ∂ℓ/∂z beside it, as optax writes its losses.
+
+All losses are means over the M samples (the first axis), as the lecture writes them, and sums
+over any other axis (classes, outputs); the gradients carry the 1/M. The models and solvers
+call these functions, so the gradient tests (hand = `jax.grad` = finite differences) test
+exactly the code that trains.
+
+    squared_error                 ℓ = 1/(2M) Σ (z − y)²                        (eq. 7)
+    sigmoid_binary_cross_entropy  ℓ = (1/M) Σ [softplus(z) − y z]               (eqs. 32–33)
+    softmax_cross_entropy         ℓ = −(1/M) Σ_m y_m · ln softmax(z_m)
+    hinge                         ℓ = (1/M) Σ max(0, 1 − y z)                    (eq. 36)
+    smoothed_hinge                the hinge, quadratic within μ of its kink
+    quadratic                     L_Q = (1/M) Σ_m ‖a_m − y_m‖² on outputs a      (the lecture's L_Q)
+    l2_penalty                    λ/2 ‖d ∘ θ‖², d = 0 on an unpenalised bias
+"""
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from jaxlearn._validation import check_bool
+
+
+def squared_error(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """ℓ(z) = 1/(2M) Σ_m (z_m − y_m)² (eq. 7 with z = Xθ). z, y: (M,), or (M, K) for K targets."""
+    return 0.5 * jnp.sum((z - y) ** 2) / jnp.shape(z)[0]
+
+
+def squared_error_grad(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """∂ℓ/∂z = (z − y)/M. (M,) → (M,)."""
+    return (z - y) / jnp.shape(z)[0]
+
+
+def sigmoid_binary_cross_entropy(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """ℓ(z) = −(1/M) Σ [y ln σ(z) + (1 − y) ln(1 − σ(z))] = (1/M) Σ [softplus(z) − y z] (eqs. 32–33).
+
+    The second form is finite for logits of any size. z: (M,) logits; y: (M,) labels in {0, 1}.
+    """
+    return jnp.mean(jax.nn.softplus(z) - y * z)
+
+
+def sigmoid_binary_cross_entropy_grad(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """∂ℓ/∂z = (σ(z) − y)/M (the residual of eq. 34). (M,) → (M,)."""
+    return (jax.nn.sigmoid(z) - y) / jnp.shape(z)[0]
+
+
+def sigmoid_binary_cross_entropy_curvature(z: ArrayLike) -> jax.Array:
+    """∂²ℓ/∂z_m² = σ'(z_m)/M = σ(1 − σ)/M (eq. 27): the diagonal of the Hessian in z. (M,) → (M,)."""
+    s = jax.nn.sigmoid(z)
+    return s * (1 - s) / jnp.shape(z)[0]
+
+
+def softmax_cross_entropy(z: ArrayLike, Y: ArrayLike) -> jax.Array:
+    """ℓ(z) = −(1/M) Σ_m y_m · ln softmax(z_m), through log-softmax (never overflows).
+
+    z: (M, K) logits; Y: (M, K) one-hot rows (or rows of class probabilities).
+    """
+    return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(z, axis=-1), axis=-1))
+
+
+def softmax_cross_entropy_grad(z: ArrayLike, Y: ArrayLike) -> jax.Array:
+    """∂ℓ/∂z = (softmax(z) − Y)/M. (M, K) → (M, K)."""
+    return (jax.nn.softmax(z, axis=-1) - Y) / jnp.shape(z)[0]
+
+
+def hinge(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """ℓ(z) = (1/M) Σ max(0, 1 − y z) (eq. 36's data term). z: (M,) scores; y: (M,) labels ±1
+    (or (M, K) for K one-vs-rest problems, summed over them)."""
+    return jnp.sum(jnp.maximum(0, 1 - y * z)) / jnp.shape(z)[0]
+
+
+def hinge_grad(z: ArrayLike, y: ArrayLike) -> jax.Array:
+    """A subgradient: ∂ℓ/∂z_m = −y_m/M where y_m z_m < 1, else 0 (the gradient away from the kink)."""
+    return jnp.where(y * z < 1, -y, 0) / jnp.shape(z)[0]
+
+
+def smoothed_hinge(z: ArrayLike, y: ArrayLike, mu: ArrayLike) -> jax.Array:
+    """The hinge with its kink rounded off (Huber): (1/M) Σ h_μ(1 − y z), where
+
+        h_μ(u) = 0 for u ≤ 0,  u²/(2μ) for 0 < u < μ,  u − μ/2 for u ≥ μ.
+
+    Differentiable, within μ/2 of the hinge; μ → 0 gives the hinge back. z, y: (M,) or (M, K)
+    (K one-vs-rest problems, summed over them); μ > 0.
+    """
+    u = 1 - y * z
+    return jnp.sum(jnp.where(u <= 0, 0.0, jnp.where(u >= mu, u - mu / 2, u**2 / (2 * mu)))) / jnp.shape(z)[0]
+
+
+def smoothed_hinge_grad(z: ArrayLike, y: ArrayLike, mu: ArrayLike) -> jax.Array:
+    """∂ℓ/∂z = −y h'_μ(1 − y z)/M with h'_μ(u) = clip(u/μ, 0, 1). (M,) → (M,)."""
+    return -y * jnp.clip((1 - y * z) / mu, 0, 1) / jnp.shape(z)[0]
+
+
+def quadratic(a: ArrayLike, Y: ArrayLike) -> jax.Array:
+    """The lecture's L_Q = (1/M) Σ_m ‖a_m − y_m‖² on outputs a = σ^L(z^L) (no ½). a, Y: (M, K)."""
+    return jnp.mean(jnp.sum((a - Y) ** 2, axis=-1))
+
+
+def quadratic_grad(a: ArrayLike, Y: ArrayLike) -> jax.Array:
+    """∂L_Q/∂a = 2 (a − Y)/M. (M, K) → (M, K)."""
+    return 2 * (a - Y) / jnp.shape(a)[0]
+
+
+def penalty_mask(shape, dtype, penalize_bias: bool) -> jax.Array:
+    """d with D = diag(d): ones, except row 0 (the bias θ₀, column 0 of X) when penalize_bias is False."""
+    d = jnp.ones(shape, dtype)
+    return d if check_bool(penalize_bias, "penalize_bias") else d.at[0].set(0)
+
+
+def l2_penalty(theta: ArrayLike, lam: ArrayLike, d: ArrayLike) -> jax.Array:
+    """λ/2 ‖d ∘ θ‖² (eqs. 18 and 33): ridge on the coefficients that d marks. θ, d: (N,) or (N, K)."""
+    return 0.5 * lam * jnp.sum((theta * d) ** 2)
+
+
+def l2_penalty_grad(theta: ArrayLike, lam: ArrayLike, d: ArrayLike) -> jax.Array:
+    """λ d ∘ θ (d ∈ {0, 1}, so d² = d). Shape of θ."""
+    return lam * theta * d

@@ -1,0 +1,17 @@
+"""The solver layer: one loop per method, separate from the models they fit.
+
+    gradient_descent  the lecture's θ ← θ − η∇L (jitted, vmappable over η and data)
+    newton            Newton's method with step halving
+    lbfgs             optax's L-BFGS run to a gradient tolerance
+    FitResult         what an iterative fit returns: θ, n_iter, ‖∇L‖_∞, converged
+
+The SMO solver of the kernel SVM's dual lives with it, in `jaxlearn.svm.smo`.
+"""
+
+from jaxlearn.optim.gradient_descent import GDResult, gradient_descent, gradient_descent_to_tol
+from jaxlearn.optim.lbfgs import lbfgs
+from jaxlearn.optim.newton import newton
+from jaxlearn.optim.result import FitResult, default_tol, finish, unconverged_advice
+
+__all__ = ["GDResult", "gradient_descent", "gradient_descent_to_tol", "lbfgs", "newton", "FitResult",
+           "default_tol", "finish", "unconverged_advice"]

@@ -1,0 +1,166 @@
+"""The kernel SVM in the dual (eqs. 40–43), multiclass by one-vs-one, solved by SMO as libsvm.
+
+    max_a  Σ a_m − ½ Σ_m Σ_n a_m a_n y_m y_n k(x_m, x_n)   s.t.  0 ≤ a_m ≤ C,  Σ a_m y_m = 0
+    f(x) = Σ_m a_m y_m k(x, x_m) + b
+
+The box is written as scikit-learn's SVC has it. The dual of eq. 36 (with its 1/M) is this
+problem with box C/M: `fit_kernel_svm(X, y, linear, C / M)` and `fit_linear_svm(X, y, C)` find
+the same w. The solver is `jaxlearn.svm.smo`; the kernel matrix is computed once, with matrix
+products (`jaxlearn.kernels.gram`).
+"""
+
+import warnings
+from itertools import combinations
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from jaxlearn._errors import ConvergenceWarning
+from jaxlearn._validation import check_fit_matrix, check_matrix, check_scalar
+from jaxlearn.kernels import Kernel, check_kernel, gram, make_kernel, resolve_gamma
+from jaxlearn.svm.smo import smo
+
+GRAM_LIMIT_BYTES = 4 << 30
+
+
+class KernelSVM(NamedTuple):
+    """A fitted kernel SVM: only its support vectors are kept.
+
+    P binary problems (one per class pair (first, second), first < second, one-vs-one; P = 1
+    for two classes), each with f_p(x) = Σ_m dual_coef[m, p] k(x, sv_m) + intercept[p]; f_p > 0
+    votes for classes[second], else classes[first]. dual_coef[m, p] = a_m y_m (0 where sv_m
+    is not in problem p).
+    """
+
+    kernel: Kernel
+    support_vectors: jax.Array   # (S, N)
+    dual_coef: jax.Array         # (S, P)
+    intercept: jax.Array         # (P,)
+    support: np.ndarray          # (S,) row indices into the training X
+    classes: np.ndarray          # (K,) the class labels, sorted
+    pairs: np.ndarray            # (P, 2) class indices (first, second)
+    n_iter: np.ndarray           # (P,) SMO iterations per problem
+    kkt_gap: np.ndarray          # (P,) the maximal KKT violation m(a) − M(a) left, ≤ tol when converged
+    converged: np.ndarray        # (P,) bool: kkt_gap ≤ tol
+
+
+def _problems(labels, n_classes):
+    """Index, label (±1) and validity arrays (P, n_max) of the one-vs-one problems."""
+    pairs = list(combinations(range(n_classes), 2))
+    members = [np.flatnonzero((labels == first) | (labels == second)) for first, second in pairs]
+    n_max = max(len(m) for m in members)
+    idx = np.zeros((len(pairs), n_max), np.int32)
+    y = np.zeros((len(pairs), n_max), np.int8)
+    valid = np.zeros((len(pairs), n_max), bool)
+    for p, ((_, second), m) in enumerate(zip(pairs, members)):
+        idx[p, :len(m)], valid[p, :len(m)] = m, True
+        y[p, :len(m)] = np.where(labels[m] == second, 1, -1)
+    return np.array(pairs), idx, y, valid
+
+
+def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: float = 1.0, *,
+                   gamma: str | float = "scale", coef0: float = 0.0, degree: int = 3, tol: float = 1e-3,
+                   max_iter: int | None = None) -> KernelSVM:
+    """Kernel SVM in the dual (eqs. 40–43), multiclass by one-vs-one; SMO as libsvm.
+
+    Args:
+        X: (M, N) training samples.
+        y: (M,) class labels, at least two classes (for two classes {−1, +1} is natural).
+        kernel: a `Kernel`, or one of "linear", "polynomial", "rbf", "sigmoid", "laplacian".
+        C: the box 0 ≤ a ≤ C (scikit-learn's SVC C), > 0.
+        gamma: γ > 0, or "scale" = 1 / (N · var(X)) or "auto" = 1 / N (as scikit-learn).
+        coef0, degree: c and d of the polynomial and sigmoid kernels.
+        tol: stop when the maximal KKT violation m(a) − M(a) ≤ tol (libsvm's tol).
+        max_iter: SMO iterations per problem (default max(10⁷, 100 M), as libsvm).
+
+    Returns:
+        A `KernelSVM`. Hitting max_iter warns with the KKT violation left.
+    """
+    X = check_matrix(X)
+    check_fit_matrix(X)
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must be (M,) = ({X.shape[0]},), got shape {y.shape}")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        bad = np.flatnonzero(~np.isfinite(y))
+        raise ValueError(f"y contains {bad.size} NaN or inf label(s), the first at index {bad[0]}; "
+                         "class labels must be finite")
+    if y.dtype.kind not in "iufbUSO":
+        raise TypeError(f"y must hold class labels (numbers or strings), got dtype {y.dtype}")
+    classes, labels = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"y holds {len(classes)} class ({classes.tolist()}); an SVM needs at least two")
+    check_scalar(C, "C", minimum=0, strict=True)
+    check_scalar(tol, "tol", minimum=0, strict=True)
+    if isinstance(kernel, Kernel):
+        kernel = check_kernel(kernel)
+    else:
+        kernel = make_kernel(kernel, gamma=resolve_gamma(gamma, X), coef0=coef0, degree=degree)
+    M = X.shape[0]
+    if M * M * X.dtype.itemsize > GRAM_LIMIT_BYTES:
+        raise ValueError(f"X has {M} samples: the Gram matrix would need {M * M * X.dtype.itemsize / 2**30:.1f} "
+                         f"GiB (limit {GRAM_LIMIT_BYTES / 2**30:.0f} GiB); train on a subset")
+    max_iter = max(10_000_000, 100 * M) if max_iter is None else check_scalar(
+        max_iter, "max_iter", minimum=1, integer=True)
+    pairs, idx, signs, valid = _problems(labels, len(classes))
+    alpha, intercept, n_iter, gap = smo(gram(kernel, X), jnp.asarray(idx), jnp.asarray(signs), jnp.asarray(valid),
+                                        C, tol, max_iter)
+    n_iter, gap = np.asarray(n_iter), np.asarray(gap)
+    if (gap > tol).any():
+        stuck = np.flatnonzero(gap > tol)
+        warnings.warn(f"SMO reached max_iter={max_iter} for class pairs {pairs[stuck].tolist()} with KKT "
+                      f"violation {gap[stuck].max():.3g} > tol={tol:g}: the solution is not optimal; raise "
+                      "max_iter or tol, or scale the features", ConvergenceWarning, stacklevel=2)
+    alpha = np.asarray(alpha)
+    coef = np.zeros((M, len(pairs)), alpha.dtype)
+    for p in range(len(pairs)):
+        used = valid[p] & (alpha[p] > 0)
+        coef[idx[p, used], p] = alpha[p, used] * signs[p, used]
+    support = np.flatnonzero((coef != 0).any(axis=1))
+    return KernelSVM(kernel, X[support], jnp.asarray(coef[support]), intercept, support, classes, pairs, n_iter, gap,
+                     gap <= tol)
+
+
+def decision_function(model: KernelSVM, X: ArrayLike, *, block: int = 10_000) -> jax.Array:
+    """f(x) = Σ_m a_m y_m k(x, x_m) + b for each problem: (M,) for two classes, else (M, P).
+
+    X goes through in row blocks of `block` samples, so k(X, SV) never holds more than
+    block × S entries at once.
+    """
+    X = check_matrix(X)
+    block = check_scalar(block, "block", minimum=1, integer=True)
+    if X.shape[1] != model.support_vectors.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
+    X = X.astype(model.support_vectors.dtype)
+    f = jnp.concatenate([gram(model.kernel, X[s:s + block], model.support_vectors) @ model.dual_coef
+                         for s in range(0, X.shape[0], block)]) + model.intercept[None, :]
+    return f[:, 0] if len(model.classes) == 2 else f
+
+
+def predict(model: KernelSVM, X: ArrayLike) -> np.ndarray:
+    """Class labels: the sign of f for two classes, one-vs-one votes otherwise (ties: the lower class)."""
+    f = np.asarray(decision_function(model, X))
+    f = f.reshape(f.shape[0], -1)
+    winners = np.where(f > 0, model.pairs[:, 1][None, :], model.pairs[:, 0][None, :])
+    votes = np.zeros((f.shape[0], len(model.classes)), np.int32)
+    for p in range(f.shape[1]):
+        np.add.at(votes, (np.arange(f.shape[0]), winners[:, p]), 1)
+    return model.classes[np.argmax(votes, axis=1)]
+
+
+def ovr_decision_function(model: KernelSVM, ovo_scores: ArrayLike) -> jax.Array:
+    """One score per class from the one-vs-one scores (M, P), as scikit-learn's SVC reports them:
+    votes won plus the summed confidences squashed into (−⅓, ⅓), so ties between vote counts
+    are broken by confidence."""
+    f = jnp.asarray(ovo_scores)
+    n_classes = len(model.classes)
+    votes = jnp.zeros((f.shape[0], n_classes), f.dtype)
+    confidence = jnp.zeros((f.shape[0], n_classes), f.dtype)
+    for p, (first, second) in enumerate(model.pairs):
+        second_wins = (f[:, p] > 0).astype(f.dtype)
+        votes = votes.at[:, second].add(second_wins).at[:, first].add(1 - second_wins)
+        confidence = confidence.at[:, second].add(f[:, p]).at[:, first].add(-f[:, p])
+    return votes + confidence / (3 * (jnp.abs(confidence) + 1))

@@ -1,0 +1,200 @@
+"""Many MLPs of one architecture trained side by side: one jitted program per epoch for all.
+
+The models are stacked along a leading axis of every parameter array and share the shuffled
+minibatches; each step of all models is the single-model step (`jaxlearn.training.step.make_step`)
+under vmap, with one optimizer whose peak learning rate sits in each model's state. On a CPU the
+models run in chunks (`jax.lax.map(..., batch_size=chunk)`) small enough for their parameters and
+Adam moments to stay in cache; on a GPU all of them at once.
+"""
+
+import warnings
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from jaxlearn import divergence, nn
+from jaxlearn._errors import DivergenceError
+from jaxlearn._validation import check_grid, check_scalar
+from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.data import check_training_data, check_validation_data
+from jaxlearn.training.evaluate import initial_loss
+from jaxlearn.training.optimizers import make_optimizer, with_peak_learning_rate
+from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step
+
+# On a CPU, the models of one chunk hold at most this many bytes of parameters, so that their
+# parameters and Adam moments stay in cache (benchmarks/sweeps.py measures the effect: on a
+# 2-core machine, chunks of 4 MLPs 784-128-10, 0.4 MB each, ran an epoch faster than all 16
+# at once or one at a time; for 784-256-256-10, 1.1 MB each, one at a time was fastest).
+CPU_CHUNK_BYTES = 2 * 2**20
+
+
+class Sweep(NamedTuple):
+    """MLPs trained side by side: params with a leading model axis, their settings and scores."""
+
+    params: Any                   # [(W (S, n_l, n_{l−1}), b (S, n_l)), …]
+    learning_rates: np.ndarray    # (S,)
+    seeds: np.ndarray             # (S,)
+    train_loss: np.ndarray        # (S, epochs): mean minibatch loss per epoch (NaN after divergence)
+    validation_accuracy: Any      # (S,), NaN for a diverged model; or None
+    diverged: np.ndarray          # (S,) bool: the loss became NaN/inf or grew (jaxlearn.divergence);
+                                  # params: its last good epoch
+
+    def model(self, i: int):
+        """The parameters [(W, b), …] of model i."""
+        return [(W[i], b[i]) for W, b in self.params]
+
+    def best(self) -> int:
+        """The index of the model with the highest validation accuracy (diverged ones excluded)."""
+        if self.validation_accuracy is None:
+            raise ValueError("this sweep was trained without validation data (give X_val and y_val)")
+        if self.diverged.all():
+            raise DivergenceError("every model of the sweep diverged; try smaller learning rates")
+        return int(np.nanargmax(self.validation_accuracy))
+
+
+def _settings(config: TrainConfig, learning_rates, seeds):
+    """Equal-length arrays of peak learning rates (> 0) and seeds (integers ≥ 0)."""
+    if learning_rates is None and seeds is None:
+        raise ValueError("give learning_rates and/or seeds to sweep over")
+    rates = None if learning_rates is None else check_grid(learning_rates, "learning_rates", strictly_positive=True)
+    seeds = None if seeds is None else np.asarray(seeds)
+    if seeds is not None and (seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer)
+                              or np.any(seeds < 0)):
+        raise ValueError(f"seeds must be a non-empty 1-D list of integers ≥ 0, got {seeds}")
+    if rates is not None and seeds is not None and len(rates) != len(seeds):
+        raise ValueError(f"learning_rates ({len(rates)}) and seeds ({len(seeds)}) must have the same length")
+    size = len(rates if rates is not None else seeds)
+    rates = np.full(size, config.learning_rate) if rates is None else rates
+    seeds = np.full(size, config.seed) if seeds is None else seeds
+    return rates, seeds.astype(int)
+
+
+def models_per_chunk(chunk_size, n_models: int, sizes, dtype) -> int:
+    """How many models one vmapped step trains: chunk_size if given, else all of them off the
+    CPU and, on the CPU, the largest divisor of n_models whose parameters (layer sizes
+    [n_0, …, n_L] in dtype) fit in CPU_CHUNK_BYTES."""
+    if chunk_size is not None:
+        return min(check_scalar(chunk_size, "chunk_size", minimum=1, integer=True), n_models)
+    if jax.default_backend() != "cpu":
+        return n_models
+    model_bytes = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])) * jnp.dtype(dtype).itemsize
+    fits = max(1, CPU_CHUNK_BYTES // model_bytes)
+    return max(d for d in range(1, n_models + 1) if n_models % d == 0 and d <= fits)
+
+
+def _stack(trees):
+    return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *trees)
+
+
+def _select_models(keep, new, old):
+    """Per model (leading axis): the new state where keep, else the old one."""
+    def pick(a, b):
+        return jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
+    return jax.tree_util.tree_map(pick, new, old)
+
+
+def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rates=None, seeds=None,
+               X_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
+               n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True) -> Sweep:
+    """Train S MLPs of one architecture at once, one per (learning rate, seed) pair.
+
+    All models see the same shuffled batches (from config.seed); they differ in their
+    initialisation (seeds) and peak learning rates. Each epoch of all models is one jitted
+    program: the single-model step (`jaxlearn.training.step.make_step`) vmapped over the models.
+    A model whose loss becomes NaN/inf or grows far above its start and its best (the rule
+    of `jaxlearn.divergence`) is marked in `Sweep.diverged` and keeps the parameters of its
+    last good epoch; the others train on, and a `RuntimeWarning`
+    names the diverged settings.
+
+    Args:
+        config: architecture, optimizer, schedule, batch size, epochs (its learning_rate and
+            seed are the defaults for the lists below).
+        X: (M, n_0) finite inputs; y: (M,) integer labels 0 … K−1.
+        learning_rates, seeds: equal-length lists (or one of them; the other is repeated).
+        X_val, y_val: optional validation data (both or neither), scored by accuracy.
+        n_classes: K (default max label + 1).
+        chunk_size: models per vmapped step (default: see `models_per_chunk`); the results
+            do not depend on it.
+        progress: show a progress bar over the epochs.
+
+    Returns:
+        A `Sweep`; `sweep.model(sweep.best())` is the best model's [(W, b), …].
+    """
+    from tqdm.auto import tqdm
+
+    rates, seeds = _settings(config, learning_rates, seeds)
+    if chunk_size is not None:
+        check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)
+    X, y, K = check_training_data(config, X, y, n_classes=n_classes, names=("X", "y"))
+    X_val, y_val = check_validation_data(X_val, y_val, X.shape[1], K, X.dtype)
+    Y = nn.one_hot(y, K, dtype=X.dtype)
+    steps = X.shape[0] // config.batch_size
+    sizes = [X.shape[1], *config.hidden, K]
+
+    # one optimizer for all models, its peak learning rate a leaf of each model's state
+    optimizer = make_optimizer(config, steps, learning_rate="state")
+
+    def init(seed, rate):
+        params = nn.init_mlp(jax.random.fold_in(jax.random.key(seed), 0), sizes, activation=config.activation,
+                             dtype=X.dtype)
+        return TrainState(params, with_peak_learning_rate(optimizer.init(params), rate))
+
+    # eagerly, one model at a time, then stacked: a vmapped init would spend seconds compiling
+    states = _stack([init(int(s), jnp.asarray(r, X.dtype)) for s, r in zip(seeds, rates)])
+    chunk = models_per_chunk(chunk_size, len(rates), sizes, X.dtype)
+    # with several models per step, samples as columns: the stacked W¹ is never transposed (nn.logits)
+    run_batches = make_run_batches(make_step(config, optimizer, layout="columns" if chunk > 1 else "rows"))
+
+    @jax.jit
+    def run_epoch(states, X, Y, batches, frozen, limits):
+        new, loss_sums, _ = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states, batch_size=chunk)
+        losses = loss_sums / steps
+        # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)
+        keep = jnp.isfinite(losses) & (losses <= limits) & ~frozen
+        return _select_models(keep, new, states), losses
+
+    key = jax.random.fold_in(jax.random.key(config.seed), 1)
+    losses = np.full((len(rates), config.epochs), np.nan)
+    diverged = np.zeros(len(rates), bool)
+    start_losses = _initial_losses(states.params, X, Y, config)
+    best_losses = start_losses.copy()
+    with tqdm(total=config.epochs, unit="epoch", disable=not progress, dynamic_ncols=True,
+              desc=f"{len(rates)} models") as bar:
+        for epoch in range(config.epochs):
+            batches = jnp.asarray(epoch_batches(key, epoch, X.shape[0], config.batch_size))
+            limits = divergence.loss_limit(start_losses, best_losses)
+            states, epoch_losses = run_epoch(states, X, Y, batches, jnp.asarray(diverged),
+                                             jnp.asarray(limits, X.dtype))
+            losses[:, epoch] = np.where(diverged, np.nan, np.asarray(epoch_losses))
+            diverged |= divergence.has_diverged(losses[:, epoch], start_losses, best_losses)
+            best_losses = np.where(diverged, best_losses, np.fmin(best_losses, losses[:, epoch]))
+            bar.update(1)
+            if not diverged.all():
+                bar.set_postfix_str(f"lowest loss {np.nanmin(losses[:, epoch]):.4f}"
+                                    + (f", {diverged.sum()} diverged" if diverged.any() else ""))
+    if diverged.any():
+        warnings.warn(f"train_many: training diverged (loss NaN/inf or grown above max({divergence.GROWTH:g} × its "
+                      f"best, its start); see jaxlearn.divergence) for learning_rates {rates[diverged].tolist()} "
+                      f"(seeds {seeds[diverged].tolist()}); those models keep their last good epoch's "
+                      f"parameters and are left out of Sweep.best(). Use smaller learning rates.",
+                      RuntimeWarning, stacklevel=2)
+    return Sweep(states.params, rates, seeds, losses, _validation_accuracy(states.params, X_val, y_val, config,
+                                                                          diverged), diverged)
+
+
+def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:
+    """L_0 (`jaxlearn.training.evaluate.initial_loss`) of each of the S stacked models: (S,)."""
+    n_models = jax.tree_util.tree_leaves(params)[0].shape[0]
+    return np.array([initial_loss(jax.tree_util.tree_map(lambda a, i=i: a[i], params), X, Y, config)
+                     for i in range(n_models)])
+
+
+def _validation_accuracy(params, X_val, y_val, config: TrainConfig, diverged):
+    if X_val is None:
+        return None
+    predict = jax.jit(jax.vmap(lambda p, X: nn.predict(p, X, activation=config.activation), in_axes=(0, None)))
+    correct = np.asarray(jnp.mean(predict(params, X_val).astype(y_val.dtype) == y_val[None, :], axis=1))
+    return np.where(diverged, np.nan, correct)

@@ -1,0 +1,146 @@
+"""Parameters and training checkpoints as .npz files (never pickle), written atomically.
+
+A checkpoint holds the parameters, the optimizer state's leaves, the number of finished
+epochs and the metrics so far. It is written to a temporary file in the same folder and
+renamed into place (`jaxlearn._files`), so an interrupted write never leaves a
+half-written checkpoint. A damaged file (truncated, empty, random bytes, pickled data)
+raises `CheckpointError` naming it, never an error from inside zipfile or NumPy.
+"""
+
+import json
+import zipfile
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn._files import atomic_write
+from jaxlearn.training.step import TrainState
+
+
+class CheckpointError(ValueError):
+    """A parameter or checkpoint file cannot be read: missing, damaged or not written by jaxlearn."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A checkpoint does not fit the architecture or optimizer it is loaded into."""
+
+
+def _atomic_savez(path, arrays: dict) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def _read_npz(path) -> dict:
+    """All arrays of an .npz file, read eagerly; damage becomes a `CheckpointError` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive")
+            return {name: data[name] for name in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
+        reason = "it is empty" if path.stat().st_size == 0 else f"{type(err).__name__}: {err}"
+        raise CheckpointError(f"{path} is damaged and cannot be read ({reason}); restore it from a copy "
+                              "or delete it") from None
+
+
+def _params_arrays(params) -> dict:
+    arrays = {}
+    for layer, (W, b) in enumerate(params, start=1):
+        arrays[f"W{layer}"], arrays[f"b{layer}"] = np.asarray(W), np.asarray(b)
+    return arrays
+
+
+def _params_from(arrays: dict, path) -> list:
+    layers = sorted(int(k[1:]) for k in arrays if k.startswith("W") and k[1:].isdigit())
+    if not layers or layers != list(range(1, len(layers) + 1)) or any(f"b{n}" not in arrays for n in layers):
+        raise CheckpointError(f"{path}: no complete W1, b1, W2, b2, … arrays in this file; it was not written "
+                              "by jaxlearn.checkpoint")
+    return [(jnp.asarray(arrays[f"W{n}"]), jnp.asarray(arrays[f"b{n}"])) for n in layers]
+
+
+def save_params(path, params) -> Path:
+    """Write [(W^1, b^1), …] as W1, b1, W2, b2, … in an .npz file."""
+    return _atomic_savez(path, _params_arrays(params))
+
+
+def load_params(path) -> list:
+    """Read parameters written by `save_params` (or a checkpoint) as [(W^1, b^1), …].
+
+    Raises:
+        CheckpointError: the file is missing, damaged or holds no W1, b1, … arrays.
+    """
+    return _params_from(_read_npz(path), path)
+
+
+def save_checkpoint(path, state: TrainState, epoch: int, history: list) -> Path:
+    """Write params, optimizer state, finished epochs and metrics to `path` (.npz), atomically."""
+    arrays = _params_arrays(state.params)
+    for i, leaf in enumerate(jax.tree_util.tree_leaves(state.opt_state)):
+        arrays[f"opt_{i}"] = np.asarray(leaf)
+    arrays["epoch"] = np.array(epoch)
+    arrays["history"] = np.array(json.dumps(history))
+    return _atomic_savez(path, arrays)
+
+
+def _check_params_fit(params, expected, path) -> None:
+    if len(params) != len(expected):
+        raise CheckpointMismatchError(f"{path}: the checkpoint has {len(params)} layers, the architecture "
+                                      f"{len(expected)}")
+    for layer, ((W, b), (W0, b0)) in enumerate(zip(params, expected), start=1):
+        if W.shape != W0.shape or b.shape != b0.shape:
+            raise CheckpointMismatchError(
+                f"{path}: layer {layer} has W {W.shape}, b {b.shape} in the checkpoint but the "
+                f"architecture needs W {W0.shape}, b {b0.shape}")
+        if W.dtype != W0.dtype or b.dtype != b0.dtype:
+            raise CheckpointMismatchError(f"{path}: layer {layer} is {W.dtype}, the run uses {W0.dtype}")
+
+
+def _optimizer_leaves(arrays: dict, template_leaves, path) -> list:
+    """The stored optimizer arrays, each checked against the template's leaf: count, shape, dtype."""
+    stored = sorted((k for k in arrays if k.startswith("opt_")), key=lambda k: int(k[4:]))
+    if len(stored) != len(template_leaves):
+        raise CheckpointMismatchError(
+            f"{path}: the checkpoint's optimizer state has {len(stored)} arrays but the configured "
+            f"optimizer needs {len(template_leaves)}: it was saved by another optimizer")
+    leaves = []
+    for i, (name, leaf) in enumerate(zip(stored, template_leaves)):
+        value, expected = arrays[name], np.asarray(leaf)
+        if name != f"opt_{i}" or value.shape != expected.shape or value.dtype != expected.dtype:
+            raise CheckpointMismatchError(
+                f"{path}: optimizer array {i} is {value.dtype}{list(value.shape)} in the checkpoint but the "
+                f"configured optimizer needs {expected.dtype}{list(expected.shape)}: it was saved by "
+                "another optimizer or dtype")
+        leaves.append(jnp.asarray(value))
+    return leaves
+
+
+def load_checkpoint(path, template: TrainState):
+    """Read a checkpoint into the structure of `template` (a freshly initialised state).
+
+    Returns:
+        (state, epoch, history).
+
+    Raises:
+        CheckpointError: the file is missing or damaged.
+        CheckpointMismatchError: the layers or any optimizer array differ in number, shape or
+        dtype from the template's (naming the first that does not fit).
+    """
+    arrays = _read_npz(path)
+    params = _params_from(arrays, path)
+    _check_params_fit(params, template.params, path)
+    template_leaves, treedef = jax.tree_util.tree_flatten(template.opt_state)
+    opt_state = jax.tree_util.tree_unflatten(treedef, _optimizer_leaves(arrays, template_leaves, path))
+    try:
+        epoch, history = int(arrays["epoch"]), json.loads(str(arrays["history"]))
+    except (KeyError, ValueError, TypeError) as err:
+        raise CheckpointError(f"{path}: the epoch count or metrics are missing or damaged ({err}); restore the "
+                              "file from a copy or delete it") from None
+    if not isinstance(history, list) or len(history) != epoch:
+        raise CheckpointError(f"{path}: the metrics do not match the epoch count {epoch}; the file is damaged")
+    return TrainState(params, opt_state), epoch, history

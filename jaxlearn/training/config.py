@@ -1,0 +1,58 @@
+"""The configuration of a training run: every choice that defines it, checked when it is made."""
+
+import dataclasses
+
+from jaxlearn import nn
+from jaxlearn._validation import check_option, check_scalar
+
+OPTIMIZERS = ("adam", "momentum", "sgd")
+SCHEDULES = ("cosine", "constant")
+GRADIENTS = ("autodiff", "backprop")
+DTYPES = ("float32", "float64")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (saved with it, so that it can be reproduced)."""
+
+    hidden: tuple = (512, 512)
+    activation: str = "relu"
+    loss: str = "cross_entropy"
+    output: str | None = None           # default: softmax for cross-entropy, sigmoid for quadratic
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    schedule: str = "cosine"            # cosine decay to 0 over the run, or constant
+    momentum: float = 0.9               # for optimizer="momentum"
+    batch_size: int = 128
+    epochs: int = 10
+    seed: int = 0
+    gradient: str = "autodiff"          # or "backprop": the lecture's equations by hand
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
+            hint = f" such as ({self.hidden},)" if isinstance(self.hidden, int) else ""
+            raise TypeError(f"hidden must be a sequence of hidden layer sizes{hint}, got "
+                            f"{type(self.hidden).__name__} {self.hidden!r}")
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        for i, n in enumerate(self.hidden):
+            check_scalar(n, f"hidden[{i}] (a hidden layer size)", minimum=1, integer=True)
+        check_option(self.activation, "activation", tuple(nn.ACTIVATIONS))
+        check_option(self.loss, "loss", nn.LOSSES)
+        nn.make_loss(self.loss, activation=self.activation, output=self.output)  # validates the pair
+        check_option(self.optimizer, "optimizer", OPTIMIZERS)
+        check_scalar(self.learning_rate, "learning_rate", minimum=0, strict=True)
+        check_option(self.schedule, "schedule", SCHEDULES)
+        check_scalar(self.momentum, "momentum", minimum=0)
+        check_scalar(self.batch_size, "batch_size", minimum=1, integer=True)
+        check_scalar(self.epochs, "epochs", minimum=1, integer=True)
+        check_scalar(self.seed, "seed", minimum=0, integer=True)
+        check_option(self.gradient, "gradient", GRADIENTS)
+        check_option(self.dtype, "dtype", DTYPES)
+
+    @property
+    def output_activation(self) -> str:
+        return self.output or nn.default_output(self.loss)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self) | {"hidden": list(self.hidden)}

@@ -1,0 +1,67 @@
+"""Evaluation of trained parameters, in blocks, and the divergence check between epochs."""
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from jaxlearn import divergence, nn
+from jaxlearn._errors import DivergenceError
+from jaxlearn._validation import check_labels, check_matrix, check_scalar
+from jaxlearn.training.config import TrainConfig
+
+
+@partial(jax.jit, static_argnames=("activation", "loss", "output"))
+def _evaluate_block(params, X, labels, Y, *, activation, loss, output):
+    z = nn.logits(params, X, activation=activation)
+    correct = jnp.sum(jnp.argmax(z, axis=1).astype(labels.dtype) == labels)
+    return nn.loss_from_logits(z, Y, loss, output) * X.shape[0], correct
+
+
+def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block: int = 10_000) -> dict:
+    """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows."""
+    block = check_scalar(block, "block", minimum=1, integer=True)
+    X = check_matrix(X)
+    labels, _ = check_labels(labels, X.shape[0], "labels")
+    labels = jnp.asarray(labels)
+    n_classes = params[-1][0].shape[0]
+    total_loss, total_correct = 0.0, 0
+    for start in range(0, X.shape[0], block):
+        Xb, yb = X[start:start + block], labels[start:start + block]
+        loss, correct = _evaluate_block(params, Xb, yb, nn.one_hot(yb, n_classes, dtype=Xb.dtype),
+                                        activation=config.activation, loss=config.loss,
+                                        output=config.output_activation)
+        total_loss += float(loss)
+        total_correct += int(correct)
+    return {"loss": total_loss / X.shape[0], "accuracy": total_correct / X.shape[0]}
+
+
+def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000) -> np.ndarray:
+    """Predicted classes (M,) in blocks."""
+    block = check_scalar(block, "block", minimum=1, integer=True)
+    return np.concatenate([np.asarray(nn.predict(params, X[s:s + block], activation=config.activation))
+                           for s in range(0, X.shape[0], block)])
+
+
+def initial_loss(params, X, Y, config: TrainConfig) -> float:
+    """L_0: the mean loss of the initial parameters on the first `divergence.INITIAL_LOSS_SAMPLES`
+    samples of X (M, n_0) with one-hot targets Y (M, K)."""
+    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
+    loss_sum, _ = _evaluate_block(params, X[:n], jnp.argmax(Y[:n], axis=1), Y[:n], activation=config.activation,
+                                  loss=config.loss, output=config.output_activation)
+    return float(loss_sum) / n
+
+
+def check_not_diverged(loss: float, epoch: int, start_loss: float, best_loss: float,
+                       config: TrainConfig, learning_rate_name: str = "learning rate") -> None:
+    """Raise `DivergenceError` when epoch `epoch`'s mean loss has diverged (`jaxlearn.divergence`)."""
+    if not divergence.has_diverged(loss, start_loss, best_loss):
+        return
+    kept = ("the initial parameters were kept (no epoch finished before it)" if epoch == 1
+            else f"the parameters of epoch {epoch - 1}, the last good one, were kept")
+    raise DivergenceError(
+        f"{divergence.describe(loss, epoch, start_loss, best_loss)}: training diverged and stopped; "
+        f"{kept}. The {learning_rate_name} {config.learning_rate:g} is too large: try "
+        f"{config.learning_rate / 10:g}, or scale the inputs.")

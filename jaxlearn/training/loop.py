@@ -1,0 +1,107 @@
+"""Minibatch training of an MLP, the lecture's strategy: `fit` runs the epochs.
+
+Every random choice comes from the config's seed (parameters from fold_in(seed, 0), the
+shuffles from fold_in(seed, 1)), so a resumed run ends with the same parameters as an
+uninterrupted one.
+"""
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from jaxlearn import nn
+from jaxlearn._errors import DivergenceError
+from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.data import check_training_data, check_validation_data
+from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss
+from jaxlearn.training.optimizers import make_optimizer
+from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step, progress_blocks
+
+
+def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int):
+    """Fresh parameters (from the config's seed) and optimizer state; returns (state, optimizer)."""
+    sizes = [n_features, *config.hidden, n_classes]
+    params = nn.init_mlp(jax.random.fold_in(jax.random.key(config.seed), 0), sizes,
+                         activation=config.activation, dtype=jnp.dtype(config.dtype))
+    optimizer = make_optimizer(config, steps_per_epoch)
+    return TrainState(params, optimizer.init(params)), optimizer
+
+
+def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None, *, n_classes: int | None = None,
+        state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,
+        on_epoch_end: Callable | None = None, progress: bool = True, learning_rate_name: str = "learning rate"):
+    """Train an MLP: config.epochs epochs of shuffled minibatches, metrics after each epoch.
+
+    Args:
+        config: the run's `TrainConfig`.
+        X_train: (M, n_0) finite inputs; y_train: (M,) integer labels 0 … K−1.
+        X_val, y_val: optional validation set (both or neither), evaluated after each epoch.
+        n_classes: K (default: max label + 1).
+        state, start_epoch, history: continue a run (see `jaxlearn.checkpoint`).
+        on_epoch_end: called as on_epoch_end(epoch, state, history) after each good epoch
+            (checkpointing goes here).
+        progress: show a tqdm progress bar with the running loss and accuracy.
+        learning_rate_name: what the divergence message calls the learning rate (a wrapper's
+            own parameter name, e.g. "learning_rate_init").
+
+    Returns:
+        (state, history): the final `TrainState` and one dict of metrics per epoch.
+
+    Raises:
+        DivergenceError: the loss became NaN/inf or grew far above its start and its best
+        (the rule is in `jaxlearn.divergence`); `.result` holds (state, history) of the
+        last good epoch.
+    """
+    from tqdm.auto import tqdm
+
+    X_train, y_train, n_classes = check_training_data(config, X_train, y_train, n_classes=n_classes)
+    Y_train = nn.one_hot(y_train, n_classes, dtype=X_train.dtype)
+    X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype)
+    steps = X_train.shape[0] // config.batch_size
+    fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
+    state = fresh if state is None else state
+    nn.check_params(state.params, X_train.shape[1])
+    run_batches = make_run_batches(make_step(config, optimizer))
+    history = list(history or [])
+    # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
+    start_loss = initial_loss(fresh.params, X_train, Y_train, config)
+    best_loss = min([start_loss] + [h["train_loss"] for h in history])
+    key = jax.random.fold_in(jax.random.key(config.seed), 1)
+
+    bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=not progress,
+               dynamic_ncols=True)
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            new_state, loss_sum, correct, seen = state, 0.0, 0, 0
+            for block in progress_blocks(epoch_batches(key, epoch, X_train.shape[0], config.batch_size)):
+                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, jnp.asarray(block))
+                loss_sum += float(block_loss)
+                correct += int(block_correct)
+                seen += block.shape[0]
+                bar.update(block.shape[0])
+                bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {loss_sum / seen:.4f} "
+                                    f"acc {correct / (seen * config.batch_size):.4f}")
+            train_loss = loss_sum / steps
+            try:
+                check_not_diverged(train_loss, epoch + 1, start_loss, best_loss, config, learning_rate_name)
+            except DivergenceError as err:
+                err.result = (state, history)
+                raise
+            best_loss = min(best_loss, train_loss)
+            state = new_state
+            record = {"epoch": epoch + 1, "train_loss": train_loss,
+                      "train_accuracy": correct / (steps * config.batch_size)}
+            if X_val is not None:
+                metrics = evaluate(state.params, X_val, y_val, config)
+                record |= {"val_loss": metrics["loss"], "val_accuracy": metrics["accuracy"]}
+                bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
+                                    f"val_acc {metrics['accuracy']:.4f}")
+            history.append(record)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch + 1, state, history)
+    finally:
+        bar.close()
+    return state, history

@@ -1,0 +1,230 @@
+"""A training run in a folder: config, per-epoch metrics, checkpoints, parameters and figures.
+
+    run_dir/config.json      the TrainConfig plus the data set and validation split
+    run_dir/metrics.json     metrics per epoch, and the test result at the end
+    run_dir/checkpoint.npz   the state after the last finished epoch (for --resume)
+    run_dir/params.npz       the final parameters
+    run_dir/curves.png, confusion.png, misclassified.png
+
+The CLI's `train` and `evaluate` commands are thin wrappers over `train_and_evaluate` and
+`evaluate_run`.
+"""
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn import nn, plots
+from jaxlearn._errors import DivergenceError
+from jaxlearn._files import atomic_write, remove_stale_temporaries
+from jaxlearn.data.mnist import flatten_images, load_mnist
+from jaxlearn.training.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint, save_params
+from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.evaluate import evaluate, predict
+from jaxlearn.training.loop import fit, init_state
+
+CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
+# config.json: the TrainConfig under "config", and how the data were prepared
+RUN_KEYS = ("config", "dataset", "validation_size", "scale", "data_source")
+
+
+class RunFolderError(ValueError):
+    """A run folder cannot be used: not writable, damaged files, or a request that does not fit it."""
+
+
+def _write_json(path: Path, data) -> None:
+    atomic_write(path, lambda f: f.write((json.dumps(data, indent=2) + "\n").encode()))
+
+
+def _writable_folder(run_dir: Path) -> None:
+    """Create run_dir if needed and make sure files can be written in it, before any training."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunFolderError(f"the run folder {run_dir} is a file, not a folder; choose another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(run_dir / ".write-test", lambda f: f.write(b"ok"))
+        (run_dir / ".write-test").unlink()
+    except OSError as err:
+        raise RunFolderError(f"cannot write into the run folder {run_dir} ({err.strerror or err}); "
+                             "choose another --out") from None
+
+
+def read_run_config(run_dir) -> dict:
+    """config.json of a run folder, checked: {"config": TrainConfig, "dataset", "validation_size", …}.
+
+    Raises:
+        RunFolderError: the file is missing, not JSON, has unknown or missing keys, or invalid values.
+    """
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        raise RunFolderError(f"{path} does not exist: is {run_dir} a run folder?")
+    restore = "restore it from a copy, or start a new run in another folder"
+    try:
+        saved = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunFolderError(f"{path} is not valid JSON ({err}); {restore}") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+        raise RunFolderError(f"{path} does not hold a run's configuration; {restore}")
+    unknown = sorted(set(saved) - set(RUN_KEYS)) + sorted(
+        set(saved["config"]) - {f.name for f in dataclasses.fields(TrainConfig)})
+    missing = sorted(set(RUN_KEYS) - {"data_source"} - set(saved))
+    if unknown or missing:
+        what = "; ".join(filter(None, [unknown and f"unknown key(s) {', '.join(map(repr, unknown))}",
+                                       missing and f"missing key(s) {', '.join(map(repr, missing))}"]))
+        raise RunFolderError(f"{path}: {what}; {restore}")
+    try:
+        saved["config"] = TrainConfig(**saved["config"])
+    except (TypeError, ValueError) as err:
+        raise RunFolderError(f"{path}: {err}; {restore}") from None
+    return saved
+
+
+def _config_differences(given: TrainConfig, saved: TrainConfig) -> list[str]:
+    return [f"{name}={getattr(given, name)!r} (the run has {getattr(saved, name)!r})"
+            for name in (f.name for f in dataclasses.fields(TrainConfig))
+            if getattr(given, name) != getattr(saved, name)]
+
+
+def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, seed: int = 0,
+                 scale: bool = True, dtype="float32") -> dict:
+    """Flattened, scaled MNIST-style data with a seeded validation part carved from training."""
+    data = load_mnist(dataset, data_dir)
+    X = flatten_images(data.train_images, scale=scale, dtype=np.dtype(dtype))
+    y = data.train_labels.astype(np.int32)
+    if not 0 <= validation_size < X.shape[0]:
+        raise ValueError(f"validation_size must be in [0, {X.shape[0]}), got {validation_size}")
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(jax.random.key(seed), 2), X.shape[0]))
+    val, train = order[:validation_size], order[validation_size:]
+    return {"X_train": X[train], "y_train": y[train], "X_val": X[val] if validation_size else None,
+            "y_val": y[val] if validation_size else None,
+            "X_test": flatten_images(data.test_images, scale=scale, dtype=np.dtype(dtype)),
+            "y_test": data.test_labels.astype(np.int32), "test_images": data.test_images,
+            "class_names": data.class_names, "source": str(data.source)}
+
+
+def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", data_dir=None,
+                       validation_size: int = 5000, scale: bool = True, resume: bool = False,
+                       progress: bool = True, log=print) -> dict:
+    """Train (or resume) a run in run_dir, then test it and write its files and figures.
+
+    With resume=True the run's saved config is used and training continues after the
+    last checkpointed epoch; the result equals an uninterrupted run's.
+
+    Returns:
+        The final metrics: {"test_accuracy", "test_loss", "history", ...}.
+    """
+    run_dir = Path(run_dir)
+    saved = read_run_config(run_dir) if resume else None
+    _writable_folder(run_dir)
+    remove_stale_temporaries(run_dir)  # left by a process killed while writing
+    if resume:
+        differences = [] if config is None else _config_differences(config, saved["config"])
+        if differences:
+            raise RunFolderError(
+                f"a resumed run keeps the configuration in {run_dir / CONFIG}, but {', '.join(differences)} was "
+                "asked for; to change it, start a new run in another folder")
+        config = saved["config"]
+        dataset, validation_size, scale = saved["dataset"], saved["validation_size"], saved["scale"]
+        if not (run_dir / CHECKPOINT).is_file():
+            raise RunFolderError(f"{run_dir / CHECKPOINT} does not exist: nothing to resume (no epoch of this "
+                                 "run finished)")
+    elif (run_dir / CHECKPOINT).exists():
+        raise FileExistsError(f"{run_dir} already holds a run; use --resume to continue it or pick "
+                              "another --out folder")
+    elif config is None:
+        raise ValueError("config is required for a new run (config=None only with resume=True)")
+    data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed,
+                        scale=scale, dtype=config.dtype)
+    if not resume:
+        _write_json(run_dir / CONFIG, {"config": config.to_dict(), "dataset": dataset,
+                                       "validation_size": validation_size, "scale": scale,
+                                       "data_source": data["source"]})
+    state, start_epoch, history = None, 0, []
+    if resume:
+        template, _ = init_state(config, data["X_train"].shape[1], len(data["class_names"]),
+                                 data["X_train"].shape[0] // config.batch_size)
+        state, start_epoch, history = load_checkpoint(run_dir / CHECKPOINT, template)
+        if start_epoch >= config.epochs and _finished(run_dir):
+            raise RunFolderError(
+                f"{run_dir} has finished all {config.epochs} epochs: nothing to resume. Test it again with "
+                f"'jaxlearn evaluate {run_dir}'; to train longer, start a new run with --epochs in another "
+                "folder (the learning-rate schedule spans the whole run, so a longer run is another run)")
+        log(f"resuming {run_dir} after epoch {start_epoch} of {config.epochs}")
+
+    def checkpoint(epoch, state, history):
+        save_checkpoint(run_dir / CHECKPOINT, state, epoch, history)
+        _write_json(run_dir / METRICS, {"history": history})
+
+    started = time.perf_counter()
+    try:
+        state, history = fit(config, data["X_train"], data["y_train"], data["X_val"], data["y_val"],
+                             n_classes=len(data["class_names"]), state=state, start_epoch=start_epoch, history=history,
+                             on_epoch_end=checkpoint, progress=progress)
+    except KeyboardInterrupt:
+        log(f"\ninterrupted: the checkpoint of the last finished epoch is in {run_dir / CHECKPOINT}.\n"
+            f"continue with: jaxlearn train --resume --out {run_dir}")
+        raise
+    except DivergenceError as err:
+        _, good_history = err.result
+        where = (f"The checkpoint of epoch {good_history[-1]['epoch']}, the last good one, is in "
+                 f"{run_dir / CHECKPOINT}." if good_history else
+                 "No checkpoint was written.")
+        raise DivergenceError(f"{err} {where}", err.result) from None
+    seconds = time.perf_counter() - started
+    save_params(run_dir / PARAMS, state.params)
+    result = _test_and_plot(state.params, config, data, run_dir, dataset, history)
+    result |= {"history": history, "train_seconds_this_session": seconds}
+    _write_json(run_dir / METRICS, result)
+    return result
+
+
+def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: list) -> dict:
+    test = evaluate(params, jnp.asarray(data["X_test"]), jnp.asarray(data["y_test"]), config)
+    predicted = predict(params, jnp.asarray(data["X_test"]), config)
+    names = data["class_names"]
+    matrix = plots.confusion_matrix(data["y_test"], predicted, len(names))
+    title = f"{dataset}, test accuracy {100 * test['accuracy']:.2f}%"
+    if history:
+        plots.save(plots.plot_training_curves(history, title=dataset), run_dir / "curves.png")
+    plots.save(plots.plot_confusion_matrix(matrix, names, title=title), run_dir / "confusion.png")
+    plots.save(plots.plot_misclassified(data["test_images"], data["y_test"], predicted, names),
+               run_dir / "misclassified.png")
+    return {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
+            "confusion_matrix": matrix.tolist()}
+
+
+def _finished(run_dir: Path) -> bool:
+    """The run's final parameters and test result are written and readable."""
+    try:
+        load_params(run_dir / PARAMS)
+        return "test_accuracy" in json.loads((run_dir / METRICS).read_text())
+    except (OSError, ValueError):
+        return False
+
+
+def evaluate_run(run_dir, *, data_dir=None) -> dict:
+    """Reload a finished run's parameters and report its test loss and accuracy.
+
+    Raises:
+        RunFolderError: config.json or params.npz is missing or damaged (the message says what to do).
+    """
+    run_dir = Path(run_dir)
+    saved = read_run_config(run_dir)
+    config = saved["config"]
+    try:
+        params = load_params(run_dir / PARAMS)
+    except CheckpointError as err:
+        raise RunFolderError(f"{err}. Is {run_dir} a finished run? If its {CHECKPOINT} is intact, "
+                             f"'jaxlearn train --resume --out {run_dir}' writes {PARAMS} again") from None
+    data = load_mnist(saved["dataset"], data_dir)
+    X_test = flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype))
+    try:
+        nn.check_params(params, X_test.shape[1])
+    except (TypeError, ValueError) as err:
+        raise RunFolderError(f"{run_dir / PARAMS} does not fit the run's data: {err}") from None
+    return evaluate(params, jnp.asarray(X_test), jnp.asarray(data.test_labels.astype(np.int32)), config)

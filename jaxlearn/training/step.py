@@ -1,0 +1,90 @@
+"""One minibatch update and the jitted scan over an epoch's batches.
+
+Per epoch: shuffle, split into batches, per batch forward / backward / update. The batches run
+as a few jitted `lax.scan` calls (a handful of dispatches per epoch, for the progress bar), with
+the data on the device. Epoch e shuffles with fold_in(key, e), so a resumed run sees the same
+batches as an uninterrupted one.
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxlearn import nn
+from jaxlearn.nn.backprop import backprop
+from jaxlearn.training.config import TrainConfig
+
+PROGRESS_UPDATES_PER_EPOCH = 8
+
+
+class TrainState(NamedTuple):
+    params: Any
+    opt_state: Any
+
+
+def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
+    """One minibatch update: (state, X_batch, Y_batch) → (state, (loss, correct)).
+
+    layout: how the forward pass runs the batch (`jaxlearn.nn.logits`); same result.
+    """
+    output = config.output_activation
+
+    def loss_and_logits(params, X, Y):
+        z = nn.logits(params, X, activation=config.activation, layout=layout)
+        return nn.loss_from_logits(z, Y, config.loss, output), z
+
+    def step(state: TrainState, X, Y):
+        if config.gradient == "autodiff":
+            (loss, z), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(state.params, X, Y)
+        else:
+            loss, z = loss_and_logits(state.params, X, Y)
+            grads = backprop(state.params, X, Y, activation=config.activation, loss=config.loss,
+                             output=output)
+        # optax mixes Python floats with int32 step counts, which strict dtype promotion
+        # (equinox-style test settings, or a user's) refuses; its own code is standard-safe.
+        with jax.numpy_dtype_promotion("standard"):
+            updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1))
+        return TrainState(params, opt_state), (loss, correct)
+
+    return step
+
+
+def make_run_batches(step: Callable) -> Callable:
+    """Jitted: run `step` over a (n_batches, batch_size) block of sample indices under lax.scan."""
+    @jax.jit
+    def run_batches(state, X, Y, batch_indices):
+        def body(state, idx):
+            return step(state, X[idx], Y[idx])
+
+        state, (losses, correct) = jax.lax.scan(body, state, batch_indices)
+        return state, jnp.sum(losses), jnp.sum(correct)
+
+    return run_batches
+
+
+def epoch_batches(key, epoch: int, n_samples: int, batch_size: int) -> np.ndarray:
+    """Shuffled sample indices of one epoch as (n_batches, batch_size); the last partial batch
+    is dropped (each epoch drops different samples)."""
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(key, epoch), n_samples))
+    n_batches = n_samples // batch_size
+    return order[: n_batches * batch_size].reshape(n_batches, batch_size)
+
+
+def progress_blocks(batches: np.ndarray) -> list:
+    """Split an epoch's batches into about PROGRESS_UPDATES_PER_EPOCH blocks for the progress bar.
+
+    Equal blocks where a divisor of the batch count allows (one compilation of the scan);
+    otherwise the last block is shorter (a second compilation).
+    """
+    n = batches.shape[0]
+    target = n / PROGRESS_UPDATES_PER_EPOCH
+    divisors = [d for d in range(max(1, int(target / 2)), int(2 * target) + 1) if n % d == 0]
+    size = min(divisors, key=lambda d: abs(d - target)) if divisors else max(1, math.ceil(target))
+    return [batches[i:i + size] for i in range(0, n, size)]
