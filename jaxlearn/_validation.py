@@ -168,6 +168,15 @@ def check_validation_X(X_val, y_val, n_features: int, dtype):
     return X_val
 
 
+def check_validation_data(X_val, y_val, n_features: int, n_classes: int, dtype):
+    """(X_val (M_v, n_0), y_val (M_v,)) checked like the training data, or (None, None)."""
+    X_val = check_validation_X(X_val, y_val, n_features, dtype)
+    if X_val is None:
+        return None, None
+    y_val, _ = check_labels(y_val, X_val.shape[0], "y_val", n_classes=n_classes, x_name="X_val")
+    return X_val, jnp.asarray(y_val)
+
+
 def check_bool(value, name: str) -> bool:
     """A real bool (or NumPy bool): strings such as "no" and numbers are refused, not taken as truthy."""
     if not isinstance(value, bool | np.bool_):

@@ -9,12 +9,19 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxlearn import losses
-from jaxlearn._validation import NO_THETA, check_grid, check_labels, check_lapack_dtype, check_matrix, check_scalar
+from jaxlearn._validation import (
+    NO_THETA,
+    check_grid,
+    check_labels,
+    check_lapack_dtype,
+    check_matrix,
+    check_scalar,
+    check_validation_data,
+)
 from jaxlearn.logistic.fitting import newton_solve, softmax_lbfgs_solve
 from jaxlearn.logistic.model import check_binary_problem
 from jaxlearn.optim import default_tol
 from jaxlearn.sweeps.path import RegularizationPath, validation_pair, warn_unconverged
-from jaxlearn.training.data import check_validation_data
 
 
 @partial(jax.jit, static_argnames="max_iter")

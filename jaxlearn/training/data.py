@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn._validation import check_labels, check_matrix, check_validation_X
+from jaxlearn._validation import check_labels, check_matrix, check_validation_data  # noqa: F401 (re-exported)
 from jaxlearn.training.config import TrainConfig
 
 
@@ -37,12 +37,3 @@ def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None
     if config.batch_size > X.shape[0]:
         raise ValueError(f"batch_size={config.batch_size} is larger than the training set ({X.shape[0]} samples)")
     return X, jnp.asarray(labels), n_classes
-
-
-def check_validation_data(X_val, y_val, n_features: int, n_classes: int, dtype):
-    """(X_val (M_v, n_0), y_val (M_v,)) checked like the training data, or (None, None)."""
-    X_val = check_validation_X(X_val, y_val, n_features, dtype)
-    if X_val is None:
-        return None, None
-    y_val, _ = check_labels(y_val, X_val.shape[0], "y_val", n_classes=n_classes, x_name="X_val")
-    return X_val, jnp.asarray(y_val)
