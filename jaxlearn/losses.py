@@ -2,7 +2,9 @@
 each with its hand-derived gradient ∂ℓ/∂z beside it, as optax writes its losses.
 
 All losses are means over the M samples (the first axis), as the lecture writes them, and sums
-over any other axis (classes, outputs); the gradients carry the 1/M. The models and solvers
+over any other axis (classes, outputs); the gradients carry the 1/M. The element-wise losses
+also take the samples along another axis (sample_axis=-1: z (K, M), one problem a row, the
+layout `jaxlearn.objectives` uses for many problems at once). The models and solvers
 call these functions, so the gradient tests (hand = `jax.grad` = finite differences) test
 exactly the code that trains.
 
@@ -22,27 +24,27 @@ from jax.typing import ArrayLike
 from jaxlearn._validation import check_bool
 
 
-def squared_error(z: ArrayLike, y: ArrayLike) -> jax.Array:
+def squared_error(z: ArrayLike, y: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """ℓ(z) = 1/(2M) Σ_m (z_m − y_m)² (eq. 7 with z = Xθ). z, y: (M,), or (M, K) for K targets."""
-    return 0.5 * jnp.sum((z - y) ** 2) / jnp.shape(z)[0]
+    return 0.5 * jnp.sum((z - y) ** 2) / jnp.shape(z)[sample_axis]
 
 
-def squared_error_grad(z: ArrayLike, y: ArrayLike) -> jax.Array:
+def squared_error_grad(z: ArrayLike, y: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """∂ℓ/∂z = (z − y)/M. (M,) → (M,)."""
-    return (z - y) / jnp.shape(z)[0]
+    return (z - y) / jnp.shape(z)[sample_axis]
 
 
-def sigmoid_binary_cross_entropy(z: ArrayLike, y: ArrayLike) -> jax.Array:
+def sigmoid_binary_cross_entropy(z: ArrayLike, y: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """ℓ(z) = −(1/M) Σ [y ln σ(z) + (1 − y) ln(1 − σ(z))] = (1/M) Σ [softplus(z) − y z] (eqs. 32–33).
 
     The second form is finite for logits of any size. z: (M,) logits; y: (M,) labels in {0, 1}.
     """
-    return jnp.mean(jax.nn.softplus(z) - y * z)
+    return jnp.sum(jax.nn.softplus(z) - y * z) / jnp.shape(z)[sample_axis]
 
 
-def sigmoid_binary_cross_entropy_grad(z: ArrayLike, y: ArrayLike) -> jax.Array:
+def sigmoid_binary_cross_entropy_grad(z: ArrayLike, y: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """∂ℓ/∂z = (σ(z) − y)/M (the residual of eq. 34). (M,) → (M,)."""
-    return (jax.nn.sigmoid(z) - y) / jnp.shape(z)[0]
+    return (jax.nn.sigmoid(z) - y) / jnp.shape(z)[sample_axis]
 
 
 def sigmoid_binary_cross_entropy_curvature(z: ArrayLike) -> jax.Array:
@@ -64,18 +66,18 @@ def softmax_cross_entropy_grad(z: ArrayLike, Y: ArrayLike) -> jax.Array:
     return (jax.nn.softmax(z, axis=-1) - Y) / jnp.shape(z)[0]
 
 
-def hinge(z: ArrayLike, y: ArrayLike) -> jax.Array:
+def hinge(z: ArrayLike, y: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """ℓ(z) = (1/M) Σ max(0, 1 − y z) (eq. 36's data term). z: (M,) scores; y: (M,) labels ±1
     (or (M, K) for K one-vs-rest problems, summed over them)."""
-    return jnp.sum(jnp.maximum(0, 1 - y * z)) / jnp.shape(z)[0]
+    return jnp.sum(jnp.maximum(0, 1 - y * z)) / jnp.shape(z)[sample_axis]
 
 
-def hinge_grad(z: ArrayLike, y: ArrayLike) -> jax.Array:
+def hinge_grad(z: ArrayLike, y: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """A subgradient: ∂ℓ/∂z_m = −y_m/M where y_m z_m < 1, else 0 (the gradient away from the kink)."""
-    return jnp.where(y * z < 1, -y, 0) / jnp.shape(z)[0]
+    return jnp.where(y * z < 1, -y, 0) / jnp.shape(z)[sample_axis]
 
 
-def smoothed_hinge(z: ArrayLike, y: ArrayLike, mu: ArrayLike) -> jax.Array:
+def smoothed_hinge(z: ArrayLike, y: ArrayLike, mu: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """The hinge with its kink rounded off (Huber): (1/M) Σ h_μ(1 − y z), where
 
         h_μ(u) = 0 for u ≤ 0,  u²/(2μ) for 0 < u < μ,  u − μ/2 for u ≥ μ.
@@ -84,12 +86,12 @@ def smoothed_hinge(z: ArrayLike, y: ArrayLike, mu: ArrayLike) -> jax.Array:
     (K one-vs-rest problems, summed over them); μ > 0.
     """
     u = 1 - y * z
-    return jnp.sum(jnp.where(u <= 0, 0.0, jnp.where(u >= mu, u - mu / 2, u**2 / (2 * mu)))) / jnp.shape(z)[0]
+    return jnp.sum(jnp.where(u <= 0, 0.0, jnp.where(u >= mu, u - mu / 2, u**2 / (2 * mu)))) / jnp.shape(z)[sample_axis]
 
 
-def smoothed_hinge_grad(z: ArrayLike, y: ArrayLike, mu: ArrayLike) -> jax.Array:
+def smoothed_hinge_grad(z: ArrayLike, y: ArrayLike, mu: ArrayLike, *, sample_axis: int = 0) -> jax.Array:
     """∂ℓ/∂z = −y h'_μ(1 − y z)/M with h'_μ(u) = clip(u/μ, 0, 1). (M,) → (M,)."""
-    return -y * jnp.clip((1 - y * z) / mu, 0, 1) / jnp.shape(z)[0]
+    return -y * jnp.clip((1 - y * z) / mu, 0, 1) / jnp.shape(z)[sample_axis]
 
 
 def quadratic(a: ArrayLike, Y: ArrayLike) -> jax.Array:

@@ -124,3 +124,27 @@ def test_the_objective_differentiates_to_its_hand_gradient(name, dtype, with_tra
                                    jax.grad(objective.formula, argnums=argnum)(theta, *data), **tolerance)
     if dtype == np.float64:
         check_grads(lambda t: objective.value(t, *data), (theta,), order=1, modes=["rev"])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["least squares", "logistic", "smoothed hinge"])
+def test_the_columns_layout_is_the_rows_layout_transposed(name, dtype):
+    """θ (K, N) with y (K, M) gives K problems' L summed and their gradients, as θᵀ (N, K) with yᵀ."""
+    loss, grad, kind, extra = OBJECTIVES[name]
+    rows, columns = linear_objective(loss, grad), linear_objective(loss, grad, layout="columns")
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(M, 4)).astype(dtype)
+    Y = np.stack([targets(kind, rng, dtype)[1] for _ in range(K)], axis=1)          # (M, K)
+    theta = (rng.normal(size=(4, K)) * 0.5).astype(dtype)
+    lam, d = np.asarray(0.3, dtype), np.ones((4, K), dtype)
+    d[0] = 0
+    extra = tuple(np.asarray(e, dtype) for e in extra)
+    by_rows = (X, X.T.copy(), Y, lam, d, *extra)
+    by_columns = (X, X.T.copy(), Y.T.copy(), lam, d.T.copy(), *extra)
+    tolerance = dict(rtol=RTOL[dtype] * 10, atol=RTOL[dtype] * 1e-2)
+    np.testing.assert_allclose(columns.value(theta.T, *by_columns), rows.value(theta, *by_rows), **tolerance)
+    np.testing.assert_allclose(columns.grad(theta.T, *by_columns), rows.grad(theta, *by_rows).T, **tolerance)
+    np.testing.assert_allclose(jax.grad(columns.value)(theta.T, *by_columns), columns.grad(theta.T, *by_columns),
+                               **tolerance)
+    np.testing.assert_allclose(jax.grad(columns.formula, argnums=1)(theta.T, *by_columns),
+                               jax.grad(columns.value, argnums=1)(theta.T, *by_columns), **tolerance)
