@@ -18,9 +18,13 @@ class LinearSVC(_LinearClassifier):
 
     Minimises ½‖w‖² + C Σ max(0, 1 − y(wᵀx + b)) with an unpenalised b: the lecture's eq. 36 with
     its C equal to C·M here. (scikit-learn's LinearSVC defaults to the squared hinge and
-    penalises the intercept; this one is the lecture's SVM.) tol: the gradient tolerance of each
-    smoothing stage (`jaxlearn.svm.fit_linear_svm`; None: by dtype); max_iter: L-BFGS iterations
-    per stage; n_iter_: the iterations taken, all stages together.
+    penalises the intercept; this one is the lecture's SVM.)
+
+    Parameters:
+        C: > 0. tol: each smoothing stage's tolerance on ‖∇(J/C)‖_∞ (`jaxlearn.svm.fit_linear_svm`),
+        1e-4 in both dtypes (scikit-learn's default tol). max_iter: L-BFGS iterations per stage.
+
+    Attributes: coef_, intercept_, n_iter_ (the L-BFGS iterations taken, all stages together).
 
     Example:
         >>> import numpy as np
@@ -30,7 +34,7 @@ class LinearSVC(_LinearClassifier):
         [0, 1]
     """
 
-    def __init__(self, C=1.0, *, tol=None, max_iter=2000):
+    def __init__(self, C=1.0, *, tol=1e-4, max_iter=2000):
         self.C = C
         self.tol = tol
         self.max_iter = max_iter
@@ -39,8 +43,7 @@ class LinearSVC(_LinearClassifier):
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
         check_hyperparameters(self, C=POSITIVE, max_iter=COUNT)
-        if self.tol is not None:
-            check_hyperparameters(self, tol=POSITIVE)
+        check_hyperparameters(self, tol=POSITIVE)
         # two classes: one problem, y ±1 (M,); more: all one-vs-rest problems in one solve, y (M, K)
         targets = (np.where(encoded == 1, 1.0, -1.0) if len(self.classes_) == 2 else
                    np.stack([np.where(encoded == k, 1.0, -1.0) for k in range(len(self.classes_))], axis=1))

@@ -113,7 +113,9 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, tol: float | N
 
     Args:
         X: (M, N); y: (M,) labels −1/+1, or (M, K) for K one-vs-rest problems at once; C > 0.
-        tol: each stage stops when ‖∇(J/C)‖_∞ ≤ tol (default 1e-6 in float64, 1e-4 in float32).
+        tol: each stage stops when ‖∇(J/C)‖_∞ ≤ tol (default 1e-6 in float64, 1e-4 in float32;
+            float32 stages often end sooner, where the loss is flat at its precision, and the
+            sharp float64 stages need thousands of iterations for 1e-6 on larger data).
         max_iter: L-BFGS iterations per stage.
 
     Returns:
