@@ -91,7 +91,7 @@ def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT
       - "normal": θ = (XᵀX + λMI)⁻¹ Xᵀy with the explicit inverse, as in eq. 15.
         Squares the condition number: taught, not recommended.
       - "pinv": θ = X⁺y with the explicitly formed Moore–Penrose pseudo-inverse.
-      - "gd": gradient descent (`jaxlearn.optimize.gradient_descent`) on the loss.
+      - "gd": gradient descent (`jaxlearn.optim.gradient_descent`) on the loss.
 
     Ridge (λ > 0) in the orthogonal methods uses the augmented system
     [X; √(λM) I] θ ≈ [y; 0], never XᵀX.

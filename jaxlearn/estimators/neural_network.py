@@ -1,4 +1,4 @@
-"""MLPClassifier over `jaxlearn.train`."""
+"""MLPClassifier over `jaxlearn.training`."""
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from jaxlearn.training.loop import fit as train_mlp
 
 
 class MLPClassifier(_Classifier):
-    """A multilayer perceptron trained by `jaxlearn.train.fit` (jitted epochs, softmax cross-entropy).
+    """A multilayer perceptron trained by `jaxlearn.training.fit` (jitted epochs, softmax cross-entropy).
 
     Parameters as scikit-learn's: hidden_layer_sizes, activation ("relu", "logistic", "tanh",
     "identity"), solver ("adam", "sgd"), learning_rate_init, batch_size ("auto" = min(200, M)),

@@ -40,7 +40,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         X_train: (M, n_0) finite inputs; y_train: (M,) integer labels 0 … K−1.
         X_val, y_val: optional validation set (both or neither), evaluated after each epoch.
         n_classes: K (default: max label + 1).
-        state, start_epoch, history: continue a run (see `jaxlearn.checkpoint`).
+        state, start_epoch, history: continue a run (see `jaxlearn.training.checkpoint`).
         on_epoch_end: called as on_epoch_end(epoch, state, history) after each good epoch
             (checkpointing goes here).
         progress: show a tqdm progress bar with the running loss and accuracy.

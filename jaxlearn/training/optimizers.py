@@ -1,5 +1,5 @@
 """The optimizers of a training run, by name, with the learning-rate schedule: the one factory
-used by `jaxlearn.train.fit` and by `jaxlearn.sweeps.train_many`.
+used by `jaxlearn.training.fit` and by `jaxlearn.sweeps.train_many`.
 
     "sgd"       θ ← θ − η_t ∇L                 the lecture's rule (optax.sgd)
     "momentum"  v ← β v + ∇L, θ ← θ − η_t v     (optax.sgd with momentum β)
