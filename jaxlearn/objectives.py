@@ -54,6 +54,11 @@ def _loss(loss, layout, z, y, extra):
     return loss(z, y, *extra) if layout == "rows" else loss(z, y, *extra, sample_axis=-1)
 
 
+def _hand_gradient(loss_grad, layout, z, theta, X, Xt, y, lam, d, extra):
+    """∇L = Xᵀ ∂ℓ/∂z + λ d ∘ θ (in the layout's orientation), from the predictions z."""
+    return _backpropagate(layout, X, Xt, _loss(loss_grad, layout, z, y, extra)) + l2_penalty_grad(theta, lam, d)
+
+
 def _value(loss, layout, theta, X, Xt, y, lam, d, extra):
     return _loss(loss, layout, _predict(layout, theta, X, Xt), y, extra) + l2_penalty(theta, lam, d)
 
@@ -70,8 +75,7 @@ def _objective_fwd(loss, loss_grad, layout, theta, X, Xt, y, lam, d, extra):
 
 def _objective_bwd(loss, loss_grad, layout, residuals, g):
     z, theta, X, Xt, y, lam, d, extra = residuals
-    dz = _loss(loss_grad, layout, z, y, extra)
-    grad_theta = _backpropagate(layout, X, Xt, dz) + l2_penalty_grad(theta, lam, d)
+    grad_theta = _hand_gradient(loss_grad, layout, z, theta, X, Xt, y, lam, d, extra)
     # the data's derivatives by autodiff; the product that the layout takes from Xt is X's too
     def data_value(X, Xt, y, lam, d, extra):
         return _value(loss, layout, theta, X, Xt, y, lam, d, extra)
@@ -116,8 +120,7 @@ def linear_objective(loss: Callable, loss_grad: Callable, *, layout: str = "rows
         return _objective(loss, loss_grad, layout, theta, X, Xt, y, lam, d, tuple(loss_args))
 
     def grad(theta, X, Xt, y, lam, d, *loss_args):
-        dz = _loss(loss_grad, layout, _predict(layout, theta, X, Xt), y, loss_args)
-        return _backpropagate(layout, X, Xt, dz) + l2_penalty_grad(theta, lam, d)
+        return _hand_gradient(loss_grad, layout, _predict(layout, theta, X, Xt), theta, X, Xt, y, lam, d, loss_args)
 
     def formula(theta, X, Xt, y, lam, d, *loss_args):
         return _value(loss, layout, theta, X, Xt, y, lam, d, loss_args)
