@@ -174,29 +174,38 @@ def gradient_descent(loss: Callable, theta0, *args, eta: float | ArrayLike, tol:
     return result
 
 
+def _runs(mask, batched: bool) -> str:
+    return f" for runs {np.flatnonzero(mask).tolist()}" if batched else ""
+
+
 def _report(result: GDResult, on_divergence: str, max_iter: int, batched: bool) -> None:
+    """Divergence as on_divergence says, and a `ConvergenceWarning` for runs that hit max_iter."""
+    _report_divergence(result, on_divergence, batched)
+    stalled = np.atleast_1d(~np.asarray(result.converged)) & ~np.atleast_1d(np.asarray(result.diverged))
+    if stalled.any():
+        warnings.warn(
+            f"gradient descent stopped at max_iter={max_iter}{_runs(stalled, batched)} before |L_old − L_new| "
+            "≤ tol; raise max_iter or eta, or scale the features", ConvergenceWarning, stacklevel=3)
+
+
+def _report_divergence(result: GDResult, on_divergence: str, batched: bool) -> None:
+    """Raise a `DivergenceError` (on_divergence="raise") or warn when any run diverged."""
     diverged = np.atleast_1d(np.asarray(result.diverged))
-    stalled = np.atleast_1d(~np.asarray(result.converged)) & ~diverged
     etas = np.broadcast_to(np.asarray(result.eta), diverged.shape)
     n_iter = np.atleast_1d(np.asarray(result.n_iter))
 
     def values(array, mask):  # a list for batched runs, the number itself for a single run
         return array[mask].tolist() if batched else array[mask].item()
 
-    runs = (lambda mask: f" for runs {np.flatnonzero(mask).tolist()}") if batched else (lambda mask: "")
     if diverged.any():
         message = (
-            f"gradient descent diverged{runs(diverged)} with eta={values(etas, diverged)} at "
+            f"gradient descent diverged{_runs(diverged, batched)} with eta={values(etas, diverged)} at "
             f"iteration {values(n_iter, diverged)}: the loss became NaN/inf or grew without bound. "
             "Use a smaller eta (for least squares, eta < 2 / λ_max(XᵀX/M)), scale the features "
             "(jaxlearn.features.standardize), or use a direct solver.")
         if on_divergence == "raise":
             raise DivergenceError(message, result)
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-    if stalled.any():
-        warnings.warn(
-            f"gradient descent stopped at max_iter={max_iter}{runs(stalled)} before |L_old − L_new| "
-            "≤ tol; raise max_iter or eta, or scale the features", ConvergenceWarning, stacklevel=3)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
 def gradient_descent_to_tol(value: Callable, grad: Callable, theta0, data: tuple, *, eta: float, tol: float,
@@ -211,7 +220,7 @@ def gradient_descent_to_tol(value: Callable, grad: Callable, theta0, data: tuple
     # precision long before the gradient does; GD's steps still shrink the gradient there)
     result = _run_batched(value, grad, max_iter, None, (None,) * len(data), theta0, jnp.asarray(eta), -1.0,
                           1e6, data, tol)
-    _report(result._replace(converged=jnp.array(True)), "raise", max_iter, batched=False)  # divergence only
+    _report_divergence(result, "raise", batched=False)   # an unmet tol is the caller's to report
     return result.theta, result.n_iter, max_abs(grad(result.theta, *data))
 
 
