@@ -39,12 +39,11 @@ def unconverged_advice(n_iter: int, max_iter: int, dtype) -> str:
             "optimum) or scale the features")
 
 
-def finish(theta, n_iter, grad_norm, tol: float, max_iter: int, what: str, dtype=None) -> FitResult:
-    """The `FitResult`, with a `ConvergenceWarning` (naming `what`) when ‖∇L‖_∞ > tol."""
+def finish(theta, n_iter, grad_norm, tol: float, max_iter: int, what: str) -> FitResult:
+    """The `FitResult` of an array θ, with a `ConvergenceWarning` (naming `what`) when ‖∇L‖_∞ > tol."""
     converged = float(grad_norm) <= tol
     if not converged:
-        dtype = dtype if dtype is not None else theta.dtype
         warnings.warn(f"{what} stopped after {int(n_iter)} iterations with ‖∇L‖_∞ = {float(grad_norm):.2g} "
-                      f"> tol = {tol:g}; {unconverged_advice(int(n_iter), max_iter, dtype)}",
+                      f"> tol = {tol:g}; {unconverged_advice(int(n_iter), max_iter, theta.dtype)}",
                       ConvergenceWarning, stacklevel=3)
     return FitResult(theta, int(n_iter), float(grad_norm), converged)
