@@ -27,13 +27,19 @@ def as_float_array(x, name: str):
         arr = x
     elif x is None or isinstance(x, str | bytes):
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} {x!r}")
+    elif isinstance(x, jax.Array):
+        arr = x
     else:
+        # NumPy first and then device_put: jnp.asarray would compile a copy program for every new shape
         try:
-            arr = jnp.asarray(x)
-        except TypeError as err:
-            dtype = getattr(x, "dtype", None)
-            got = type(x).__name__ + (f" of dtype {dtype}" if dtype is not None else "")
-            raise TypeError(f"{name} must be an array of numbers, got {got}") from err
+            host = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from err
+        if host.dtype.kind not in "biufc":
+            raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} of dtype {host.dtype}")
+        if host.dtype.kind in "biu":
+            host = host.astype(jnp.result_type(float))
+        arr = jax.device_put(host)
     if not jnp.issubdtype(arr.dtype, jnp.number) and arr.dtype != jnp.bool_:
         raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
     if jnp.issubdtype(arr.dtype, jnp.complexfloating):

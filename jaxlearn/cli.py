@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import jaxlearn
+from jaxlearn.compilation_cache import library_cache
 
 
 def _info(_args) -> int:
@@ -180,7 +181,8 @@ def main(argv=None) -> int:
         return 0
     if args.command == "train" and args.resume and args.out is None:
         parser.error("--resume needs --out RUN_DIR (the run to continue)")
-    return args.run(args)
+    with library_cache():   # a second run of the same command compiles nothing
+        return args.run(args)
 
 
 if __name__ == "__main__":

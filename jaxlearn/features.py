@@ -1,5 +1,6 @@
 """Design matrices and feature scaling (lecture: polynomial regression, eqs. 4 and 35)."""
 
+from functools import partial
 from itertools import combinations_with_replacement
 from typing import NamedTuple
 
@@ -9,6 +10,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxlearn._validation import as_float_array, check_bool, check_finite, check_matrix, check_scalar
+from jaxlearn.buckets import bucket, on_bucket, pad_rows, sample_weights
 
 
 def vandermonde(x: ArrayLike, degree: int) -> jax.Array:
@@ -89,18 +91,29 @@ def fit_standardizer(X: ArrayLike, *, keep_constant: bool = True) -> Standardize
     """
     X = check_matrix(X)
     check_bool(keep_constant, "keep_constant")
+    size = bucket(X.shape[0])
+    mean, scale = _fit_standardizer(pad_rows(np.asarray(X), size), sample_weights(X.shape[0], size, X.dtype),
+                                    keep_constant)
+    return Standardizer(mean=mean, scale=scale)
+
+
+@partial(jax.jit, static_argnames="keep_constant")
+def _fit_standardizer(X, weights, keep_constant: bool):
+    """μ = Σ w_m x_m and σ² = Σ w_m (x_m − μ)² with weights w (`jaxlearn.buckets.sample_weights`:
+    1/M on the samples, 0 on the padding rows, whose zeros do not change max|x_j| either)."""
     # Computed on X / max|x_j| and scaled back, so that features near the dtype's limit (1e30 in
     # float32) give their true μ and σ instead of overflowing x² to inf.
     magnitude = jnp.max(jnp.abs(X), axis=0)
     magnitude = jnp.where(magnitude > 0, magnitude, 1)
     unit = X / magnitude[None, :]
-    mean = jnp.mean(unit, axis=0) * magnitude
-    std = jnp.std(unit, axis=0) * magnitude
+    unit_mean = weights @ unit
+    mean = unit_mean * magnitude
+    std = jnp.sqrt(weights @ (unit - unit_mean[None, :]) ** 2) * magnitude
     # "Constant" relative to the column's magnitude: rounding leaves std ≈ eps·|μ|.
     constant = std <= 10 * jnp.finfo(X.dtype).eps * jnp.maximum(jnp.abs(mean), 1)
     if keep_constant:
         mean = jnp.where(constant, 0, mean)
-    return Standardizer(mean=mean, scale=jnp.where(constant, 1, std))
+    return mean, jnp.where(constant, 1, std)
 
 
 def _check_scaler_input(scaler: Standardizer, X, name: str):
@@ -114,10 +127,21 @@ def _check_scaler_input(scaler: Standardizer, X, name: str):
 def standardize(scaler: Standardizer, X: ArrayLike) -> jax.Array:
     """Apply x_sc = (x − μ) / σ (eq. 35) with a fitted `Standardizer`. X: (M, N) → (M, N)."""
     X = _check_scaler_input(scaler, X, "X")
-    return (X - scaler.mean[None, :]) / scaler.scale[None, :]
+    return on_bucket(_standardize, X, jnp.asarray(scaler.mean, X.dtype), jnp.asarray(scaler.scale, X.dtype))
 
 
 def unstandardize(scaler: Standardizer, X_scaled: ArrayLike) -> jax.Array:
     """Invert the scaling: x = σ x_sc + μ. X_scaled: (M, N) → (M, N)."""
     X_scaled = _check_scaler_input(scaler, X_scaled, "X_scaled")
-    return X_scaled * scaler.scale[None, :] + scaler.mean[None, :]
+    return on_bucket(_unstandardize, X_scaled, jnp.asarray(scaler.mean, X_scaled.dtype),
+                     jnp.asarray(scaler.scale, X_scaled.dtype))
+
+
+@jax.jit
+def _standardize(X, mean, scale):
+    return (X - mean[None, :]) / scale[None, :]
+
+
+@jax.jit
+def _unstandardize(X_scaled, mean, scale):
+    return X_scaled * scale[None, :] + mean[None, :]

@@ -79,16 +79,27 @@ def _inner_products(A, B):
     return A @ B.T, jnp.sum(A**2, axis=1), jnp.sum(B**2, axis=1)
 
 
-@partial(jax.jit, static_argnames="kernel")
-def _from_inner_products(kernel: "Kernel", dot, sq_a, sq_b):
-    if kernel.name == "linear":
+@partial(jax.jit, static_argnames=("name", "degree"))
+def _from_inner_products(name: str, degree: int, gamma, coef0, dot, sq_a, sq_b):
+    """The kernel from A Bᵀ and the row norms. γ and c are traced: a grid over them compiles once."""
+    if name == "linear":
         return dot
-    if kernel.name == "polynomial":
-        return (kernel.gamma * dot + kernel.coef0) ** kernel.degree
-    if kernel.name == "sigmoid":
-        return jnp.tanh(kernel.gamma * dot + kernel.coef0)
+    if name == "polynomial":
+        return (gamma * dot + coef0) ** degree
+    if name == "sigmoid":
+        return jnp.tanh(gamma * dot + coef0)
     # rbf: ‖a − b‖² = ‖a‖² + ‖b‖² − 2aᵀb, clamped at 0 against rounding
-    return jnp.exp(-kernel.gamma * jnp.maximum(sq_a[:, None] + sq_b[None, :] - 2 * dot, 0))
+    return jnp.exp(-gamma * jnp.maximum(sq_a[:, None] + sq_b[None, :] - 2 * dot, 0))
+
+
+def gram_unchecked(kernel: Kernel, X1, X2):
+    """`gram` for validated arrays of one dtype (the fitting and predicting code calls this)."""
+    if kernel.name == "laplacian":
+        block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
+        return _laplacian_gram(kernel, X1, X2, int(block))
+    dtype = X1.dtype
+    return _from_inner_products(kernel.name, kernel.degree, np.asarray(kernel.gamma, dtype),
+                                np.asarray(kernel.coef0, dtype), *_inner_products(X1, X2))
 
 
 @partial(jax.jit, static_argnames=("kernel", "block"))
@@ -121,7 +132,7 @@ def gram(kernel: Kernel, X1: ArrayLike, X2: ArrayLike | None = None, *, block: i
     if X2.shape[1] != X1.shape[1]:
         raise ValueError(f"X2 has {X2.shape[1]} features but X1 has {X1.shape[1]}")
     if kernel.name != "laplacian":
-        return _from_inner_products(kernel, *_inner_products(X1, X2))
+        return gram_unchecked(kernel, X1, X2)
     if block is None:
         block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
     block = check_scalar(block, "block", minimum=1, integer=True)

@@ -8,6 +8,8 @@ inside a scoped `jax.enable_x64(True)` context, which is restored when the metho
 changes nothing global; given float32, they compute in float32. A model fitted on float64
 keeps predicting in float64. What an estimator returns (transforms, predictions,
 probabilities, scores) has the input's dtype, and no dtype warnings are printed.
+
+The same methods compile with jaxlearn's persistent compilation cache (`jaxlearn.compilation_cache`).
 """
 
 import functools
@@ -22,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import check_scalar
+from jaxlearn.compilation_cache import library_cache
 
 FLOATS = [np.float64, np.float32]
 
@@ -57,10 +60,11 @@ def _in_input_precision(method, fitting: bool):
         float64 = _given_float64(X) or (not fitting and getattr(self, "_fitted_in_float64", False))
         if fitting:
             self._fitted_in_float64 = float64
-        if not float64 or jax.config.jax_enable_x64:
-            return method(self, X, *args, **kwargs)
-        with jax.enable_x64(True):   # scoped: x64 is as it was once the method returns
-            return method(self, X, *args, **kwargs)
+        with library_cache():
+            if not float64 or jax.config.jax_enable_x64:
+                return method(self, X, *args, **kwargs)
+            with jax.enable_x64(True):   # scoped: x64 is as it was once the method returns
+                return method(self, X, *args, **kwargs)
 
     wrapper._in_input_precision = True
     return wrapper

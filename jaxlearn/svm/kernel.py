@@ -10,6 +10,7 @@ products (`jaxlearn.kernels.gram`).
 """
 
 import warnings
+from functools import partial
 from itertools import combinations
 from typing import NamedTuple
 
@@ -20,7 +21,8 @@ from jax.typing import ArrayLike
 
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import check_fit_matrix, check_matrix, check_scalar
-from jaxlearn.kernels import Kernel, check_kernel, gram, make_kernel, resolve_gamma
+from jaxlearn.buckets import bucket, pad_rows
+from jaxlearn.kernels import Kernel, check_kernel, gram_unchecked, make_kernel, resolve_gamma
 from jaxlearn.svm.smo import smo
 
 GRAM_LIMIT_BYTES = 4 << 30
@@ -48,10 +50,11 @@ class KernelSVM(NamedTuple):
 
 
 def _problems(labels, n_classes):
-    """Index, label (±1) and validity arrays (P, n_max) of the one-vs-one problems."""
+    """Index, label (±1) and validity arrays (P, n) of the one-vs-one problems, n the bucket of
+    the largest problem (`jaxlearn.buckets`): entries past a problem's samples are padding."""
     pairs = list(combinations(range(n_classes), 2))
     members = [np.flatnonzero((labels == first) | (labels == second)) for first, second in pairs]
-    n_max = max(len(m) for m in members)
+    n_max = bucket(max(len(m) for m in members))
     idx = np.zeros((len(pairs), n_max), np.int32)
     y = np.zeros((len(pairs), n_max), np.int8)
     valid = np.zeros((len(pairs), n_max), bool)
@@ -106,8 +109,10 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
     max_iter = max(10_000_000, 100 * M) if max_iter is None else check_scalar(
         max_iter, "max_iter", minimum=1, integer=True)
     pairs, idx, signs, valid = _problems(labels, len(classes))
-    alpha, intercept, n_iter, gap = smo(gram(kernel, X), jnp.asarray(idx), jnp.asarray(signs), jnp.asarray(valid),
-                                        C, tol, max_iter)
+    # the samples padded to a bucket: the padded rows are in no problem (their α stays 0)
+    X_padded = pad_rows(np.asarray(X), bucket(M))
+    alpha, intercept, n_iter, gap = smo(gram_unchecked(kernel, X_padded, X_padded), idx, signs, valid,
+                                        np.asarray(C, X.dtype), np.asarray(tol, X.dtype), max_iter)
     n_iter, gap = np.asarray(n_iter), np.asarray(gap)
     if (gap > tol).any():
         stuck = np.flatnonzero(gap > tol)
@@ -120,23 +125,39 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
         used = valid[p] & (alpha[p] > 0)
         coef[idx[p, used], p] = alpha[p, used] * signs[p, used]
     support = np.flatnonzero((coef != 0).any(axis=1))
-    return KernelSVM(kernel, X[support], jnp.asarray(coef[support]), intercept, support, classes, pairs, n_iter, gap,
-                     gap <= tol)
+    return KernelSVM(kernel, jnp.asarray(X_padded[support]), jnp.asarray(coef[support]), intercept, support, classes,
+                     pairs, n_iter, gap, gap <= tol)
+
+
+@jax.jit
+def _scores(kernel_rows, dual_coef, intercept):
+    return kernel_rows @ dual_coef + intercept[None, :]
 
 
 def decision_function(model: KernelSVM, X: ArrayLike, *, block: int = 10_000) -> jax.Array:
     """f(x) = Σ_m a_m y_m k(x, x_m) + b for each problem: (M,) for two classes, else (M, P).
 
     X goes through in row blocks of `block` samples, so k(X, SV) never holds more than
-    block × S entries at once.
+    block × S entries at once. The blocks and the support vectors are padded to buckets
+    (`jaxlearn.buckets`; padded support vectors have a zero coefficient), so that models
+    with other numbers of support vectors reuse the compiled programs.
     """
     X = check_matrix(X)
     block = check_scalar(block, "block", minimum=1, integer=True)
     if X.shape[1] != model.support_vectors.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
-    X = X.astype(model.support_vectors.dtype)
-    f = jnp.concatenate([gram(model.kernel, X[s:s + block], model.support_vectors) @ model.dual_coef
-                         for s in range(0, X.shape[0], block)]) + model.intercept[None, :]
+    dtype = model.support_vectors.dtype
+    X = np.asarray(X, dtype)
+    n_support = model.support_vectors.shape[0]
+    support_vectors = pad_rows(np.asarray(model.support_vectors), bucket(n_support))
+    dual_coef = pad_rows(np.asarray(model.dual_coef, dtype), bucket(n_support))
+    intercept = np.asarray(model.intercept, dtype)
+    f = []
+    for start in range(0, X.shape[0], block):
+        rows = X[start:start + block]
+        padded = pad_rows(rows, bucket(rows.shape[0]))
+        f.append(_scores(gram_unchecked(model.kernel, padded, support_vectors), dual_coef, intercept)[:rows.shape[0]])
+    f = f[0] if len(f) == 1 else jnp.concatenate(f)
     return f[:, 0] if len(model.classes) == 2 else f
 
 
@@ -155,11 +176,16 @@ def ovr_decision_function(model: KernelSVM, ovo_scores: ArrayLike) -> jax.Array:
     """One score per class from the one-vs-one scores (M, P), as scikit-learn's SVC reports them:
     votes won plus the summed confidences squashed into (−⅓, ⅓), so ties between vote counts
     are broken by confidence."""
-    f = jnp.asarray(ovo_scores)
-    n_classes = len(model.classes)
+    f = np.asarray(ovo_scores)
+    padded = pad_rows(f, bucket(f.shape[0]))
+    return _ovr(tuple(map(tuple, model.pairs.tolist())), len(model.classes), padded)[:f.shape[0]]
+
+
+@partial(jax.jit, static_argnames=("pairs", "n_classes"))
+def _ovr(pairs, n_classes, f):
     votes = jnp.zeros((f.shape[0], n_classes), f.dtype)
     confidence = jnp.zeros((f.shape[0], n_classes), f.dtype)
-    for p, (first, second) in enumerate(model.pairs):
+    for p, (first, second) in enumerate(pairs):
         second_wins = (f[:, p] > 0).astype(f.dtype)
         votes = votes.at[:, second].add(second_wins).at[:, first].add(1 - second_wins)
         confidence = confidence.at[:, second].add(f[:, p]).at[:, first].add(-f[:, p])

@@ -104,13 +104,14 @@ def _smo_one(kernel_matrix, diag_full, C, tol, max_iter, idx, y, valid):
     return alpha, -_rho(alpha, G, y, valid, C), k, sel.gap
 
 
-@partial(jax.jit, static_argnames=("max_iter",))
+@jax.jit
 def smo(kernel_matrix, idx, y, valid, C, tol, max_iter):
     """Solve P dual problems at once over one kernel matrix (M, M) of all samples.
 
     idx, y, valid: (P, n): each problem's sample indices, labels ±1 and which entries are real
-    (problems are padded to a common n). Returns α (P, n), the intercepts b (P,), iterations
-    (P,) and the KKT violations left (P,).
+    (problems are padded to a common n; a padded entry is in neither I_up nor I_low, so its α
+    stays 0). C, tol and max_iter are traced: a grid over C compiles nothing new. Returns
+    α (P, n), the intercepts b (P,), iterations (P,) and the KKT violations left (P,).
     """
     C, tol = jnp.asarray(C, kernel_matrix.dtype), jnp.asarray(tol, kernel_matrix.dtype)
     one = partial(_smo_one, kernel_matrix, jnp.diagonal(kernel_matrix), C, tol, max_iter)

@@ -13,6 +13,7 @@ from jax.typing import ArrayLike
 
 from jaxlearn import nn
 from jaxlearn._errors import DivergenceError
+from jaxlearn.compilation_cache import library_cache
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss
@@ -29,6 +30,7 @@ def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_e
     return TrainState(params, optimizer.init(params)), optimizer
 
 
+@library_cache()
 def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: ArrayLike | None = None,
         y_val: ArrayLike | None = None, *, n_classes: int | None = None,
         state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,

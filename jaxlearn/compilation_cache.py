@@ -1,0 +1,136 @@
+"""A persistent compilation cache for jaxlearn's programs, so that a second run of a script
+compiles nothing.
+
+JAX can keep compiled programs on disk (its persistent compilation cache), but only where
+`jax_compilation_cache_dir` is set, and only programs that took at least
+`jax_persistent_cache_min_compile_time_secs` (1 s) to compile: almost none of jaxlearn's do.
+So jaxlearn's estimators and trainers run inside `library_cache()`, which sets both for the
+duration of the call only (JAX's configuration contexts are scoped to the thread): the folder
+below, and a threshold of 0 s. Nothing global changes, and the user's own programs are not
+cached unless they set that up themselves.
+
+Where:
+    JAXLEARN_COMPILATION_CACHE unset    the user cache folder: $XDG_CACHE_HOME/jaxlearn/xla,
+                                        by default ~/.cache/jaxlearn/xla
+    JAXLEARN_COMPILATION_CACHE=<folder> that folder
+    JAXLEARN_COMPILATION_CACHE=0        off (also "off", "false", "no", or empty)
+
+A cache set up through JAX's own configuration (`jax.config.update("jax_compilation_cache_dir",
+...)` or JAX_COMPILATION_CACHE_DIR) wins: jaxlearn then uses it as the user configured it and
+sets nothing. To clear jaxlearn's cache, delete the folder (`cache_folder()` names it).
+
+A folder that cannot be created or written, or a disk without room, warns once
+(`CompilationCacheWarning`) and jaxlearn goes on without the cache; so does any error JAX
+reports while reading or writing an entry (a truncated or foreign file). Entries of another
+JAX, jaxlib or XLA version are never used: their key differs. Several processes may share one
+folder (JAX writes an entry whole under its key; a process that finds none compiles).
+"""
+
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+import jax
+from jax._src import config as jax_config  # the scoped forms of two public options (no public API)
+
+ENVIRONMENT_VARIABLE = "JAXLEARN_COMPILATION_CACHE"
+OFF_VALUES = ("", "0", "off", "false", "no")
+MIN_FREE_BYTES = 64 << 20   # below this a cache is "full": entries are 0.1–2 MB each
+
+
+class CompilationCacheWarning(UserWarning):
+    """jaxlearn's compilation cache is unusable; fits go on, compiling as without it."""
+
+
+_state = {"resolved": False, "folder": None}
+_lock = threading.Lock()
+
+
+def cache_folder() -> Path | None:
+    """The folder jaxlearn's cache uses (None when off, or when the user's own JAX cache is in
+    charge). Read from JAXLEARN_COMPILATION_CACHE; see the module docstring."""
+    value = os.environ.get(ENVIRONMENT_VARIABLE)
+    if value is not None and value.strip().lower() in OFF_VALUES:
+        return None
+    if value is not None:
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "jaxlearn" / "xla"
+
+
+def _usable(folder: Path) -> str | None:
+    """Why folder cannot hold the cache, or None when it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+        free = shutil.disk_usage(folder).free
+    except OSError as err:
+        return f"{type(err).__name__}: {err}"
+    if free < MIN_FREE_BYTES:
+        return f"only {free / 2**20:.0f} MB free on its disk"
+    return None
+
+
+def _disable(reason: str) -> None:
+    """Warn once and go on without the cache for the rest of the process."""
+    with _lock:
+        was_on = _state["folder"] is not None
+        _state.update(resolved=True, folder=None)
+    if was_on or reason.startswith("folder"):
+        warnings.warn(f"jaxlearn's compilation cache is off for this process: {reason}. Fits go on, compiling "
+                      f"each program; set {ENVIRONMENT_VARIABLE} to another folder, or to 0 to silence this.",
+                      CompilationCacheWarning, stacklevel=4)
+
+
+def _resolve() -> Path | None:
+    """The folder to use, decided once per process (and checked then)."""
+    with _lock:
+        if _state["resolved"]:
+            return _state["folder"]
+        _state["resolved"] = True
+    folder = None if jax.config.jax_compilation_cache_dir else cache_folder()
+    if folder is not None:
+        reason = _usable(folder)
+        if reason is not None:
+            _disable(f"folder {str(folder)!r} is unusable ({reason})")
+            return None
+    with _lock:
+        _state["folder"] = folder
+    return folder
+
+
+def _is_cache_error(message: warnings.WarningMessage) -> bool:
+    text = str(message.message)
+    return "persistent compilation cache" in text and text.startswith(("Error reading", "Error writing"))
+
+
+@contextlib.contextmanager
+def library_cache():
+    """Run jaxlearn's compilations of this block with jaxlearn's persistent cache (thread-scoped;
+    nothing global changes). A no-op when the cache is off or the user configured JAX's own."""
+    folder = _resolve()
+    if folder is None:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with jax_config.compilation_cache_dir(str(folder)), \
+                jax_config.persistent_cache_min_compile_time_secs(0.0):
+            yield
+    errors = [w for w in caught if _is_cache_error(w)]
+    for w in caught:
+        if not _is_cache_error(w):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if errors:
+        _disable(str(errors[0].message))
+
+
+def reset() -> None:
+    """Decide afresh at the next use (after changing JAXLEARN_COMPILATION_CACHE; for tests)."""
+    with _lock:
+        _state.update(resolved=False, folder=None)
