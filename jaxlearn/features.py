@@ -127,14 +127,14 @@ def _check_scaler_input(scaler: Standardizer, X, name: str):
 def standardize(scaler: Standardizer, X: ArrayLike) -> jax.Array:
     """Apply x_sc = (x − μ) / σ (eq. 35) with a fitted `Standardizer`. X: (M, N) → (M, N)."""
     X = _check_scaler_input(scaler, X, "X")
-    return on_bucket(_standardize, X, jnp.asarray(scaler.mean, X.dtype), jnp.asarray(scaler.scale, X.dtype))
+    return on_bucket(_standardize, X, np.asarray(scaler.mean, X.dtype), np.asarray(scaler.scale, X.dtype))
 
 
 def unstandardize(scaler: Standardizer, X_scaled: ArrayLike) -> jax.Array:
     """Invert the scaling: x = σ x_sc + μ. X_scaled: (M, N) → (M, N)."""
     X_scaled = _check_scaler_input(scaler, X_scaled, "X_scaled")
-    return on_bucket(_unstandardize, X_scaled, jnp.asarray(scaler.mean, X_scaled.dtype),
-                     jnp.asarray(scaler.scale, X_scaled.dtype))
+    return on_bucket(_unstandardize, X_scaled, np.asarray(scaler.mean, X_scaled.dtype),
+                     np.asarray(scaler.scale, X_scaled.dtype))
 
 
 @jax.jit

@@ -27,6 +27,7 @@ from jaxlearn._validation import (
     check_scalar,
     check_vector,
 )
+from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.lstsq import back_substitution
 from jaxlearn.objectives import linear_objective
 from jaxlearn.optim.gradient_descent import gradient_descent, largest_gram_eigenvalue
@@ -132,7 +133,6 @@ def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT
     M, N = X.shape
     lam = float(lam)
     d = losses.penalty_mask(N, X.dtype, penalize_bias)
-    lam_arr = jnp.asarray(lam, X.dtype)
     eps = float(jnp.finfo(X.dtype).eps)
     if rcond is None:
         rcond = eps * max(M, N)
@@ -150,18 +150,23 @@ def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT
         raise SingularMatrixError(
             f"method='qr' needs at least as many samples as features (M={M} < N={N}): XᵀX is "
             "singular. Use method='svd' for the minimum-norm solution, or lam > 0.")
-    rcond_arr = jnp.asarray(rcond, X.dtype)
+    rcond_arr = np.asarray(rcond, X.dtype)
+    # Zero rows appended up to the bucket of M (jaxlearn.buckets) leave XᵀX, Xᵀy and R unchanged;
+    # the ridge term λM·D keeps the real M through λ·M/M_padded. One program per bucket.
+    size = bucket(M)
+    Xp, yp = pad_rows(np.asarray(X), size), pad_rows(np.asarray(y), size)   # NumPy: no copy program
+    lam_arr = np.asarray(lam * M / size, X.dtype)
     if method in ("normal", "lu", "cholesky"):
-        theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d)
+        theta, rcond_est = getattr(lstsq, method)(Xp, yp, lam_arr, d)
     elif method == "svd":
         mode = "plain" if not ridge else ("filter" if penalize_bias else "augment")
-        theta, rcond_est = lstsq.svd(X, y, lam_arr, d, rcond_arr, mode)
+        theta, rcond_est = lstsq.svd(Xp, yp, lam_arr, d, rcond_arr, mode)
     elif method == "qr":
-        theta, rcond_est = lstsq.qr(X, y, lam_arr, d, ridge)
+        theta, rcond_est = lstsq.qr(Xp, yp, lam_arr, d, ridge)
     else:  # auto, pinv
-        theta, rcond_est = getattr(lstsq, method)(X, y, lam_arr, d, rcond_arr, ridge)
+        theta, rcond_est = getattr(lstsq, method)(Xp, yp, lam_arr, d, rcond_arr, ridge)
     rcond_est = float(rcond_est)
-    if not (np.isfinite(rcond_est) and rcond_est > 0 and bool(jnp.all(jnp.isfinite(theta)))):
+    if not (np.isfinite(rcond_est) and rcond_est > 0 and np.all(np.isfinite(np.asarray(theta)))):
         # NaN/inf anywhere in X or y reaches XᵀX's diagonal, Xᵀy and the factor R, so
         # the inputs need scanning only now, to say where (this saves a pass over X).
         check_finite(X, "X")
@@ -174,14 +179,14 @@ def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT
         # the rank threshold of numpy.linalg.lstsq.
         threshold = eps if method != "qr" else max(M, N) * eps
         _check_not_singular(method, theta, rcond_est, threshold, X.dtype)
-    elif not bool(jnp.all(jnp.isfinite(theta))):
+    elif not np.all(np.isfinite(np.asarray(theta))):
         raise FloatingPointError(f"method={method!r} produced non-finite θ from finite input "
                                  "(overflow?); scale the features (jaxlearn.features.standardize)")
     return theta
 
 
 def _check_not_singular(method, theta, rcond_est, threshold, dtype):
-    if np.isfinite(rcond_est) and rcond_est > threshold and bool(jnp.all(jnp.isfinite(theta))):
+    if np.isfinite(rcond_est) and rcond_est > threshold and np.all(np.isfinite(np.asarray(theta))):
         return
     what = "XᵀX + λMI" if method != "qr" else "R (from X = QR)"
     raise SingularMatrixError(

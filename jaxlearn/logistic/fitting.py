@@ -7,7 +7,6 @@ in a `FitResult` (θ, iterations, ‖∇L‖_∞, converged).
 
 import warnings
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
@@ -15,6 +14,7 @@ from jax.typing import ArrayLike
 from jaxlearn import losses
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import NO_THETA, check_fit_matrix, check_labels, check_matrix, check_option, check_scalar
+from jaxlearn.buckets import bucket, pad_rows, sample_weights
 from jaxlearn.logistic.model import BINARY, SOFTMAX, binary_hessian, check_binary_problem, check_multiclass_problem
 from jaxlearn.optim import FitResult, default_tol, finish, gradient_descent_to_tol, lbfgs, newton
 from jaxlearn.optim.gradient_descent import largest_gram_eigenvalue
@@ -35,16 +35,27 @@ def largest_curvature(X, lam, factor: float) -> float:
     return largest_gram_eigenvalue(X) / factor + float(lam)
 
 
-def newton_solve(X, y, lam, d, tol, max_iter):
-    """θ of binary logistic regression by Newton's method: (θ, iterations, ‖∇L‖_∞). Jittable, vmappable."""
+def newton_solve(X, y, lam, d, tol, max_iter, weights=None):
+    """θ of binary logistic regression by Newton's method: (θ, iterations, ‖∇L‖_∞). Jittable,
+    vmappable. weights: None (1/M) or sample weights (M,) (0 on padding rows)."""
     theta0 = jnp.zeros(X.shape[1], X.dtype)
-    return newton(BINARY.value, BINARY.grad, binary_hessian, theta0, (X, None, y, lam, d), tol, max_iter)
+    return newton(BINARY.value, BINARY.grad, binary_hessian, theta0, (X, None, y, lam, d, weights), tol, max_iter)
 
 
-def softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter):
-    """Θ of softmax regression by L-BFGS: (Θ, iterations, ‖∇L‖_∞). Jittable, vmappable."""
+def softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter, weights=None):
+    """Θ of softmax regression by L-BFGS: (Θ, iterations, ‖∇L‖_∞). Jittable, vmappable; weights
+    as `newton_solve`'s."""
     Theta0 = jnp.zeros((X.shape[1], Y.shape[1]), X.dtype)
-    return lbfgs(SOFTMAX.value, Theta0, (X, Xt, Y, lam, d), tol, max_iter)
+    return lbfgs(SOFTMAX.value, Theta0, (X, Xt, Y, lam, d, weights), tol, max_iter)
+
+
+def _bucketed(X, *targets):
+    """X and the targets (NumPy) padded with zero rows to the bucket of M (`jaxlearn.buckets`),
+    and the sample weights that mask the padding out: the same objective, a shared program."""
+    X = np.asarray(X)
+    size = bucket(X.shape[0])
+    return (pad_rows(X, size), *(pad_rows(np.asarray(t, X.dtype), size) for t in targets),
+            sample_weights(X.shape[0], size, X.dtype))
 
 
 def _warn_if_separable(lam, separated: bool) -> None:
@@ -90,12 +101,14 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton",
     if method == "gd":
         theta, n_iter, grad_norm = _gradient_descent(BINARY, jnp.zeros(X.shape[1], X.dtype), (X, None, y, lam_arr, d),
                                                      4.0, eta, tol, max_iter)
-    elif method == "lbfgs":
-        theta, n_iter, grad_norm = lbfgs(BINARY.value, jnp.zeros(X.shape[1], X.dtype), (X, None, y, lam_arr, d),
-                                         tol, max_iter)
-    else:
-        theta, n_iter, grad_norm = newton_solve(X, y, lam_arr, d, tol, max_iter)
-    _warn_if_separable(lam, bool(jnp.all((X @ theta > 0) == (y > 0.5))))
+    else:   # newton and lbfgs on the bucket-padded samples, the padding weighted 0
+        X_padded, y_padded, weights = _bucketed(X, y)
+        if method == "lbfgs":
+            theta, n_iter, grad_norm = lbfgs(BINARY.value, jnp.zeros(X.shape[1], X.dtype),
+                                             (X_padded, None, y_padded, lam_arr, d, weights), tol, max_iter)
+        else:
+            theta, n_iter, grad_norm = newton_solve(X_padded, y_padded, lam_arr, d, tol, max_iter, weights)
+    _warn_if_separable(lam, bool(np.all((np.asarray(X) @ np.asarray(theta) > 0) == (np.asarray(y) > 0.5))))
     return finish(theta, n_iter, grad_norm, tol, max_iter, f"logistic regression ({method})")
 
 
@@ -123,14 +136,15 @@ def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, n_classes:
     labels, K = check_labels(labels, X.shape[0], "labels", n_classes=n_classes)
     if len(np.unique(labels)) < 2:
         raise ValueError("labels hold fewer than two classes")
-    Y = jax.nn.one_hot(labels, K, dtype=X.dtype)
+    Y = np.eye(K, dtype=X.dtype)[labels]     # one-hot rows, on the host (no program per shape)
     _, X, Y, lam_arr = check_multiclass_problem(NO_THETA, X, Y, lam)
-    Xt = X.T  # computed eagerly: a contiguous (N, M) copy for the fast gradient (jaxlearn.objectives)
     d = losses.penalty_mask((X.shape[1], K), X.dtype, penalize_bias)
     if method == "gd":
         Theta, n_iter, grad_norm = _gradient_descent(SOFTMAX, jnp.zeros((X.shape[1], K), X.dtype),
-                                                     (X, Xt, Y, lam_arr, d), 2.0, eta, tol, max_iter)
-    else:
-        Theta, n_iter, grad_norm = softmax_lbfgs_solve(X, Xt, Y, lam_arr, d, tol, max_iter)
-    _warn_if_separable(lam, bool(np.all(np.asarray(jnp.argmax(X @ Theta, axis=1)) == labels)))
+                                                     (X, X.T, Y, lam_arr, d), 2.0, eta, tol, max_iter)
+    else:   # L-BFGS on the bucket-padded samples, the padding weighted 0
+        X_padded, Y_padded, weights = _bucketed(X, Y)
+        Xt = np.ascontiguousarray(X_padded.T)   # a contiguous (N, M) copy for the fast gradient (objectives)
+        Theta, n_iter, grad_norm = softmax_lbfgs_solve(X_padded, Xt, Y_padded, lam_arr, d, tol, max_iter, weights)
+    _warn_if_separable(lam, bool(np.all(np.argmax(np.asarray(X) @ np.asarray(Theta), axis=1) == labels)))
     return finish(Theta, n_iter, grad_norm, tol, max_iter, f"softmax regression ({method})")

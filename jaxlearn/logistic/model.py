@@ -77,14 +77,15 @@ def binary_cross_entropy_grad(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam:
     return _on_checked(BINARY.grad, check_binary_problem, theta, X, y, lam, penalize_bias)
 
 
-def binary_hessian(theta, X, Xt, y, lam, d):
-    """H = (1/M) Xᵀ diag(σ'(Xθ)) X + λD (N, N), σ' = σ(1 − σ) (eq. 27).
+def binary_hessian(theta, X, Xt, y, lam, d, weights=None):
+    """H = (1/M) Xᵀ diag(σ'(Xθ)) X + λD (N, N), σ' = σ(1 − σ) (eq. 27); with sample weights
+    w, Xᵀ diag(w σ') X.
 
     Positive definite for λ > 0 or X of full column rank, in exact arithmetic; eps · max diag(H)
     on the diagonal (relative, so that it counts in float32 too) keeps the Cholesky solve
     defined when σ' underflows on well-separated samples.
     """
-    curvature = losses.sigmoid_binary_cross_entropy_curvature(X @ theta)
+    curvature = losses.sigmoid_binary_cross_entropy_curvature(X @ theta, weights)
     H = (X * curvature[:, None]).T @ X
     jitter = jnp.finfo(H.dtype).eps * jnp.max(jnp.diagonal(H))
     return H + jnp.diag(lam * d + jitter)

@@ -125,8 +125,8 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
         used = valid[p] & (alpha[p] > 0)
         coef[idx[p, used], p] = alpha[p, used] * signs[p, used]
     support = np.flatnonzero((coef != 0).any(axis=1))
-    return KernelSVM(kernel, jnp.asarray(X_padded[support]), jnp.asarray(coef[support]), intercept, support, classes,
-                     pairs, n_iter, gap, gap <= tol)
+    return KernelSVM(kernel, jax.device_put(X_padded[support]), jax.device_put(coef[support]), intercept, support,
+                     classes, pairs, n_iter, gap, gap <= tol)
 
 
 @jax.jit

@@ -21,6 +21,7 @@ from jax.typing import ArrayLike
 from jaxlearn import losses
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import as_float_array, check_fit_matrix, check_matrix, check_scalar, check_vector
+from jaxlearn.buckets import bucket, pad_rows, sample_weights
 from jaxlearn.objectives import linear_objective
 from jaxlearn.optim import FitResult, default_tol, lbfgs
 
@@ -83,9 +84,10 @@ def hinge_subgradient(w: ArrayLike, b: ArrayLike, X: ArrayLike, y: ArrayLike, C:
 
 
 @partial(jax.jit, static_argnames=("max_iter",))
-def solve_primal(X1, X1t, Y, lam, d, mus, tol, max_iter):
+def solve_primal(X1, X1t, Y, lam, d, mus, tol, max_iter, weights=None):
     """θ = (b, w) minimising ℓ_μ(X₁θ, Y) + λ/2‖d∘θ‖² for each μ of `mus` in turn, warm-started,
-    each stage to ‖∇L‖_∞ ≤ tol.
+    each stage to ‖∇L‖_∞ ≤ tol. weights: None (the mean over the M samples) or sample weights
+    (M,), 0 on rows that only pad to a bucket.
 
     Y: (M,) ±1 (θ (N + 1,)), or (K, M) for K one-vs-rest problems solved as one (θ (K, N + 1),
     d likewise): the problems are independent, and one L-BFGS run on all of them takes far fewer
@@ -95,7 +97,7 @@ def solve_primal(X1, X1t, Y, lam, d, mus, tol, max_iter):
     objective = PRIMAL if Y.ndim == 1 else PRIMAL_MANY
 
     def stage(theta, mu):
-        theta, n_iter, grad_norm = lbfgs(objective.value, theta, (X1, X1t, Y, lam, d, mu), tol, max_iter)
+        theta, n_iter, grad_norm = lbfgs(objective.value, theta, (X1, X1t, Y, lam, d, mu, weights), tol, max_iter)
         return theta, (n_iter, grad_norm)
 
     theta0 = jnp.zeros(Y.shape[:-1] + (X1.shape[1],), X1.dtype)
@@ -126,7 +128,7 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, tol: float | N
     """
     X = check_matrix(X)
     check_fit_matrix(X)
-    y = as_float_array(y, "y").astype(X.dtype)
+    y = np.asarray(as_float_array(y, "y"), X.dtype)
     if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must be (M,) = ({X.shape[0]},) or (M, K), got shape {y.shape}")
     for k in range(y.shape[1] if y.ndim == 2 else 1):
@@ -135,13 +137,18 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, tol: float | N
     tol = default_tol(tol, X.dtype)
     check_scalar(tol, "tol", minimum=0, strict=True)
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)
-    X1 = jnp.concatenate([jnp.ones((X.shape[0], 1), X.dtype), X], axis=1)
-    targets = y if y.ndim == 1 else y.T                       # (K, M): one problem a row
-    d = losses.penalty_mask((X1.shape[1],), X.dtype, penalize_bias=False)   # θ₀ = b is not penalised
-    d = d if y.ndim == 1 else jnp.broadcast_to(d, (y.shape[1], X1.shape[1]))
-    mus = np.asarray(SMOOTHING[jnp.dtype(X.dtype).name])
-    theta, n_iter, grad_norm = solve_primal(X1, X1.T, targets, jnp.asarray(1 / C, X.dtype), d,
-                                            jnp.asarray(mus, X.dtype), tol, max_iter)
+    # The samples on the host, [1, X] padded with zero rows to the bucket of M (jaxlearn.buckets);
+    # the padded rows weigh 0 in the loss: one compiled program per bucket, C, tol traced.
+    M, size, dtype = X.shape[0], bucket(X.shape[0]), X.dtype
+    X1 = pad_rows(np.column_stack([np.ones(M, dtype), np.asarray(X)]), size)
+    targets = pad_rows(y, size)
+    targets = targets if y.ndim == 1 else np.ascontiguousarray(targets.T)      # (K, M): one problem a row
+    d = losses.penalty_mask((X1.shape[1],), dtype, penalize_bias=False)        # θ₀ = b is not penalised
+    d = d if y.ndim == 1 else np.broadcast_to(d, (y.shape[1], X1.shape[1]))
+    mus = np.asarray(SMOOTHING[np.dtype(dtype).name])
+    theta, n_iter, grad_norm = solve_primal(X1, np.ascontiguousarray(X1.T), targets, np.asarray(1 / C, dtype), d,
+                                            mus.astype(dtype), np.asarray(tol, dtype), max_iter,
+                                            sample_weights(M, size, dtype))
     n_iter, grad_norm = np.asarray(n_iter), np.asarray(grad_norm)
     # A stage ends at ‖∇L‖_∞ ≤ tol or where L is flat at working precision (the sharper the
     # smoothing, the sooner: a kink of width μ); only running out of iterations leaves it unsolved.
@@ -151,5 +158,7 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, tol: float | N
                       f"{mus[out_of_iterations].tolist()} with ‖∇L‖_∞ = {grad_norm[out_of_iterations].max():.2g} > "
                       f"tol = {tol:g}; raise max_iter, or scale the features",
                       ConvergenceWarning, stacklevel=2)
-    return FitResult(LinearSVM(theta[..., 1:], theta[..., 0]), int(n_iter.sum()), float(grad_norm[-1]),
+    theta = np.asarray(theta)     # sliced on the host: no program per shape
+    return FitResult(LinearSVM(jax.device_put(theta[..., 1:]), jax.device_put(theta[..., 0])), int(n_iter.sum()),
+                     float(grad_norm[-1]),
                      not out_of_iterations.any())
