@@ -9,6 +9,7 @@ the same w. The solver is `jaxlearn.svm.smo`; the kernel matrix is computed once
 products (`jaxlearn.kernels.gram`).
 """
 
+import math
 import warnings
 from functools import partial
 from itertools import combinations
@@ -148,17 +149,24 @@ def decision_function(model: KernelSVM, X: ArrayLike, *, block: int = 10_000) ->
         raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
     dtype = model.support_vectors.dtype
     X = np.asarray(X, dtype)
-    n_support = model.support_vectors.shape[0]
-    support_vectors = pad_rows(np.asarray(model.support_vectors), bucket(n_support))
-    dual_coef = pad_rows(np.asarray(model.dual_coef, dtype), bucket(n_support))
+    size = support_bucket(model.support_vectors.shape[0])
+    support_vectors = pad_rows(np.asarray(model.support_vectors), size)
+    dual_coef = pad_rows(np.asarray(model.dual_coef, dtype), size)
     intercept = np.asarray(model.intercept, dtype)
     f = []
     for start in range(0, X.shape[0], block):
         rows = X[start:start + block]
         padded = pad_rows(rows, bucket(rows.shape[0]))
-        f.append(_scores(gram_unchecked(model.kernel, padded, support_vectors), dual_coef, intercept)[:rows.shape[0]])
-    f = f[0] if len(f) == 1 else jnp.concatenate(f)
-    return f[:, 0] if len(model.classes) == 2 else f
+        scores = _scores(gram_unchecked(model.kernel, padded, support_vectors), dual_coef, intercept)
+        f.append(np.asarray(scores)[:rows.shape[0]])     # cut on the host: no program per shape
+    f = np.concatenate(f)
+    return jax.device_put(f[:, 0] if len(model.classes) == 2 else f)
+
+
+def support_bucket(n_support: int) -> int:
+    """Support vectors are padded to a power of two up to 1024, then to `bucket`: their number
+    changes with every C and γ of a grid, and the predicting programs are cheap to pad."""
+    return 2 ** max(3, math.ceil(math.log2(n_support))) if n_support <= 1024 else bucket(n_support)
 
 
 def predict(model: KernelSVM, X: ArrayLike) -> np.ndarray:

@@ -49,7 +49,8 @@ def initial_loss(params, X, Y, config: TrainConfig) -> float:
     """L_0: the mean loss of the initial parameters on the first `divergence.INITIAL_LOSS_SAMPLES`
     samples of X (M, n_0) with one-hot targets Y (M, K)."""
     n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
-    loss_sum, _ = _evaluate_block(params, X[:n], jnp.argmax(Y[:n], axis=1), Y[:n], activation=config.activation,
+    X, Y = np.asarray(X)[:n], np.asarray(Y)[:n]      # cut on the host: no slicing program per shape
+    loss_sum, _ = _evaluate_block(params, X, np.argmax(Y, axis=1), Y, activation=config.activation,
                                   loss=config.loss, output=config.output_activation)
     return float(loss_sum) / n
 

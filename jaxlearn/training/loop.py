@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from jaxlearn import nn
 from jaxlearn._errors import DivergenceError
+from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
@@ -60,7 +62,11 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     from tqdm.auto import tqdm
 
     X_train, y_train, n_classes = check_training_data(config, X_train, y_train, n_classes=n_classes)
-    Y_train = nn.one_hot(y_train, n_classes, dtype=X_train.dtype)
+    n_samples = X_train.shape[0]
+    # On the host: one-hot targets, and both padded with zero rows to the bucket of M
+    # (jaxlearn.buckets), which no batch ever indexes: one compiled epoch per bucket.
+    X_train = np.asarray(X_train)
+    Y_train = np.eye(n_classes, dtype=X_train.dtype)[np.asarray(y_train)]
     X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype)
     steps = X_train.shape[0] // config.batch_size
     fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
@@ -70,6 +76,8 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     history = list(history or [])
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
     start_loss = initial_loss(fresh.params, X_train, Y_train, config)
+    X_train = jax.device_put(pad_rows(X_train, bucket(n_samples)))
+    Y_train = jax.device_put(pad_rows(Y_train, bucket(n_samples)))
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
 
@@ -78,8 +86,9 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     try:
         for epoch in range(start_epoch, config.epochs):
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
-            for block in progress_blocks(epoch_batches(key, epoch, X_train.shape[0], config.batch_size)):
-                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, jnp.asarray(block))
+            batches = epoch_batches(key, epoch, n_samples, config.batch_size)
+            for block in progress_blocks(batches) if progress else [batches]:   # no bar: one dispatch
+                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, block)
                 loss_sum += float(block_loss)
                 correct += int(block_correct)
                 seen += block.shape[0]

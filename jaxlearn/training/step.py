@@ -8,6 +8,7 @@ batches as an uninterrupted one.
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -16,6 +17,7 @@ import numpy as np
 import optax
 
 from jaxlearn import nn
+from jaxlearn.buckets import bucket
 from jaxlearn.nn.backprop import backprop
 from jaxlearn.training.config import TrainConfig
 
@@ -72,9 +74,20 @@ def make_run_batches(step: Callable) -> Callable:
 def epoch_batches(key, epoch: int, n_samples: int, batch_size: int) -> np.ndarray:
     """Shuffled sample indices of one epoch as (n_batches, batch_size); the last partial batch
     is dropped (each epoch drops different samples)."""
-    order = np.asarray(jax.random.permutation(jax.random.fold_in(key, epoch), n_samples))
+    order = np.asarray(_shuffle(key, epoch, n_samples, bucket(n_samples)))[:n_samples]
     n_batches = n_samples // batch_size
     return order[: n_batches * batch_size].reshape(n_batches, batch_size)
+
+
+@partial(jax.jit, static_argnames="size")
+def _shuffle(key, epoch, n_samples, size: int):
+    """A random order of 0 … n_samples − 1 (then the rest of 0 … size − 1): the stable argsort
+    of random bits, with the entries past n_samples sorted last. One program per bucket size
+    (n_samples is traced); the bits of entry i depend only on i (JAX's partitionable
+    threefry), so n_samples gives the same order whatever its bucket."""
+    bits = jax.random.bits(jax.random.fold_in(key, epoch), (size,), jnp.uint32)
+    bits = jnp.where(jnp.arange(size) < n_samples, bits, jnp.iinfo(jnp.uint32).max)
+    return jnp.argsort(bits, stable=True)
 
 
 def progress_blocks(batches: np.ndarray) -> list:
