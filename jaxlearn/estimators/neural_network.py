@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from jaxlearn import nn
 from jaxlearn.estimators._base import COUNT, POSITIVE, _Classifier, _sklearn_warnings, check_hyperparameters
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import predict as predict_mlp
+from jaxlearn.training.evaluate import predict_proba as predict_mlp_proba
 from jaxlearn.training.loop import fit as train_mlp
 
 
@@ -73,10 +73,8 @@ class MLPClassifier(_Classifier):
 
     def predict_proba(self, X):
         X = self._X(X)
-        return np.asarray(nn.forward(self._params(), X.astype(self.coefs_[0].dtype),
-                                     activation=self.config_.activation), X.dtype)
+        return np.asarray(predict_mlp_proba(self._params(), X, self.config_), X.dtype)
 
     def predict(self, X):
         X = self._X(X)
-        return self.classes_[predict_mlp(self._params(), X.astype(self.coefs_[0].dtype),
-                                         self.config_)]
+        return self.classes_[predict_mlp(self._params(), X, self.config_)]

@@ -9,6 +9,8 @@ up to the compiler (see `logits`). The hidden activation σ and the output activ
 chosen by name and stay outside the parameter pytree, so jax.jit / jax.grad work directly.
 """
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,6 +37,12 @@ def init_mlp(key: jax.Array, sizes, *, activation: str = "relu", dtype=jnp.float
     check_key(key)
     sizes = _check_sizes(sizes)
     check_option(activation, "activation", tuple(ACTIVATIONS))
+    return _init_mlp(key, tuple(sizes), activation, jnp.dtype(dtype))
+
+
+@partial(jax.jit, static_argnums=(1, 2, 3))
+def _init_mlp(key, sizes: tuple, activation: str, dtype):
+    """init_mlp's draws as one program (eagerly, every layer's draw and scaling compiled its own)."""
     params = []
     keys = jax.random.split(key, len(sizes) - 1)
     for layer, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:]), start=1):

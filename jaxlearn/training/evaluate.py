@@ -10,6 +10,7 @@ from jax.typing import ArrayLike
 from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_labels, check_matrix, check_scalar
+from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.training.config import TrainConfig
 
 
@@ -38,11 +39,34 @@ def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block
     return {"loss": total_loss / X.shape[0], "accuracy": total_correct / X.shape[0]}
 
 
+@partial(jax.jit, static_argnames=("activation", "output"))
+def _outputs_block(params, X, *, activation, output):
+    z = nn.logits(params, X, activation=activation)
+    return jnp.argmax(z, axis=1), nn.apply_output(z, output)
+
+
+def _outputs(params, X, config: TrainConfig, block: int):
+    """(classes (M,), outputs a^L (M, K)) on the host, in blocks padded to buckets (`jaxlearn.buckets`)."""
+    block = check_scalar(block, "block", minimum=1, integer=True)
+    X = np.asarray(X, params[0][0].dtype)
+    classes, outputs = [], []
+    for start in range(0, X.shape[0], block):
+        rows = X[start:start + block]
+        c, a = _outputs_block(params, pad_rows(rows, bucket(rows.shape[0])), activation=config.activation,
+                              output=config.output_activation)
+        classes.append(np.asarray(c)[:rows.shape[0]])
+        outputs.append(np.asarray(a)[:rows.shape[0]])
+    return np.concatenate(classes), np.concatenate(outputs)
+
+
 def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000) -> np.ndarray:
     """Predicted classes (M,) in blocks."""
-    block = check_scalar(block, "block", minimum=1, integer=True)
-    return np.concatenate([np.asarray(nn.predict(params, X[s:s + block], activation=config.activation))
-                           for s in range(0, X.shape[0], block)])
+    return _outputs(params, X, config, block)[0]
+
+
+def predict_proba(params, X: ArrayLike, config: TrainConfig, block: int = 10_000) -> np.ndarray:
+    """The network's outputs a^L (M, K) (class probabilities for a softmax output), in blocks."""
+    return _outputs(params, X, config, block)[1]
 
 
 def initial_loss(params, X, Y, config: TrainConfig) -> float:

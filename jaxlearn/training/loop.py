@@ -5,6 +5,7 @@ shuffles from fold_in(seed, 1)), so a resumed run ends with the same parameters 
 uninterrupted one.
 """
 
+import functools
 from collections.abc import Callable
 
 import jax
@@ -30,6 +31,13 @@ def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_e
                          activation=config.activation, dtype=jnp.dtype(config.dtype))
     optimizer = make_optimizer(config, steps_per_epoch)
     return TrainState(params, optimizer.init(params)), optimizer
+
+
+@functools.lru_cache(maxsize=64)
+def _epoch_program(config: TrainConfig, steps_per_epoch: int) -> Callable:
+    """The jitted scan over a block of batches, one per (config, steps): a new jitted closure for
+    every fit would trace and compile again (a grid search, a cross-validation)."""
+    return make_run_batches(make_step(config, make_optimizer(config, steps_per_epoch)))
 
 
 @library_cache()
@@ -72,7 +80,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
     state = fresh if state is None else state
     nn.check_params(state.params, X_train.shape[1])
-    run_batches = make_run_batches(make_step(config, optimizer))
+    run_batches = _epoch_program(config, steps)
     history = list(history or [])
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
     start_loss = initial_loss(fresh.params, X_train, Y_train, config)

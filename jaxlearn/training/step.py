@@ -86,7 +86,7 @@ def _shuffle(key, epoch, n_samples, size: int):
     (n_samples is traced); the bits of entry i depend only on i (JAX's partitionable
     threefry), so n_samples gives the same order whatever its bucket."""
     bits = jax.random.bits(jax.random.fold_in(key, epoch), (size,), jnp.uint32)
-    bits = jnp.where(jnp.arange(size) < n_samples, bits, jnp.iinfo(jnp.uint32).max)
+    bits = jnp.where(jnp.arange(size) < n_samples, bits, jnp.asarray(np.iinfo(np.uint32).max, jnp.uint32))
     return jnp.argsort(bits, stable=True)
 
 
