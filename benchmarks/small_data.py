@@ -7,7 +7,12 @@ diabetes. Every workload runs in this one process, jaxlearn then scikit-learn, -
 same shapes). Printed: seconds, the mean score of each, and the ratio jaxlearn / scikit-learn
 (below 1: jaxlearn is faster), then the totals.
 
-Run it in a fresh process to see a new user's first script: python -m benchmarks.small_data
+Run it in a fresh process to see a new user's first script: python -m benchmarks.small_data.
+jaxlearn's persistent compilation cache is on (`jaxlearn.compilation_cache`): for the issue's
+cold and warm runs, point it at an empty folder and run twice,
+
+    rm -rf /tmp/jl-cache; export JAXLEARN_COMPILATION_CACHE=/tmp/jl-cache
+    python -m benchmarks.small_data; python -m benchmarks.small_data
 """
 
 import argparse
@@ -15,6 +20,7 @@ import os
 import platform
 import time
 import warnings
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -72,8 +78,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2, help="runs of each workload in this process")
     args = parser.parse_args()
+    from jaxlearn.compilation_cache import cache_folder
+
+    folder = jax.config.jax_compilation_cache_dir or cache_folder()
+    entries = len(list(Path(folder).glob("*-cache"))) if folder and Path(folder).is_dir() else 0
     print(f"{platform.machine()}, {os.cpu_count()} cores, JAX device: {jax.devices()[0].device_kind}; "
-          f"compilation cache: {jax.config.jax_compilation_cache_dir or 'off'}")
+          f"compilation cache: {folder or 'off'} ({entries} entries at the start)")
     ours, theirs = workloads(True), workloads(False)
     totals = np.zeros((args.repeats, 2))
     for (name, jaxlearn_fn), (_, sklearn_fn) in zip(ours, theirs):
