@@ -46,7 +46,7 @@ class CompilationCacheWarning(UserWarning):
     """jaxlearn's compilation cache is unusable; fits go on, compiling as without it."""
 
 
-_state = {"resolved": False, "folder": None}
+_state = {"resolved": False, "folder": None, "warned": False}
 _lock = threading.Lock()
 
 
@@ -79,9 +79,9 @@ def _usable(folder: Path) -> str | None:
 def _disable(reason: str) -> None:
     """Warn once and go on without the cache for the rest of the process."""
     with _lock:
-        was_on = _state["folder"] is not None
-        _state.update(resolved=True, folder=None)
-    if was_on or reason.startswith("folder"):
+        first = not _state["warned"]
+        _state.update(resolved=True, folder=None, warned=True)
+    if first:
         warnings.warn(f"jaxlearn's compilation cache is off for this process: {reason}. Fits go on, compiling "
                       f"each program; set {ENVIRONMENT_VARIABLE} to another folder, or to 0 to silence this.",
                       CompilationCacheWarning, stacklevel=4)
@@ -133,4 +133,4 @@ def library_cache():
 def reset() -> None:
     """Decide afresh at the next use (after changing JAXLEARN_COMPILATION_CACHE; for tests)."""
     with _lock:
-        _state.update(resolved=False, folder=None)
+        _state.update(resolved=False, folder=None, warned=False)

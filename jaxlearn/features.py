@@ -10,7 +10,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxlearn._validation import as_float_array, check_bool, check_finite, check_matrix, check_scalar
-from jaxlearn.buckets import bucket, on_bucket, pad_rows, sample_weights
+from jaxlearn.buckets import map_row_blocks, pad_samples
 
 
 def vandermonde(x: ArrayLike, degree: int) -> jax.Array:
@@ -91,9 +91,8 @@ def fit_standardizer(X: ArrayLike, *, keep_constant: bool = True) -> Standardize
     """
     X = check_matrix(X)
     check_bool(keep_constant, "keep_constant")
-    size = bucket(X.shape[0])
-    mean, scale = _fit_standardizer(pad_rows(np.asarray(X), size), sample_weights(X.shape[0], size, X.dtype),
-                                    keep_constant)
+    X_padded, weights = pad_samples(X)
+    mean, scale = _fit_standardizer(X_padded, weights, keep_constant)
     return Standardizer(mean=mean, scale=scale)
 
 
@@ -127,14 +126,15 @@ def _check_scaler_input(scaler: Standardizer, X, name: str):
 def standardize(scaler: Standardizer, X: ArrayLike) -> jax.Array:
     """Apply x_sc = (x − μ) / σ (eq. 35) with a fitted `Standardizer`. X: (M, N) → (M, N)."""
     X = _check_scaler_input(scaler, X, "X")
-    return on_bucket(_standardize, X, np.asarray(scaler.mean, X.dtype), np.asarray(scaler.scale, X.dtype))
+    mean, scale = np.asarray(scaler.mean, X.dtype), np.asarray(scaler.scale, X.dtype)
+    return jax.device_put(map_row_blocks(lambda rows: _standardize(rows, mean, scale), X))
 
 
 def unstandardize(scaler: Standardizer, X_scaled: ArrayLike) -> jax.Array:
     """Invert the scaling: x = σ x_sc + μ. X_scaled: (M, N) → (M, N)."""
     X_scaled = _check_scaler_input(scaler, X_scaled, "X_scaled")
-    return on_bucket(_unstandardize, X_scaled, np.asarray(scaler.mean, X_scaled.dtype),
-                     np.asarray(scaler.scale, X_scaled.dtype))
+    mean, scale = np.asarray(scaler.mean, X_scaled.dtype), np.asarray(scaler.scale, X_scaled.dtype)
+    return jax.device_put(map_row_blocks(lambda rows: _unstandardize(rows, mean, scale), X_scaled))
 
 
 @jax.jit

@@ -92,10 +92,11 @@ def _from_inner_products(name: str, degree: int, gamma, coef0, dot, sq_a, sq_b):
     return jnp.exp(-gamma * jnp.maximum(sq_a[:, None] + sq_b[None, :] - 2 * dot, 0))
 
 
-def gram_unchecked(kernel: Kernel, X1, X2):
+def gram_unchecked(kernel: Kernel, X1, X2, block: int | None = None):
     """`gram` for validated arrays of one dtype (the fitting and predicting code calls this)."""
     if kernel.name == "laplacian":
-        block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
+        if block is None:   # about 64 MB of (block, M2, N) intermediate
+            block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
         return _laplacian_gram(kernel, X1, X2, int(block))
     dtype = X1.dtype
     return _from_inner_products(kernel.name, kernel.degree, np.asarray(kernel.gamma, dtype),
@@ -131,12 +132,9 @@ def gram(kernel: Kernel, X1: ArrayLike, X2: ArrayLike | None = None, *, block: i
     X2 = X1 if X2 is None else check_matrix(X2, "X2").astype(X1.dtype)
     if X2.shape[1] != X1.shape[1]:
         raise ValueError(f"X2 has {X2.shape[1]} features but X1 has {X1.shape[1]}")
-    if kernel.name != "laplacian":
-        return gram_unchecked(kernel, X1, X2)
-    if block is None:
-        block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
-    block = check_scalar(block, "block", minimum=1, integer=True)
-    return _laplacian_gram(kernel, X1, X2, int(block))
+    if kernel.name == "laplacian" and block is not None:   # the other kernels take no blocks
+        block = check_scalar(block, "block", minimum=1, integer=True)
+    return gram_unchecked(kernel, X1, X2, block)
 
 
 def polynomial_feature_map(X: ArrayLike, degree: int) -> jax.Array:

@@ -14,7 +14,7 @@ from jax.typing import ArrayLike
 from jaxlearn import losses
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import NO_THETA, check_fit_matrix, check_labels, check_matrix, check_option, check_scalar
-from jaxlearn.buckets import bucket, pad_rows, sample_weights
+from jaxlearn.buckets import pad_samples
 from jaxlearn.logistic.model import BINARY, SOFTMAX, binary_hessian, check_binary_problem, check_multiclass_problem
 from jaxlearn.optim import FitResult, default_tol, finish, gradient_descent_to_tol, lbfgs, newton
 from jaxlearn.optim.gradient_descent import largest_gram_eigenvalue
@@ -47,15 +47,6 @@ def softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter, weights=None):
     as `newton_solve`'s."""
     Theta0 = jnp.zeros((X.shape[1], Y.shape[1]), X.dtype)
     return lbfgs(SOFTMAX.value, Theta0, (X, Xt, Y, lam, d, weights), tol, max_iter)
-
-
-def _bucketed(X, *targets):
-    """X and the targets (NumPy) padded with zero rows to the bucket of M (`jaxlearn.buckets`),
-    and the sample weights that mask the padding out: the same objective, a shared program."""
-    X = np.asarray(X)
-    size = bucket(X.shape[0])
-    return (pad_rows(X, size), *(pad_rows(np.asarray(t, X.dtype), size) for t in targets),
-            sample_weights(X.shape[0], size, X.dtype))
 
 
 def _warn_if_separable(lam, separated: bool) -> None:
@@ -102,7 +93,7 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton",
         theta, n_iter, grad_norm = _gradient_descent(BINARY, jnp.zeros(X.shape[1], X.dtype), (X, None, y, lam_arr, d),
                                                      4.0, eta, tol, max_iter)
     else:   # newton and lbfgs on the bucket-padded samples, the padding weighted 0
-        X_padded, y_padded, weights = _bucketed(X, y)
+        X_padded, y_padded, weights = pad_samples(X, y)
         if method == "lbfgs":
             theta, n_iter, grad_norm = lbfgs(BINARY.value, jnp.zeros(X.shape[1], X.dtype),
                                              (X_padded, None, y_padded, lam_arr, d, weights), tol, max_iter)
@@ -143,7 +134,7 @@ def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, n_classes:
         Theta, n_iter, grad_norm = _gradient_descent(SOFTMAX, jnp.zeros((X.shape[1], K), X.dtype),
                                                      (X, X.T, Y, lam_arr, d), 2.0, eta, tol, max_iter)
     else:   # L-BFGS on the bucket-padded samples, the padding weighted 0
-        X_padded, Y_padded, weights = _bucketed(X, Y)
+        X_padded, Y_padded, weights = pad_samples(X, Y)
         Xt = np.ascontiguousarray(X_padded.T)   # a contiguous (N, M) copy for the fast gradient (objectives)
         Theta, n_iter, grad_norm = softmax_lbfgs_solve(X_padded, Xt, Y_padded, lam_arr, d, tol, max_iter, weights)
     _warn_if_separable(lam, bool(np.all(np.argmax(np.asarray(X) @ np.asarray(Theta), axis=1) == labels)))

@@ -22,7 +22,7 @@ from jax.typing import ArrayLike
 
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import check_fit_matrix, check_matrix, check_scalar
-from jaxlearn.buckets import bucket, pad_rows
+from jaxlearn.buckets import bucket, map_row_blocks, pad_rows
 from jaxlearn.kernels import Kernel, check_kernel, gram_unchecked, make_kernel, resolve_gamma
 from jaxlearn.svm.smo import smo
 
@@ -148,18 +148,15 @@ def decision_function(model: KernelSVM, X: ArrayLike, *, block: int = 10_000) ->
     if X.shape[1] != model.support_vectors.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
     dtype = model.support_vectors.dtype
-    X = np.asarray(X, dtype)
     size = support_bucket(model.support_vectors.shape[0])
     support_vectors = pad_rows(np.asarray(model.support_vectors), size)
     dual_coef = pad_rows(np.asarray(model.dual_coef, dtype), size)
     intercept = np.asarray(model.intercept, dtype)
-    f = []
-    for start in range(0, X.shape[0], block):
-        rows = X[start:start + block]
-        padded = pad_rows(rows, bucket(rows.shape[0]))
-        scores = _scores(gram_unchecked(model.kernel, padded, support_vectors), dual_coef, intercept)
-        f.append(np.asarray(scores)[:rows.shape[0]])     # cut on the host: no program per shape
-    f = np.concatenate(f)
+
+    def scores(rows):
+        return _scores(gram_unchecked(model.kernel, rows, support_vectors), dual_coef, intercept)
+
+    f = map_row_blocks(scores, np.asarray(X, dtype), block)
     return jax.device_put(f[:, 0] if len(model.classes) == 2 else f)
 
 
@@ -184,9 +181,8 @@ def ovr_decision_function(model: KernelSVM, ovo_scores: ArrayLike) -> jax.Array:
     """One score per class from the one-vs-one scores (M, P), as scikit-learn's SVC reports them:
     votes won plus the summed confidences squashed into (−⅓, ⅓), so ties between vote counts
     are broken by confidence."""
-    f = np.asarray(ovo_scores)
-    padded = pad_rows(f, bucket(f.shape[0]))
-    return _ovr(tuple(map(tuple, model.pairs.tolist())), len(model.classes), padded)[:f.shape[0]]
+    pairs = tuple(map(tuple, model.pairs.tolist()))
+    return jax.device_put(map_row_blocks(partial(_ovr, pairs, len(model.classes)), ovo_scores))
 
 
 @partial(jax.jit, static_argnames=("pairs", "n_classes"))

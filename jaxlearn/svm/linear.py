@@ -21,7 +21,7 @@ from jax.typing import ArrayLike
 from jaxlearn import losses
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import as_float_array, check_fit_matrix, check_matrix, check_scalar, check_vector
-from jaxlearn.buckets import bucket, pad_rows, sample_weights
+from jaxlearn.buckets import pad_samples
 from jaxlearn.objectives import linear_objective
 from jaxlearn.optim import FitResult, default_tol, lbfgs
 
@@ -139,16 +139,14 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, tol: float | N
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)
     # The samples on the host, [1, X] padded with zero rows to the bucket of M (jaxlearn.buckets);
     # the padded rows weigh 0 in the loss: one compiled program per bucket, C, tol traced.
-    M, size, dtype = X.shape[0], bucket(X.shape[0]), X.dtype
-    X1 = pad_rows(np.column_stack([np.ones(M, dtype), np.asarray(X)]), size)
-    targets = pad_rows(y, size)
+    dtype = X.dtype
+    X1, targets, weights = pad_samples(np.column_stack([np.ones(X.shape[0], dtype), np.asarray(X)]), y)
     targets = targets if y.ndim == 1 else np.ascontiguousarray(targets.T)      # (K, M): one problem a row
     d = losses.penalty_mask((X1.shape[1],), dtype, penalize_bias=False)        # θ₀ = b is not penalised
     d = d if y.ndim == 1 else np.broadcast_to(d, (y.shape[1], X1.shape[1]))
     mus = np.asarray(SMOOTHING[np.dtype(dtype).name])
     theta, n_iter, grad_norm = solve_primal(X1, np.ascontiguousarray(X1.T), targets, np.asarray(1 / C, dtype), d,
-                                            mus.astype(dtype), np.asarray(tol, dtype), max_iter,
-                                            sample_weights(M, size, dtype))
+                                            mus.astype(dtype), np.asarray(tol, dtype), max_iter, weights)
     n_iter, grad_norm = np.asarray(n_iter), np.asarray(grad_norm)
     # A stage ends at ‖∇L‖_∞ ≤ tol or where L is flat at working precision (the sharper the
     # smoothing, the sooner: a kink of width μ); only running out of iterations leaves it unsolved.

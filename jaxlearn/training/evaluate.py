@@ -10,7 +10,7 @@ from jax.typing import ArrayLike
 from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_labels, check_matrix, check_scalar
-from jaxlearn.buckets import bucket, pad_rows
+from jaxlearn.buckets import map_row_blocks
 from jaxlearn.training.config import TrainConfig
 
 
@@ -48,15 +48,8 @@ def _outputs_block(params, X, *, activation, output):
 def _outputs(params, X, config: TrainConfig, block: int):
     """(classes (M,), outputs a^L (M, K)) on the host, in blocks padded to buckets (`jaxlearn.buckets`)."""
     block = check_scalar(block, "block", minimum=1, integer=True)
-    X = np.asarray(X, params[0][0].dtype)
-    classes, outputs = [], []
-    for start in range(0, X.shape[0], block):
-        rows = X[start:start + block]
-        c, a = _outputs_block(params, pad_rows(rows, bucket(rows.shape[0])), activation=config.activation,
-                              output=config.output_activation)
-        classes.append(np.asarray(c)[:rows.shape[0]])
-        outputs.append(np.asarray(a)[:rows.shape[0]])
-    return np.concatenate(classes), np.concatenate(outputs)
+    program = partial(_outputs_block, params, activation=config.activation, output=config.output_activation)
+    return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block)
 
 
 def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000) -> np.ndarray:
