@@ -53,7 +53,11 @@ def check_finite(arr, name: str, advice: str = "remove or impute them before fit
     """Raise if a concrete array holds NaN or inf (say how many and where the first is)."""
     if not is_concrete(arr):
         return
-    finite = np.isfinite(np.asarray(arr))
+    host = np.asarray(arr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(host.sum()):      # a finite sum has no NaN or inf in it: one pass, no mask
+            return
+    finite = np.isfinite(host)           # NaN or inf, or only a sum that overflowed: look closer
     if not finite.all():
         bad = np.argwhere(~finite)
         raise ValueError(

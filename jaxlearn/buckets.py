@@ -42,7 +42,9 @@ def pad_rows(array: np.ndarray, size: int) -> np.ndarray:
         raise ValueError(f"cannot pad {array.shape[0]} rows down to {size}")
     if missing == 0:
         return array
-    return np.pad(array, [(0, missing)] + [(0, 0)] * (array.ndim - 1))
+    padded = np.zeros((size, *array.shape[1:]), array.dtype)   # one copy (np.pad's generic path: ~10× slower)
+    padded[:array.shape[0]] = array
+    return padded
 
 
 def sample_weights(m: int, size: int, dtype) -> np.ndarray:

@@ -6,6 +6,7 @@ in a `FitResult` (θ, iterations, ‖∇L‖_∞, converged).
 """
 
 import warnings
+from collections.abc import Callable
 
 import jax.numpy as jnp
 import numpy as np
@@ -49,8 +50,9 @@ def softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter, weights=None):
     return lbfgs(SOFTMAX.value, Theta0, (X, Xt, Y, lam, d, weights), tol, max_iter)
 
 
-def _warn_if_separable(lam, separated: bool) -> None:
-    if float(lam) == 0 and separated:
+def _warn_if_separable(lam, separated: Callable[[], bool]) -> None:
+    """Warn when λ = 0 and separated() (a full pass over X on the host: only then computed)."""
+    if float(lam) == 0 and separated():
         warnings.warn("the training data is linearly separable and lam = 0: the loss has no finite "
                       "minimiser (‖θ‖ grows until the gradient falls below tol), so θ depends on tol; "
                       "use lam > 0", ConvergenceWarning, stacklevel=3)
@@ -99,7 +101,7 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton",
                                              (X_padded, None, y_padded, lam_arr, d, weights), tol, max_iter)
         else:
             theta, n_iter, grad_norm = newton_solve(X_padded, y_padded, lam_arr, d, tol, max_iter, weights)
-    _warn_if_separable(lam, bool(np.all((np.asarray(X) @ np.asarray(theta) > 0) == (np.asarray(y) > 0.5))))
+    _warn_if_separable(lam, lambda: bool(np.all((np.asarray(X) @ np.asarray(theta) > 0) == (np.asarray(y) > 0.5))))
     return finish(theta, n_iter, grad_norm, tol, max_iter, f"logistic regression ({method})")
 
 
@@ -137,5 +139,5 @@ def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, n_classes:
         X_padded, Y_padded, weights = pad_samples(X, Y)
         Xt = np.ascontiguousarray(X_padded.T)   # a contiguous (N, M) copy for the fast gradient (objectives)
         Theta, n_iter, grad_norm = softmax_lbfgs_solve(X_padded, Xt, Y_padded, lam_arr, d, tol, max_iter, weights)
-    _warn_if_separable(lam, bool(np.all(np.argmax(np.asarray(X) @ np.asarray(Theta), axis=1) == labels)))
+    _warn_if_separable(lam, lambda: bool(np.all(np.argmax(np.asarray(X) @ np.asarray(Theta), axis=1) == labels)))
     return finish(Theta, n_iter, grad_norm, tol, max_iter, f"softmax regression ({method})")
