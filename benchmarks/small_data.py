@@ -11,10 +11,11 @@ LinearSVC: jaxlearn's is the lecture's hinge-loss SVM with an unpenalised interc
 ‖∇‖_∞ ≤ 1e-4. scikit-learn's nearest is LinearSVC(loss="hinge"), which penalises the intercept
 as a feature of value intercept_scaling, and whose liblinear solver stops at max_iter = 1000 here,
 unconverged (on all of digits, one of its ten one-vs-rest objectives then lies 40 % above that
-problem's optimum, and its cross-validation score moves with its random seed). The peer in the totals therefore solves the same problem:
-intercept_scaling = 10 (the intercept's penalty b²/200, within 0.0001 of jaxlearn's score) and
-max_iter = 100 000, which converges. scikit-learn's defaults (loss="hinge" only) are timed as well,
-in a row of their own, with a second total that uses them instead.
+problem's optimum, and its cross-validation score moves with its random seed). The peer in the
+totals therefore solves the same problem: intercept_scaling = 10 (the intercept's penalty
+b²/200; its score within 0.0001 of jaxlearn's) and max_iter = 100 000, which converges.
+scikit-learn's defaults (loss="hinge" only) are timed as well, in a row of their own, with a
+second total that uses them instead.
 
 Run it in a fresh process to see a new user's first script: python -m benchmarks.small_data.
 jaxlearn's persistent compilation cache is on (`jaxlearn.compilation_cache`): for the issue's
