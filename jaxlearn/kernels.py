@@ -96,11 +96,30 @@ def gram_unchecked(kernel: Kernel, X1, X2, block: int | None = None):
     """`gram` for validated arrays of one dtype (the fitting and predicting code calls this)."""
     if kernel.name == "laplacian":
         if block is None:   # about 64 MB of (block, M2, N) intermediate
-            block = max(1, min(X1.shape[0], (64 << 20) // max(X2.shape[0] * X1.shape[1] * 4, 1)))
+            block = min(X1.shape[0], laplacian_block(X2.shape[0], X1.shape[1]))
         return _laplacian_gram(kernel, X1, X2, int(block))
     dtype = X1.dtype
     return _from_inner_products(kernel.name, kernel.degree, np.asarray(kernel.gamma, dtype),
                                 np.asarray(kernel.coef0, dtype), *_inner_products(X1, X2))
+
+
+def kernel_diagonal(kernel: Kernel, X) -> np.ndarray:
+    """k(x_m, x_m) for each row of X (M,), on the host in X's dtype: ‖x‖² (linear),
+    (γ‖x‖² + c)^d, tanh(γ‖x‖² + c), and 1 for rbf and laplacian."""
+    X = np.asarray(X)
+    squared = np.einsum("mn,mn->m", X, X)
+    if kernel.name == "linear":
+        return squared
+    if kernel.name == "polynomial":
+        return ((kernel.gamma * squared + kernel.coef0) ** kernel.degree).astype(X.dtype)
+    if kernel.name == "sigmoid":
+        return np.tanh(kernel.gamma * squared + kernel.coef0).astype(X.dtype)
+    return np.ones(X.shape[0], X.dtype)
+
+
+def laplacian_block(rows: int, n_features: int, itemsize: int = 4) -> int:
+    """Rows of X1 per block of the Laplacian Gram: about 64 MB of (block, rows, N) intermediate."""
+    return max(1, (64 << 20) // max(rows * n_features * itemsize, 1))
 
 
 @partial(jax.jit, static_argnames=("kernel", "block"))

@@ -61,13 +61,18 @@ def test_resolve_gamma_like_scikit_learn():
 
 # --- the dual solver against libsvm ------------------------------------------------------------------
 
+# the two solvers; the working set small, so that a fit takes many outer iterations
+SOLVERS = [dict(solver="gram"), dict(solver="working_set", working_set_size=8)]
+
+
 @pytest.mark.parametrize("name", ["linear", "polynomial", "rbf", "sigmoid"])
 @pytest.mark.parametrize("C", [0.5, 10.0])
-def test_kernel_svm_matches_libsvm(name, C):
+@pytest.mark.parametrize("solver", SOLVERS, ids=lambda s: s["solver"])
+def test_kernel_svm_matches_libsvm(name, C, solver):
     X, y = moons()
     options = dict(gamma=0.5, coef0=-1.0 if name == "sigmoid" else 1.0, degree=3)
     reference = SVC(C=C, kernel=SKLEARN_NAME[name], tol=1e-8, **options).fit(X, y)
-    model = svm.fit_kernel_svm(X, y, name, C, tol=1e-8, **options)
+    model = svm.fit_kernel_svm(X, y, name, C, tol=1e-8, **options, **solver)
     assert np.array_equal(model.support, np.sort(reference.support_))            # same support vectors
     order = np.argsort(reference.support_)
     np.testing.assert_allclose(model.dual_coef[:, 0], reference.dual_coef_[0][order], rtol=1e-4, atol=1e-5)
@@ -77,13 +82,14 @@ def test_kernel_svm_matches_libsvm(name, C):
     assert np.all(np.abs(model.dual_coef) <= C + 1e-12)                             # 0 ≤ a ≤ C
 
 
-def test_multiclass_one_vs_one_matches_libsvm():
+@pytest.mark.parametrize("solver", SOLVERS, ids=lambda s: s["solver"])
+def test_multiclass_one_vs_one_matches_libsvm(solver):
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 4, size=160)
     X = rng.normal(size=(160, 3)) + labels[:, None]
     y = np.array(["ant", "bee", "cat", "dog"])[labels]
     reference = SVC(C=2.0, gamma="scale", tol=1e-6).fit(X, y)
-    model = svm.fit_kernel_svm(X, y, "rbf", 2.0, tol=1e-6)
+    model = svm.fit_kernel_svm(X, y, "rbf", 2.0, tol=1e-6, **solver)
     assert list(model.classes) == ["ant", "bee", "cat", "dog"] and len(model.pairs) == 6
     assert np.array_equal(model.support, np.sort(reference.support_))
     np.testing.assert_array_equal(svm.predict(model, X), reference.predict(X))
@@ -91,6 +97,50 @@ def test_multiclass_one_vs_one_matches_libsvm():
     np.testing.assert_array_equal(svm.predict(model, Xt), reference.predict(Xt))
     np.testing.assert_allclose(svm.decision_function(model, Xt, block=7), svm.decision_function(model, Xt),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["linear", "polynomial", "rbf", "sigmoid", "laplacian"])
+@pytest.mark.parametrize("q", [5, 6, 10**6])
+def test_working_set_solver_finds_the_gram_solvers_solution(name, q):
+    """Every kernel (the Laplacian's rows in blocks), an odd q, and a q beyond the problem (clipped
+    to it); 90 samples pad to 96, and no padded entry becomes a support vector."""
+    X, y = moons(4)
+    options = dict(gamma=0.5, coef0=-1.0 if name == "sigmoid" else 1.0, degree=3, tol=1e-9)
+    gram_fit = svm.fit_kernel_svm(X, y, name, 3.0, solver="gram", **options)
+    model = svm.fit_kernel_svm(X, y, name, 3.0, solver="working_set", working_set_size=q, **options)
+    assert np.array_equal(model.support, gram_fit.support) and model.support.max() < len(y)
+    np.testing.assert_allclose(model.dual_coef, gram_fit.dual_coef, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.intercept, gram_fit.intercept, atol=1e-6)
+    assert model.converged.all() and (model.kkt_gap <= 1e-9).all()
+
+
+def test_working_set_solver_reports_progress_and_warns_at_max_iter(capsys):
+    X, y = moons()
+    svm.fit_kernel_svm(X, y, "rbf", 1.0, solver="working_set", working_set_size=4, progress=True)
+    assert "KKT violation" in capsys.readouterr().err
+    with pytest.warns(ConvergenceWarning, match=r"SMO reached max_iter=3 .* KKT violation .* > tol"):
+        model = svm.fit_kernel_svm(X, y, "rbf", 1.0, solver="working_set", max_iter=3)
+    assert not model.converged.any() and (model.n_iter == 3).all()
+
+
+def test_auto_takes_the_working_set_beyond_its_memory_bound(monkeypatch):
+    from jaxlearn.svm import kernel as kernel_module
+
+    used = []
+    solve = kernel_module._fit_working_set
+    monkeypatch.setattr(kernel_module, "_fit_working_set", lambda *args: used.append(args[-2]) or solve(*args))
+    X, y = moons()
+    svm.fit_kernel_svm(X, y)
+    assert used == []                                            # 90² entries: the Gram matrix
+    monkeypatch.setattr(kernel_module, "AUTO_GRAM_BYTES", 90 * 90 * 8 - 1)
+    svm.fit_kernel_svm(X, y)
+    assert used == [96]                                          # q = 512 clipped to the 96 padded samples
+    monkeypatch.setattr(kernel_module, "GRAM_LIMIT_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"Gram matrix would need .* GiB .*use solver='working_set'"):
+        svm.fit_kernel_svm(X, y, solver="gram")
+    monkeypatch.setattr(kernel_module, "KERNEL_ROWS_LIMIT_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"kernel rows would need .* \(q = 16 rows of n = 96 samples; limit"):
+        svm.fit_kernel_svm(X, y, solver="working_set", working_set_size=16)
 
 
 def test_linear_kernel_dual_and_primal_hinge_fit_agree():
@@ -147,6 +197,11 @@ def test_hitting_max_iter_warns_with_the_kkt_violation():
     (lambda: svm.fit_kernel_svm(*moons(), "polynomial", degree=2.5), TypeError, "degree must be an integer"),
     (lambda: svm.fit_kernel_svm(*moons(), "sigmoid", coef0="1"), TypeError, "coef0 must be a real number"),
     (lambda: svm.fit_kernel_svm(moons()[0], np.ones(90)), ValueError, "y holds 1 class"),
+    (lambda: svm.fit_kernel_svm(*moons(), solver="smo"), ValueError,
+     "unknown solver 'smo'; valid options are 'auto', 'gram', 'working_set'"),
+    (lambda: svm.fit_kernel_svm(*moons(), working_set_size=1), ValueError, "working_set_size must be ≥ 2"),
+    (lambda: svm.fit_kernel_svm(*moons(), working_set_size=8.5), TypeError, "working_set_size must be an integer"),
+    (lambda: svm.fit_kernel_svm(*moons(), progress="yes"), TypeError, "progress must be"),
     (lambda: svm.fit_kernel_svm(moons()[0], np.ones(10)), ValueError, r"y must be \(M,\) = \(90,\)"),
     (lambda: svm.fit_kernel_svm(np.full((3, 2), np.inf), np.array([1, -1, 1])), ValueError, "X contains 6 NaN or inf"),
     (lambda: svm.decision_function(svm.fit_kernel_svm(*moons()), np.ones((2, 3))), ValueError,

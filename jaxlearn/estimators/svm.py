@@ -61,7 +61,9 @@ class SVC(_Classifier):
     Parameters as scikit-learn's SVC: C (the box 0 ≤ a ≤ C), kernel ("linear", "poly",
     "rbf", "sigmoid", or "laplacian"), degree, gamma ("scale", "auto" or a number), coef0,
     tol, max_iter (−1: libsvm's default limit). decision_function_shape "ovr" (scikit-learn's
-    default transformation of the one-vs-one scores) or "ovo".
+    default transformation of the one-vs-one scores) or "ovo". solver: "auto" (default), "gram"
+    (the whole kernel matrix) or "working_set" (q = working_set_size kernel rows at a time, for
+    any number of samples); see `jaxlearn.svm.fit_kernel_svm`.
 
     Example:
         >>> import numpy as np
@@ -72,7 +74,7 @@ class SVC(_Classifier):
     """
 
     def __init__(self, C=1.0, *, kernel="rbf", degree=3, gamma="scale", coef0=0.0, tol=1e-3, max_iter=-1,
-                 decision_function_shape="ovr"):
+                 decision_function_shape="ovr", solver="auto", working_set_size=512):
         self.C = C
         self.kernel = kernel
         self.degree = degree
@@ -81,6 +83,8 @@ class SVC(_Classifier):
         self.tol = tol
         self.max_iter = max_iter
         self.decision_function_shape = decision_function_shape
+        self.solver = solver
+        self.working_set_size = working_set_size
 
     @_sklearn_warnings
     def fit(self, X, y):
@@ -91,7 +95,8 @@ class SVC(_Classifier):
         kernel = {"poly": "polynomial"}.get(self.kernel, self.kernel)
         model = svm.fit_kernel_svm(X, encoded, kernel, self.C, gamma=self.gamma, coef0=self.coef0,
                                    degree=self.degree, tol=self.tol,
-                                   max_iter=None if self.max_iter == -1 else self.max_iter)
+                                   max_iter=None if self.max_iter == -1 else self.max_iter, solver=self.solver,
+                                   working_set_size=self.working_set_size)
         # NumPy, not JAX arrays: a pickled float64 model must load as float64 whatever x64 is then
         self.model_ = model._replace(support_vectors=np.asarray(model.support_vectors),
                                      dual_coef=np.asarray(model.dual_coef), intercept=np.asarray(model.intercept))

@@ -5,8 +5,15 @@
 
 The box is written as scikit-learn's SVC has it. The dual of eq. 36 (with its 1/M) is this
 problem with box C/M: `fit_kernel_svm(X, y, linear, C / M)` and `fit_linear_svm(X, y, C)` find
-the same w. The solver is `jaxlearn.svm.smo`; the kernel matrix is computed once, with matrix
-products (`jaxlearn.kernels.gram`).
+the same w. Two solvers, the same solution (libsvm's KKT tolerance):
+
+- "gram": `jaxlearn.svm.smo` on the kernel matrix of all samples, computed once with matrix
+  products (`jaxlearn.kernels.gram`); all one-vs-one problems side by side. Memory M²;
+  fastest while M² fits comfortably.
+- "working_set": `jaxlearn.svm.working_set`, kernel rows of q samples at a time, one problem
+  after another; memory O(q · M). Any M.
+
+solver="auto" takes "gram" up to `AUTO_GRAM_BYTES` of kernel matrix, else "working_set".
 """
 
 import math
@@ -21,12 +28,18 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import check_fit_matrix, check_matrix, check_scalar
+from jaxlearn._validation import check_bool, check_fit_matrix, check_matrix, check_option, check_scalar
 from jaxlearn.buckets import bucket, map_row_blocks, pad_rows
-from jaxlearn.kernels import Kernel, check_kernel, gram_unchecked, make_kernel, resolve_gamma
+from jaxlearn.kernels import Kernel, check_kernel, gram_unchecked, kernel_diagonal, make_kernel, resolve_gamma
+from jaxlearn.svm import working_set
 from jaxlearn.svm.smo import smo
 
-GRAM_LIMIT_BYTES = 4 << 30
+GRAM_LIMIT_BYTES = 4 << 30          # the largest kernel matrix the "gram" solver builds
+AUTO_GRAM_BYTES = 1 << 30           # solver="auto": "gram" up to this kernel matrix, then "working_set"
+KERNEL_ROWS_LIMIT_BYTES = 4 << 30   # the largest block of kernel rows (q × n) of the "working_set" solver
+SOLVERS = ("auto", "gram", "working_set")
+INNER_MAX_ITER = 10_000             # SMO steps per working-set subproblem (it rarely needs q)
+PROGRESS_OUTER_ITERATIONS = 20      # outer iterations between two progress reports
 
 
 class KernelSVM(NamedTuple):
@@ -67,7 +80,8 @@ def _problems(labels, n_classes):
 
 def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: float = 1.0, *,
                    gamma: str | float = "scale", coef0: float = 0.0, degree: int = 3, tol: float = 1e-3,
-                   max_iter: int | None = None) -> KernelSVM:
+                   max_iter: int | None = None, solver: str = "auto", working_set_size: int = 512,
+                   progress: bool = False) -> KernelSVM:
     """Kernel SVM in the dual (eqs. 40–43), multiclass by one-vs-one; SMO as libsvm.
 
     Args:
@@ -78,7 +92,15 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
         gamma: γ > 0, or "scale" = 1 / (N · var(X)) or "auto" = 1 / N (as scikit-learn).
         coef0, degree: c and d of the polynomial and sigmoid kernels.
         tol: stop when the maximal KKT violation m(a) − M(a) ≤ tol (libsvm's tol).
-        max_iter: SMO iterations per problem (default max(10⁷, 100 M), as libsvm).
+        max_iter: SMO iterations per problem (default max(10⁷, 100 M), as libsvm); for the
+            working-set solver, the steps of all its subproblems together.
+        solver: "auto", "gram" (the whole kernel matrix, M² memory, at most
+            `GRAM_LIMIT_BYTES`) or "working_set" (q kernel rows at a time; see the module
+            docstring). "auto": "gram" while the matrix needs at most `AUTO_GRAM_BYTES`.
+        working_set_size: q ≥ 2, the working set of the "working_set" solver; a q larger than
+            the largest one-vs-one problem is clipped to it.
+        progress: a tqdm bar over the one-vs-one problems of the "working_set" solver, with the
+            KKT violation and its target, updated every few outer iterations.
 
     Returns:
         A `KernelSVM`. Hitting max_iter warns with the KKT violation left.
@@ -104,16 +126,27 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
     else:
         kernel = make_kernel(kernel, gamma=resolve_gamma(gamma, X), coef0=coef0, degree=degree)
     M = X.shape[0]
-    if M * M * X.dtype.itemsize > GRAM_LIMIT_BYTES:
-        raise ValueError(f"X has {M} samples: the Gram matrix would need {M * M * X.dtype.itemsize / 2**30:.1f} "
-                         f"GiB (limit {GRAM_LIMIT_BYTES / 2**30:.0f} GiB); train on a subset")
+    check_option(solver, "solver", SOLVERS)
+    working_set_size = check_scalar(working_set_size, "working_set_size", minimum=2, integer=True)
+    progress = check_bool(progress, "progress")
+    gram_bytes = M * M * X.dtype.itemsize
+    if solver == "auto":
+        solver = "gram" if gram_bytes <= AUTO_GRAM_BYTES else "working_set"
+    if solver == "gram" and gram_bytes > GRAM_LIMIT_BYTES:
+        raise ValueError(f"X has {M} samples: the Gram matrix would need {gram_bytes / 2**30:.1f} GiB (limit "
+                         f"{GRAM_LIMIT_BYTES / 2**30:.0f} GiB); use solver='working_set' (or 'auto')")
     max_iter = max(10_000_000, 100 * M) if max_iter is None else check_scalar(
         max_iter, "max_iter", minimum=1, integer=True)
     pairs, idx, signs, valid = _problems(labels, len(classes))
     # the samples padded to a bucket: the padded rows are in no problem (their α stays 0)
     X_padded = pad_rows(np.asarray(X), bucket(M))
-    alpha, intercept, n_iter, gap = smo(gram_unchecked(kernel, X_padded, X_padded), idx, signs, valid,
-                                        np.asarray(C, X.dtype), np.asarray(tol, X.dtype), max_iter)
+    C_arr, tol_arr = np.asarray(C, X.dtype), np.asarray(tol, X.dtype)
+    if solver == "gram":
+        alpha, intercept, n_iter, gap = smo(gram_unchecked(kernel, X_padded, X_padded), idx, signs, valid, C_arr,
+                                            tol_arr, max_iter)
+    else:
+        alpha, intercept, n_iter, gap = _fit_working_set(kernel, X_padded, idx, signs, valid, C_arr, tol_arr, max_iter,
+                                                         min(working_set_size, idx.shape[1]), progress)
     n_iter, gap = np.asarray(n_iter), np.asarray(gap)
     if (gap > tol).any():
         stuck = np.flatnonzero(gap > tol)
@@ -128,6 +161,44 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
     support = np.flatnonzero((coef != 0).any(axis=1))
     return KernelSVM(kernel, jax.device_put(X_padded[support]), jax.device_put(coef[support]), intercept, support,
                      classes, pairs, n_iter, gap, gap <= tol)
+
+
+def _fit_working_set(kernel, X, idx, signs, valid, C, tol, max_iter, q, progress):
+    """The one-vs-one problems one after another by the working-set SMO, each on its own samples
+    (gathered on the host, padded to the common problem size n): (α (P, n), b (P,), steps (P,),
+    KKT violation (P,))."""
+    from tqdm.auto import tqdm
+
+    n = idx.shape[1]
+    rows_bytes = q * n * X.dtype.itemsize
+    if rows_bytes > KERNEL_ROWS_LIMIT_BYTES:
+        raise ValueError(f"the working set's kernel rows would need {rows_bytes / 2**30:.1f} GiB (q = {q} rows of "
+                         f"n = {n} samples; limit {KERNEL_ROWS_LIMIT_BYTES / 2**30:.0f} GiB); lower working_set_size")
+    diag_all, squared_all = kernel_diagonal(kernel, X), np.einsum("mn,mn->m", X, X)
+    gamma, coef0 = np.asarray(kernel.gamma, X.dtype), np.asarray(kernel.coef0, X.dtype)
+    static = dict(name=kernel.name, degree=kernel.degree, q=q, inner_max_iter=INNER_MAX_ITER)
+    step = PROGRESS_OUTER_ITERATIONS if progress else 1 << 30
+    results = []
+    with tqdm(total=len(idx), unit="problem", disable=not progress, dynamic_ncols=True,
+              desc=f"working-set SMO (q = {q})") as bar:
+        for p in range(len(idx)):
+            members = idx[p]            # padded entries point at row 0 and are not valid: never selected
+            y_p, valid_p = signs[p].astype(X.dtype), valid[p]
+            X_p = X[members] * valid_p[:, None]       # the padding as zero rows (a cheap row, never used)
+            state = working_set.start(y_p, valid_p, X.dtype)
+            while True:
+                state = working_set.run(state, X_p, squared_all[members], diag_all[members], y_p, valid_p, gamma,
+                                        coef0, C, tol, max_iter, int(state.outer) + step, **static)
+                gap, steps = float(state.gap), int(state.steps)
+                bar.set_postfix_str(f"pair {p + 1}/{len(idx)}: KKT violation {gap:.3g} (target {float(tol):g}), "
+                                    f"{int(state.outer)} outer iterations, {steps} SMO steps", refresh=False)
+                bar.refresh()
+                if gap <= tol or steps >= max_iter:
+                    break
+            results.append((state.alpha, working_set.intercept(state, y_p, valid_p, C), steps, gap))
+            bar.update()
+    alpha, intercept, steps, gap = zip(*results)
+    return jnp.stack(alpha), jnp.stack(intercept), np.array(steps), np.array(gap)
 
 
 @jax.jit

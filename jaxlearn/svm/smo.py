@@ -27,10 +27,16 @@ class _Selection(NamedTuple):
     row_j: jax.Array
 
 
-def _select(kernel_matrix, idx, diag, y, valid, alpha, G, C):
-    """libsvm's WSS2: i maximises −y_t G_t over I_up; j maximises the second-order gain over I_low."""
+def violating_sets(alpha, y, valid, C):
+    """libsvm's I_up (α_t can move so that y_t α_t grows) and I_low (shrinks), as masks."""
     up = valid & (((y > 0) & (alpha < C)) | ((y < 0) & (alpha > 0)))
     low = valid & (((y > 0) & (alpha > 0)) | ((y < 0) & (alpha < C)))
+    return up, low
+
+
+def _select(kernel_matrix, idx, diag, y, valid, alpha, G, C):
+    """libsvm's WSS2: i maximises −y_t G_t over I_up; j maximises the second-order gain over I_low."""
+    up, low = violating_sets(alpha, y, valid, C)
     minus_yG = -y * G
     score_up = jnp.where(up, minus_yG, -jnp.inf)
     i = jnp.argmax(score_up)
@@ -66,7 +72,7 @@ def _update_pair(alpha_i, alpha_j, G_i, G_j, y_i, y_j, quad, C):
     return jnp.where(different, ai, bi), jnp.where(different, aj, bj)
 
 
-def _rho(alpha, G, y, valid, C):
+def rho(alpha, G, y, valid, C):
     """libsvm's ρ: the mean of y_t G_t over free α_t, or the middle of its feasible interval."""
     yG = y * G
     upper, lower = alpha >= C, alpha <= 0
@@ -79,12 +85,10 @@ def _rho(alpha, G, y, valid, C):
     return jnp.where(n_free > 0, jnp.sum(jnp.where(free, yG, 0)) / jnp.maximum(n_free, 1), (ub + lb) / 2)
 
 
-def _smo_one(kernel_matrix, diag_full, C, tol, max_iter, idx, y, valid):
-    dtype = kernel_matrix.dtype
-    diag = diag_full[idx]
-    alpha = jnp.zeros(idx.shape[0], dtype)
-    G = -jnp.ones(idx.shape[0], dtype)                      # G = Qα − e at α = 0
-
+def solve(kernel_matrix, idx, diag, y, valid, C, tol, max_iter, alpha, G):
+    """SMO from a feasible (α, G = Qα − e) until m(α) − M(α) ≤ tol or max_iter steps, on the
+    samples idx of kernel_matrix (their diagonal diag). Jittable; returns (α, G, steps, gap).
+    The working-set solver (`jaxlearn.svm.working_set`) runs it on each q-variable subproblem."""
     def keep_going(state):
         _, _, k, sel = state
         return (k < max_iter) & (sel.gap > tol)
@@ -101,7 +105,15 @@ def _smo_one(kernel_matrix, diag_full, C, tol, max_iter, idx, y, valid):
 
     start = (alpha, G, jnp.array(0), _select(kernel_matrix, idx, diag, y, valid, alpha, G, C))
     alpha, G, k, sel = jax.lax.while_loop(keep_going, step, start)
-    return alpha, -_rho(alpha, G, y, valid, C), k, sel.gap
+    return alpha, G, k, sel.gap
+
+
+def _smo_one(kernel_matrix, diag_full, C, tol, max_iter, idx, y, valid):
+    dtype = kernel_matrix.dtype
+    alpha = jnp.zeros(idx.shape[0], dtype)
+    G = -jnp.ones(idx.shape[0], dtype)                      # G = Qα − e at α = 0
+    alpha, G, k, gap = solve(kernel_matrix, idx, diag_full[idx], y, valid, C, tol, max_iter, alpha, G)
+    return alpha, -rho(alpha, G, y, valid, C), k, gap
 
 
 @jax.jit
