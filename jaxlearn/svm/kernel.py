@@ -185,7 +185,7 @@ def _fit_working_set(kernel, X, idx, signs, valid, C, tol, max_iter, q, progress
             members = idx[p]            # padded entries point at row 0 and are not valid: never selected
             y_p, valid_p = signs[p].astype(X.dtype), valid[p]
             X_p = X[members] * valid_p[:, None]       # the padding as zero rows (a cheap row, never used)
-            state = working_set.start(y_p, valid_p, X.dtype)
+            state = working_set.start(y_p, valid_p, X.dtype, q)
             while True:
                 state = working_set.run(state, X_p, squared_all[members], diag_all[members], y_p, valid_p, gamma,
                                         coef0, C, tol, max_iter, int(state.outer) + step, **static)

@@ -5,9 +5,12 @@
 No M × M matrix anywhere (Joachims 1999; Catanzaro et al. 2008; ThunderSVM): each outer
 iteration
 
-  1. picks a working set B of q variables: the q/2 of I_up with the largest −y_t G_t and the
-     q/2 of I_low with the smallest, distinct; libsvm's maximal violating pair is among them;
-  2. computes their kernel rows K_B = k(X_B, X), q × n, with one matrix product;
+  1. picks a working set B of q variables: half of it new, the most violating variables not
+     already kept (as many of I_up with the largest −y_t G_t as of I_low with the smallest),
+     the other half the newest of the last working set, whose kernel rows are at hand
+     (ThunderSVM's rule; the first working set is all new). libsvm's maximal violating pair
+     is always in B;
+  2. computes the new half's kernel rows k(X_new, X), (q/2) × n, with one matrix product;
   3. solves the q-variable subproblem (the other α fixed) with the exact SMO of
      `jaxlearn.svm.smo.solve` (libsvm's second-order selection) on Q_BB, from G_B, until its
      own KKT violation is below max(tol, `INNER_RATIO` · the global one) or `inner_max_iter`
@@ -16,7 +19,7 @@ iteration
 
 It stops on libsvm's criterion, the global maximal violation m(α) − M(α) ≤ tol, or after
 max_iter SMO steps in all (the steps of every subproblem, comparable to libsvm's iterations).
-Memory: the samples, α, G and q × n kernel values. The subproblems' updates are exact, so the
+Memory: the samples, α, G and q × n kernel values (the working set's rows). The subproblems' updates are exact, so the
 solution satisfies the same KKT conditions as the precomputed-Gram SMO's.
 """
 
@@ -35,20 +38,27 @@ LAPLACIAN_BLOCK_BYTES = 64 << 20
 
 class WorkingSetState(NamedTuple):
     """The solver's state between calls: α (n,), G = Qα − e (n,), the KKT violation m − M,
-    SMO steps and outer iterations so far."""
+    SMO steps and outer iterations so far, and the last working set: B (q,), which of its
+    entries are real (q,), and its kernel rows (q, n), the newest first."""
 
     alpha: jax.Array
     G: jax.Array
     gap: jax.Array
     steps: jax.Array
     outer: jax.Array
+    B: jax.Array
+    real: jax.Array
+    rows: jax.Array
 
 
-def start(y, valid, dtype) -> WorkingSetState:
-    """α = 0 and G = −e; the violation at α = 0 (2 when both classes are present, as −yG = y)."""
-    alpha = jnp.zeros(y.shape, dtype)
-    G = -jnp.ones(y.shape, dtype)
-    return WorkingSetState(alpha, G, _gap(alpha, G, y, valid, jnp.asarray(1, dtype)), jnp.array(0), jnp.array(0))
+def start(y, valid, dtype, q: int) -> WorkingSetState:
+    """α = 0 and G = −e, no working set yet; the violation at α = 0 (2 when both classes are
+    present, as −yG = y)."""
+    n = y.shape[0]
+    alpha = jnp.zeros(n, dtype)
+    G = -jnp.ones(n, dtype)
+    return WorkingSetState(alpha, G, _gap(alpha, G, y, valid, jnp.asarray(1, dtype)), jnp.array(0), jnp.array(0),
+                           jnp.zeros(q, jnp.int32), jnp.zeros(q, bool), jnp.zeros((q, n), dtype))
 
 
 def _gap(alpha, G, y, valid, C):
@@ -57,14 +67,16 @@ def _gap(alpha, G, y, valid, C):
     return jnp.max(jnp.where(up, minus_yG, -jnp.inf)) - jnp.min(jnp.where(low, minus_yG, jnp.inf))
 
 
-def select_working_set(alpha, G, y, valid, C, q: int):
+def select_working_set(alpha, G, y, valid, C, q: int, taken=None):
     """B (q,) and which of its entries are real: q/2 indices of I_up with the largest −yG, then
-    q/2 of I_low (not already taken) with the smallest. Entries past the end of a set are not
-    real (their index is arbitrary; the solver leaves them alone)."""
+    q/2 of I_low with the smallest, none of them `taken` (a mask (n,), default none) or chosen
+    twice. Entries past the end of a set are not real (their index is arbitrary; the solver
+    leaves them alone)."""
     up, low = violating_sets(alpha, y, valid, C)
     minus_yG = -y * G
-    up_score, up_idx = jax.lax.top_k(jnp.where(up, minus_yG, -jnp.inf), q // 2)
-    taken = jnp.zeros(y.shape, bool).at[up_idx].set(up_score > -jnp.inf)
+    taken = jnp.zeros(y.shape, bool) if taken is None else taken
+    up_score, up_idx = jax.lax.top_k(jnp.where(up & ~taken, minus_yG, -jnp.inf), q // 2)
+    taken = taken.at[up_idx].max(up_score > -jnp.inf)
     low_score, low_idx = jax.lax.top_k(jnp.where(low & ~taken, -minus_yG, -jnp.inf), q - q // 2)
     return jnp.concatenate([up_idx, low_idx]), jnp.concatenate([up_score > -jnp.inf, low_score > -jnp.inf])
 
@@ -101,9 +113,22 @@ def run(state: WorkingSetState, X, squared_norms, diag, y, valid, gamma, coef0, 
     def keep_going(s):
         return (s.gap > tol) & (s.steps < max_iter) & (s.outer < until)
 
-    def outer_step(s):
+    def rows_of(B):
+        return kernel_rows(name, degree, gamma, coef0, X[B], X, squared_norms[B], squared_norms)
+
+    def all_new(s):
         B, real = select_working_set(s.alpha, s.G, y, valid, C, q)
-        rows = kernel_rows(name, degree, gamma, coef0, X[B], X, squared_norms[B], squared_norms)   # K_B (q, n)
+        return B, real, rows_of(B)
+
+    def half_new(s):
+        kept, kept_real = s.B[:q // 2], s.real[:q // 2]
+        taken = jnp.zeros(n, bool).at[kept].max(kept_real)
+        new, new_real = select_working_set(s.alpha, s.G, y, valid, C, q - q // 2, taken)
+        return (jnp.concatenate([new, kept]), jnp.concatenate([new_real, kept_real]),
+                jnp.concatenate([rows_of(new), s.rows[:q // 2]]))
+
+    def outer_step(s):
+        B, real, rows = jax.lax.cond(s.outer == 0, all_new, half_new, s)       # K_B (q, n)
         alpha_B, y_B = s.alpha[B], y[B]
         inner_tol = jnp.maximum(tol, INNER_RATIO * s.gap)
         budget = jnp.minimum(inner_max_iter, max_iter - s.steps)
@@ -113,7 +138,7 @@ def run(state: WorkingSetState, X, squared_norms, diag, y, valid, gamma, coef0, 
         G = s.G + y * ((y_B * delta) @ rows)                     # G += Q_{:,B} Δα_B
         # the new α_B exactly (bounds are compared exactly); entries that are not real are dropped
         alpha = s.alpha.at[jnp.where(real, B, n)].set(new_alpha_B, mode="drop")
-        return WorkingSetState(alpha, G, _gap(alpha, G, y, valid, C), s.steps + steps, s.outer + 1)
+        return WorkingSetState(alpha, G, _gap(alpha, G, y, valid, C), s.steps + steps, s.outer + 1, B, real, rows)
 
     C, tol = jnp.asarray(C, dtype), jnp.asarray(tol, dtype)
     state = state._replace(gap=_gap(state.alpha, state.G, y, valid, C))
