@@ -18,5 +18,6 @@ from jaxlearn.svm.kernel import (
 from jaxlearn.svm.linear import LinearSVM, fit_linear_svm, hinge_objective, hinge_subgradient
 from jaxlearn.svm.smo import TAU
 
-__all__ = ["AUTO_GRAM_BYTES", "GRAM_LIMIT_BYTES", "KernelSVM", "LinearSVM", "TAU", "decision_function", "fit_kernel_svm",
-           "fit_linear_svm", "hinge_objective", "hinge_subgradient", "ovr_decision_function", "predict"]
+__all__ = ["AUTO_GRAM_BYTES", "GRAM_LIMIT_BYTES", "KernelSVM", "LinearSVM", "TAU", "decision_function",
+           "fit_kernel_svm", "fit_linear_svm", "hinge_objective", "hinge_subgradient", "ovr_decision_function",
+           "predict"]
