@@ -21,6 +21,7 @@ from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss
 from jaxlearn.training.optimizers import make_optimizer
+from jaxlearn.training.parallel import batch_rows, check_batch_size, data_mesh, replicated
 from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step, progress_blocks
 
 
@@ -34,17 +35,18 @@ def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_e
 
 
 @functools.lru_cache(maxsize=64)
-def _epoch_program(config: TrainConfig, steps_per_epoch: int) -> Callable:
-    """The jitted scan over a block of batches, one per (config, steps): a new jitted closure for
-    every fit would trace and compile again (a grid search, a cross-validation)."""
-    return make_run_batches(make_step(config, make_optimizer(config, steps_per_epoch)))
+def _epoch_program(config: TrainConfig, steps_per_epoch: int, mesh=None) -> Callable:
+    """The jitted scan over a block of batches, one per (config, steps, mesh): a new jitted
+    closure for every fit would trace and compile again (a grid search, a cross-validation)."""
+    return make_run_batches(make_step(config, make_optimizer(config, steps_per_epoch)), mesh)
 
 
 @library_cache()
 def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: ArrayLike | None = None,
         y_val: ArrayLike | None = None, *, n_classes: int | None = None,
         state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,
-        on_epoch_end: Callable | None = None, progress: bool = True, learning_rate_name: str = "learning rate"):
+        on_epoch_end: Callable | None = None, progress: bool = True, learning_rate_name: str = "learning rate",
+        devices=None):
     """Train an MLP: config.epochs epochs of shuffled minibatches, metrics after each epoch.
 
     Args:
@@ -58,9 +60,15 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         progress: show a tqdm progress bar with the running loss and accuracy.
         learning_rate_name: what the divergence message calls the learning rate (a wrapper's
             own parameter name, e.g. "learning_rate_init").
+        devices: data parallelism (`jaxlearn.training.parallel`): None (every device JAX sees),
+            a count N (the first N), a sequence of devices, or a Mesh with a "data" axis. On
+            D > 1 devices each global batch of config.batch_size rows (a multiple of D) is split
+            over them, the rest replicated: the same batches in the same order as on one
+            device, so the same parameters up to the order of floating-point sums.
 
     Returns:
-        (state, history): the final `TrainState` and one dict of metrics per epoch.
+        (state, history): the final `TrainState` (on D > 1 devices, replicated over the mesh)
+        and one dict of metrics per epoch.
 
     Raises:
         DivergenceError: the loss became NaN/inf or grew far above its start and its best
@@ -70,6 +78,8 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     from tqdm.auto import tqdm
 
     X_train, y_train, n_classes = check_training_data(config, X_train, y_train, n_classes=n_classes)
+    mesh = data_mesh(devices)
+    check_batch_size(config.batch_size, mesh)
     n_samples = X_train.shape[0]
     # On the host: one-hot targets, and both padded with zero rows to the bucket of M
     # (jaxlearn.buckets), which no batch ever indexes: one compiled epoch per bucket.
@@ -80,12 +90,15 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
     state = fresh if state is None else state
     nn.check_params(state.params, X_train.shape[1])
-    run_batches = _epoch_program(config, steps)
+    run_batches = _epoch_program(config, steps, mesh)
     history = list(history or [])
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
     start_loss = initial_loss(fresh.params, X_train, Y_train, config)
-    X_train = jax.device_put(pad_rows(X_train, bucket(n_samples)))
-    Y_train = jax.device_put(pad_rows(Y_train, bucket(n_samples)))
+    everywhere = None if mesh is None else replicated(mesh)      # one device: JAX's default placement
+    X_train = jax.device_put(pad_rows(X_train, bucket(n_samples)), everywhere)
+    Y_train = jax.device_put(pad_rows(Y_train, bucket(n_samples)), everywhere)
+    if mesh is not None:
+        state = jax.device_put(state, everywhere)
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
 
@@ -96,7 +109,8 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
             batches = epoch_batches(key, epoch, n_samples, config.batch_size)
             for block in progress_blocks(batches) if progress else [batches]:   # no bar: one dispatch
-                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, block)
+                indices = block if mesh is None else jax.device_put(block, batch_rows(mesh, axis=1))
+                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices)
                 loss_sum += float(block_loss)
                 correct += int(block_correct)
                 seen += block.shape[0]

@@ -20,6 +20,7 @@ from jaxlearn import nn
 from jaxlearn.buckets import bucket
 from jaxlearn.nn.backprop import backprop
 from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.parallel import batch_rows
 
 PROGRESS_UPDATES_PER_EPOCH = 8
 
@@ -58,12 +59,20 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
     return step
 
 
-def make_run_batches(step: Callable) -> Callable:
-    """Jitted: run `step` over a (n_batches, batch_size) block of sample indices under lax.scan."""
+def make_run_batches(step: Callable, mesh=None) -> Callable:
+    """Jitted: run `step` over a (n_batches, batch_size) block of sample indices under lax.scan.
+
+    mesh: a data-parallel mesh (`jaxlearn.training.parallel`): each batch's rows are split over
+    its devices (the state and data replicated), and XLA reduces the gradient across them.
+    """
+    def gather(A, idx):
+        rows = A[idx]
+        return rows if mesh is None else jax.lax.with_sharding_constraint(rows, batch_rows(mesh))
+
     @jax.jit
     def run_batches(state, X, Y, batch_indices):
         def body(state, idx):
-            return step(state, X[idx], Y[idx])
+            return step(state, gather(X, idx), gather(Y, idx))
 
         state, (losses, correct) = jax.lax.scan(body, state, batch_indices)
         return state, jnp.sum(losses), jnp.sum(correct)

@@ -1,0 +1,75 @@
+"""Checks that need several devices, run by tests/test_parallel.py in a subprocess with
+JAX_NUM_CPU_DEVICES=4 (JAX reads it once, at start-up, so the rest of the suite keeps one
+device). Each check is a function; `python tests/multi_device_checks.py NAME` runs one and
+prints "ok NAME" (an assertion error fails the calling test with this process's output).
+Run under JAX's defaults: x64 off, as users run.
+"""
+
+import dataclasses
+import sys
+
+import jax
+import numpy as np
+
+from jaxlearn.training import TrainConfig, fit, make_run_batches, make_step
+from jaxlearn.training.optimizers import make_optimizer
+from jaxlearn.training.parallel import batch_rows, data_mesh, replicated
+
+CONFIG = TrainConfig(hidden=(32,), epochs=3, batch_size=64, learning_rate=1e-2, seed=0)
+
+
+def data(M=1000, N=20):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(M, N)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int32) + (X[:, 2] > 1)
+    return X, y
+
+
+def fit_equals_one_device():
+    assert len(jax.devices()) == 4, jax.devices()
+    X, y = data()
+    one, history_one = fit(CONFIG, X, y, X[:200], y[:200], progress=False, devices=1)
+    for devices in (None, 4, 2, jax.devices()[2:]):             # default: all four; a count; a list
+        state, history = fit(CONFIG, X, y, X[:200], y[:200], progress=False, devices=devices)
+        n = 4 if devices in (None, 4) else 2
+        for (W1, b1), (W, b) in zip(one.params, state.params):
+            np.testing.assert_allclose(np.asarray(W), np.asarray(W1), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(np.asarray(b), np.asarray(b1), rtol=1e-5, atol=1e-6)
+            assert len(W.sharding.device_set) == n and W.sharding.is_fully_replicated
+        assert [h["train_accuracy"] for h in history] == [h["train_accuracy"] for h in history_one]
+        np.testing.assert_allclose([h["val_loss"] for h in history], [h["val_loss"] for h in history_one], rtol=1e-5)
+
+
+def batch_is_split_and_gradient_reduced():
+    """The compiled epoch splits each batch over the devices and all-reduces across them."""
+    mesh = data_mesh(4)
+    X, y = data()
+    Y = np.eye(3, dtype=np.float32)[y]
+    from jaxlearn.training.loop import init_state
+
+    state, _ = init_state(CONFIG, X.shape[1], 3, 15)
+    run = make_run_batches(make_step(CONFIG, make_optimizer(CONFIG, 15)), mesh)
+    indices = jax.device_put(np.arange(15 * 64).reshape(15, 64), batch_rows(mesh, axis=1))
+    args = (jax.device_put(state, replicated(mesh)), jax.device_put(X, replicated(mesh)),
+            jax.device_put(Y, replicated(mesh)), indices)
+    text = run.lower(*args).compile().as_text()
+    assert "all-reduce" in text, "no all-reduce in the data-parallel epoch"
+    assert "f32[16,20]" in text, "the batch of 64 rows is not split into 16 per device"
+
+
+def batch_size_must_split():
+    X, y = data()
+    for devices, message in ((4, "batch_size=66 does not split over 4 devices; use a multiple of 4 (e.g. 64 or 68)"),
+                             (5, "devices=5: JAX sees 4 device(s) (cpu); choose 1 … 4")):
+        try:
+            fit(dataclasses.replace(CONFIG, batch_size=66), X, y, progress=False, devices=devices)
+        except ValueError as err:
+            assert message in str(err), str(err)
+        else:
+            raise AssertionError(f"devices={devices}: no error")
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        globals()[name]()
+        print("ok", name)
