@@ -72,7 +72,7 @@ def _train(args) -> int:
         result = train_and_evaluate(config, out, dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
                                     validation_size=getattr(args, "validation_size", 5000),
                                     scale=not getattr(args, "raw_pixels", False), resume=args.resume,
-                                    progress=not args.no_progress)
+                                    progress=not args.no_progress, devices=args.devices)
     except KeyboardInterrupt:
         return 130
     except (ValueError, TypeError, OSError, DivergenceError) as err:
@@ -155,6 +155,9 @@ def _add_train(commands) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out, with its saved settings")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--devices", type=int, default=None,
+                   help="data parallelism over the first N devices (default: every device JAX sees; each batch "
+                        "is split over them, so --batch-size must be a multiple of N)")
     p.set_defaults(run=_train)
 
 

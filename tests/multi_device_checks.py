@@ -40,6 +40,36 @@ def fit_equals_one_device():
         np.testing.assert_allclose([h["val_loss"] for h in history], [h["val_loss"] for h in history_one], rtol=1e-5)
 
 
+def resume_on_other_devices():
+    """Epoch 1 on four devices, checkpointed to a file; epochs 2–3 resumed from it on two: the
+    one-device run's parameters."""
+    import tempfile
+    from pathlib import Path
+
+    from jaxlearn.training.checkpoint import load_checkpoint, save_checkpoint
+    from jaxlearn.training.loop import init_state
+
+    X, y = data()
+    one, _ = fit(CONFIG, X, y, progress=False, devices=1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "checkpoint.npz"
+
+        def checkpoint_then_stop(epoch, state, history):
+            save_checkpoint(path, state, epoch, history)
+            raise KeyboardInterrupt
+
+        try:
+            fit(CONFIG, X, y, progress=False, devices=4, on_epoch_end=checkpoint_then_stop)
+        except KeyboardInterrupt:
+            pass
+        template, _ = init_state(CONFIG, X.shape[1], 3, X.shape[0] // CONFIG.batch_size)
+        state, epoch, history = load_checkpoint(path, template)
+    assert epoch == 1
+    resumed, _ = fit(CONFIG, X, y, progress=False, devices=2, state=state, start_epoch=epoch, history=history)
+    for (W1, _), (W, _) in zip(one.params, resumed.params):
+        np.testing.assert_allclose(np.asarray(W), np.asarray(W1), rtol=1e-5, atol=1e-6)
+
+
 def batch_is_split_and_gradient_reduced():
     """The compiled epoch splits each batch over the devices and all-reduces across them."""
     mesh = data_mesh(4)

@@ -26,10 +26,10 @@ def run_with_devices(n: int, *checks: str) -> str:
 
 
 def test_four_devices_train_the_one_device_parameters():
-    out = run_with_devices(4, "fit_equals_one_device", "batch_is_split_and_gradient_reduced",
-                           "batch_size_must_split")
-    assert out.split() == ["ok", "fit_equals_one_device", "ok", "batch_is_split_and_gradient_reduced",
-                           "ok", "batch_size_must_split"]
+    checks = ["fit_equals_one_device", "resume_on_other_devices", "batch_is_split_and_gradient_reduced",
+              "batch_size_must_split"]
+    out = run_with_devices(4, *checks)
+    assert out.split() == [word for check in checks for word in ("ok", check)]
 
 
 def test_one_device_takes_the_plain_path():
@@ -55,3 +55,10 @@ def test_one_device_takes_the_plain_path():
 def test_bad_devices_are_named(devices, error, message):
     with pytest.raises(error, match=message):
         data_mesh(devices)
+
+
+def test_the_command_line_names_too_many_devices(tmp_path, capsys):
+    from jaxlearn.cli import main
+
+    assert main(["train", "--out", str(tmp_path / "run"), "--devices", "3", "--no-progress"]) == 1
+    assert "devices=3: JAX sees 1 device(s)" in capsys.readouterr().err

@@ -27,10 +27,12 @@ from jaxlearn.training.checkpoint import CheckpointError, load_checkpoint, load_
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import evaluate, predict
 from jaxlearn.training.loop import fit, init_state
+from jaxlearn.training.parallel import data_mesh, describe
 
 CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
 # config.json: the TrainConfig under "config", and how the data were prepared
-RUN_KEYS = ("config", "dataset", "validation_size", "scale", "data_source")
+RUN_KEYS = ("config", "dataset", "validation_size", "scale", "data_source", "devices")
+OPTIONAL_RUN_KEYS = {"data_source", "devices"}      # absent in folders written by earlier versions
 
 
 class RunFolderError(ValueError):
@@ -72,7 +74,7 @@ def read_run_config(run_dir) -> dict:
         raise RunFolderError(f"{path} does not hold a run's configuration; {restore}")
     unknown = sorted(set(saved) - set(RUN_KEYS)) + sorted(
         set(saved["config"]) - {f.name for f in dataclasses.fields(TrainConfig)})
-    missing = sorted(set(RUN_KEYS) - {"data_source"} - set(saved))
+    missing = sorted(set(RUN_KEYS) - OPTIONAL_RUN_KEYS - set(saved))
     if unknown or missing:
         what = "; ".join(filter(None, [unknown and f"unknown key(s) {', '.join(map(repr, unknown))}",
                                        missing and f"missing key(s) {', '.join(map(repr, missing))}"]))
@@ -109,11 +111,13 @@ def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, se
 
 def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", data_dir=None,
                        validation_size: int = 5000, scale: bool = True, resume: bool = False,
-                       progress: bool = True, log=print) -> dict:
+                       progress: bool = True, log=print, devices=None) -> dict:
     """Train (or resume) a run in run_dir, then test it and write its files and figures.
 
     With resume=True the run's saved config is used and training continues after the
-    last checkpointed epoch; the result equals an uninterrupted run's.
+    last checkpointed epoch; the result equals an uninterrupted run's, also on another number
+    of devices. devices: as `jaxlearn.training.fit` (data parallelism; default every device);
+    config.json (a new run) and metrics.json (each session) name the devices used.
 
     Returns:
         The final metrics: {"test_accuracy", "test_loss", "history", ...}.
@@ -138,12 +142,14 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                               "another --out folder")
     elif config is None:
         raise ValueError("config is required for a new run (config=None only with resume=True)")
+    used = describe(data_mesh(devices))            # checks devices before any work
+    log(f"training on {used}")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed,
                         scale=scale, dtype=config.dtype)
     if not resume:
         _write_json(run_dir / CONFIG, {"config": config.to_dict(), "dataset": dataset,
                                        "validation_size": validation_size, "scale": scale,
-                                       "data_source": data["source"]})
+                                       "data_source": data["source"], "devices": used})
     state, start_epoch, history = None, 0, []
     if resume:
         template, _ = init_state(config, data["X_train"].shape[1], len(data["class_names"]),
@@ -164,7 +170,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     try:
         state, history = fit(config, data["X_train"], data["y_train"], data["X_val"], data["y_val"],
                              n_classes=len(data["class_names"]), state=state, start_epoch=start_epoch, history=history,
-                             on_epoch_end=checkpoint, progress=progress)
+                             on_epoch_end=checkpoint, progress=progress, devices=devices)
     except KeyboardInterrupt:
         log(f"\ninterrupted: the checkpoint of the last finished epoch is in {run_dir / CHECKPOINT}.\n"
             f"continue with: jaxlearn train --resume --out {run_dir}")
@@ -178,7 +184,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     seconds = time.perf_counter() - started
     save_params(run_dir / PARAMS, state.params)
     result = _test_and_plot(state.params, config, data, run_dir, dataset, history)
-    result |= {"history": history, "train_seconds_this_session": seconds}
+    result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used}
     _write_json(run_dir / METRICS, result)
     return result
 
