@@ -20,6 +20,7 @@ import math
 
 import jax
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 SMALLEST = 8
 LARGEST_STEP = 1024
@@ -32,6 +33,11 @@ def bucket(m: int) -> int:
         return SMALLEST
     step = min(2 ** max(math.ceil(math.log2(m)) - 3, 0), LARGEST_STEP)
     return -(-m // step) * step
+
+
+def padded_size(m: int, n_devices: int = 1) -> int:
+    """bucket(m), rounded up to a multiple of n_devices (so that its rows split evenly over them)."""
+    return -(-bucket(m) // n_devices) * n_devices
 
 
 def pad_rows(array: np.ndarray, size: int) -> np.ndarray:
@@ -65,9 +71,10 @@ def pad_samples(X, *targets):
             sample_weights(X.shape[0], size, X.dtype))
 
 
-def map_row_blocks(program, X, block: int | None = None):
+def map_row_blocks(program, X, block: int | None = None, *, mesh=None):
     """program(rows) over X (M, …) in row blocks of at most `block` rows (default: all at once),
-    each block padded to its bucket; the outputs (an array, or a tuple of arrays, one row per
+    each block padded to its bucket (and, with a data-parallel `mesh`, to a multiple of its
+    devices, over which its rows are then split); the outputs (an array, or a tuple of arrays, one row per
     input row) are cut back and joined on the host, as NumPy: for row-wise programs
     (transforms, predictions), whose padded rows do not touch the real ones. Cutting on the host
     matters: an eager slice of a JAX array compiles a program for every (bucket, M) pair."""
@@ -77,5 +84,8 @@ def map_row_blocks(program, X, block: int | None = None):
     for start in range(0, X.shape[0], block):
         rows = X[start:start + block]
         n = rows.shape[0]
-        parts.append(jax.tree.map(lambda out, n=n: np.asarray(out)[:n], program(pad_rows(rows, bucket(n)))))
+        padded = pad_rows(rows, padded_size(n, 1 if mesh is None else mesh.devices.size))
+        if mesh is not None:      # rows split over the mesh's (first) axis
+            padded = jax.device_put(padded, NamedSharding(mesh, PartitionSpec(mesh.axis_names[0])))
+        parts.append(jax.tree.map(lambda out, n=n: np.asarray(out)[:n], program(padded)))
     return parts[0] if len(parts) == 1 else jax.tree.map(lambda *outs: np.concatenate(outs), *parts)

@@ -11,9 +11,9 @@ import sys
 import jax
 import numpy as np
 
+from jaxlearn.parallel import batch_rows, data_mesh, replicated
 from jaxlearn.training import TrainConfig, fit, make_run_batches, make_step
 from jaxlearn.training.optimizers import make_optimizer
-from jaxlearn.training.parallel import batch_rows, data_mesh, replicated
 
 CONFIG = TrainConfig(hidden=(32,), epochs=3, batch_size=64, learning_rate=1e-2, seed=0)
 
@@ -68,6 +68,27 @@ def resume_on_other_devices():
     resumed, _ = fit(CONFIG, X, y, progress=False, devices=2, state=state, start_epoch=epoch, history=history)
     for (W1, _), (W, _) in zip(one.params, resumed.params):
         np.testing.assert_allclose(np.asarray(W), np.asarray(W1), rtol=1e-5, atol=1e-6)
+
+
+def evaluation_and_svm_on_four_devices():
+    """evaluate, predict and the SVM's decision function with rows split over the devices: the
+    one-device results, for block sizes that do not divide by 4 (padded and masked)."""
+    from jaxlearn import svm
+    from jaxlearn.training import evaluate, predict
+
+    X, y = data(M=403)
+    state, _ = fit(CONFIG, X, y, progress=False, devices=1)
+    for block in (10_000, 37):
+        one = evaluate(state.params, X, y, CONFIG, block, devices=1)
+        four = evaluate(state.params, X, y, CONFIG, block)               # default: all four
+        assert four["accuracy"] == one["accuracy"] and abs(four["loss"] - one["loss"]) < 1e-6 * one["loss"], (one, four)
+        np.testing.assert_array_equal(predict(state.params, X, CONFIG, block), predict(state.params, X, CONFIG, block,
+                                                                                         devices=1))
+    model = svm.fit_kernel_svm(X[:200], y[:200], "rbf", 2.0)
+    for block in (10_000, 37):
+        np.testing.assert_allclose(np.asarray(svm.decision_function(model, X, block=block)),
+                                   np.asarray(svm.decision_function(model, X, block=block, devices=1)),
+                                   rtol=1e-5, atol=1e-6)
 
 
 def batch_is_split_and_gradient_reduced():

@@ -1,4 +1,4 @@
-"""Data parallelism (`jaxlearn.training.parallel`): on one device here, and on four fake CPU
+"""Data parallelism (`jaxlearn.parallel`): on one device here, and on four fake CPU
 devices in a subprocess (tests/multi_device_checks.py), whose results must equal one device's."""
 
 import os
@@ -10,8 +10,8 @@ import jax
 import numpy as np
 import pytest
 
+from jaxlearn.parallel import check_batch_size, data_mesh, describe
 from jaxlearn.training import TrainConfig, fit
-from jaxlearn.training.parallel import check_batch_size, data_mesh, describe
 
 CHECKS = Path(__file__).with_name("multi_device_checks.py")
 
@@ -26,8 +26,8 @@ def run_with_devices(n: int, *checks: str) -> str:
 
 
 def test_four_devices_train_the_one_device_parameters():
-    checks = ["fit_equals_one_device", "resume_on_other_devices", "batch_is_split_and_gradient_reduced",
-              "batch_size_must_split"]
+    checks = ["fit_equals_one_device", "resume_on_other_devices", "evaluation_and_svm_on_four_devices",
+              "batch_is_split_and_gradient_reduced", "batch_size_must_split"]
     out = run_with_devices(4, *checks)
     assert out.split() == [word for check in checks for word in ("ok", check)]
 

@@ -31,6 +31,7 @@ from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import check_bool, check_fit_matrix, check_matrix, check_option, check_scalar
 from jaxlearn.buckets import bucket, map_row_blocks, pad_rows
 from jaxlearn.kernels import Kernel, check_kernel, gram_unchecked, kernel_diagonal, make_kernel, resolve_gamma
+from jaxlearn.parallel import data_mesh, replicated
 from jaxlearn.svm import working_set
 from jaxlearn.svm.smo import smo
 
@@ -206,28 +207,34 @@ def _scores(kernel_rows, dual_coef, intercept):
     return kernel_rows @ dual_coef + intercept[None, :]
 
 
-def decision_function(model: KernelSVM, X: ArrayLike, *, block: int = 10_000) -> jax.Array:
+def decision_function(model: KernelSVM, X: ArrayLike, *, block: int = 10_000, devices=None) -> jax.Array:
     """f(x) = Σ_m a_m y_m k(x, x_m) + b for each problem: (M,) for two classes, else (M, P).
 
     X goes through in row blocks of `block` samples, so k(X, SV) never holds more than
     block × S entries at once. The blocks and the support vectors are padded to buckets
     (`jaxlearn.buckets`; padded support vectors have a zero coefficient), so that models
-    with other numbers of support vectors reuse the compiled programs.
+    with other numbers of support vectors reuse the compiled programs. devices: as
+    `jaxlearn.training.fit` (default: every device JAX sees): each block's rows, and so its
+    kernel block k(X_block, SV), are split over them, the model replicated.
     """
     X = check_matrix(X)
     block = check_scalar(block, "block", minimum=1, integer=True)
     if X.shape[1] != model.support_vectors.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
+    mesh = data_mesh(devices)
     dtype = model.support_vectors.dtype
     size = support_bucket(model.support_vectors.shape[0])
     support_vectors = pad_rows(np.asarray(model.support_vectors), size)
     dual_coef = pad_rows(np.asarray(model.dual_coef, dtype), size)
     intercept = np.asarray(model.intercept, dtype)
+    if mesh is not None:
+        support_vectors, dual_coef, intercept = jax.device_put((support_vectors, dual_coef, intercept),
+                                                               replicated(mesh))
 
     def scores(rows):
         return _scores(gram_unchecked(model.kernel, rows, support_vectors), dual_coef, intercept)
 
-    f = map_row_blocks(scores, np.asarray(X, dtype), block)
+    f = map_row_blocks(scores, np.asarray(X, dtype), block, mesh=mesh)
     return jax.device_put(f[:, 0] if len(model.classes) == 2 else f)
 
 

@@ -10,29 +10,43 @@ from jax.typing import ArrayLike
 from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_labels, check_matrix, check_scalar
-from jaxlearn.buckets import map_row_blocks
+from jaxlearn.buckets import map_row_blocks, pad_rows, padded_size
+from jaxlearn.parallel import data_mesh, device_count, replicated, shard_rows
 from jaxlearn.training.config import TrainConfig
 
 
 @partial(jax.jit, static_argnames=("activation", "loss", "output"))
-def _evaluate_block(params, X, labels, Y, *, activation, loss, output):
+def _evaluate_block(params, X, labels, Y, valid, *, activation, loss, output):
+    """(Σ of the per-sample losses, correct predictions) over the rows marked valid."""
     z = nn.logits(params, X, activation=activation)
-    correct = jnp.sum(jnp.argmax(z, axis=1).astype(labels.dtype) == labels)
-    return nn.loss_from_logits(z, Y, loss, output) * X.shape[0], correct
+    per_sample = jax.vmap(lambda z_m, y_m: nn.loss_from_logits(z_m[None], y_m[None], loss, output))(z, Y)
+    correct = jnp.sum(valid & (jnp.argmax(z, axis=1).astype(labels.dtype) == labels))
+    return jnp.sum(jnp.where(valid, per_sample, 0)), correct
 
 
-def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block: int = 10_000) -> dict:
-    """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows."""
+def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block: int = 10_000, *,
+             devices=None) -> dict:
+    """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows.
+
+    Each block is padded to its bucket (`jaxlearn.buckets`; the padding is masked out), so a
+    new number of samples compiles nothing new. devices: as `jaxlearn.training.fit` (default:
+    every device JAX sees), here splitting each block's rows over them.
+    """
     block = check_scalar(block, "block", minimum=1, integer=True)
-    X = check_matrix(X)
+    X = np.asarray(check_matrix(X))
     labels, _ = check_labels(labels, X.shape[0], "labels")
-    labels = jnp.asarray(labels)
+    labels = np.asarray(labels)
+    mesh = data_mesh(devices)
+    params = params if mesh is None else jax.device_put(params, replicated(mesh))
     n_classes = params[-1][0].shape[0]
     total_loss, total_correct = 0.0, 0
     for start in range(0, X.shape[0], block):
         Xb, yb = X[start:start + block], labels[start:start + block]
-        loss, correct = _evaluate_block(params, Xb, yb, nn.one_hot(yb, n_classes, dtype=Xb.dtype),
-                                        activation=config.activation, loss=config.loss,
+        size = padded_size(Xb.shape[0], device_count(mesh))
+        Y = np.eye(n_classes, dtype=Xb.dtype)[yb]
+        valid = np.arange(size) < Xb.shape[0]
+        rows = [shard_rows(pad_rows(a, size), mesh) for a in (Xb, yb, Y, valid)]
+        loss, correct = _evaluate_block(params, *rows, activation=config.activation, loss=config.loss,
                                         output=config.output_activation)
         total_loss += float(loss)
         total_correct += int(correct)
@@ -45,21 +59,24 @@ def _outputs_block(params, X, *, activation, output):
     return jnp.argmax(z, axis=1), nn.apply_output(z, output)
 
 
-def _outputs(params, X, config: TrainConfig, block: int):
+def _outputs(params, X, config: TrainConfig, block: int, devices):
     """(classes (M,), outputs a^L (M, K)) on the host, in blocks padded to buckets (`jaxlearn.buckets`)."""
     block = check_scalar(block, "block", minimum=1, integer=True)
+    mesh = data_mesh(devices)
+    params = params if mesh is None else jax.device_put(params, replicated(mesh))
     program = partial(_outputs_block, params, activation=config.activation, output=config.output_activation)
-    return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block)
+    return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block, mesh=mesh)
 
 
-def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000) -> np.ndarray:
-    """Predicted classes (M,) in blocks."""
-    return _outputs(params, X, config, block)[0]
+def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000, *, devices=None) -> np.ndarray:
+    """Predicted classes (M,) in blocks (rows split over `devices`, as `evaluate`)."""
+    return _outputs(params, X, config, block, devices)[0]
 
 
-def predict_proba(params, X: ArrayLike, config: TrainConfig, block: int = 10_000) -> np.ndarray:
+def predict_proba(params, X: ArrayLike, config: TrainConfig, block: int = 10_000, *,
+                  devices=None) -> np.ndarray:
     """The network's outputs a^L (M, K) (class probabilities for a softmax output), in blocks."""
-    return _outputs(params, X, config, block)[1]
+    return _outputs(params, X, config, block, devices)[1]
 
 
 def initial_loss(params, X, Y, config: TrainConfig) -> float:
@@ -67,7 +84,7 @@ def initial_loss(params, X, Y, config: TrainConfig) -> float:
     samples of X (M, n_0) with one-hot targets Y (M, K)."""
     n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
     X, Y = np.asarray(X)[:n], np.asarray(Y)[:n]      # cut on the host: no slicing program per shape
-    loss_sum, _ = _evaluate_block(params, X, np.argmax(Y, axis=1), Y, activation=config.activation,
+    loss_sum, _ = _evaluate_block(params, X, np.argmax(Y, axis=1), Y, np.ones(n, bool), activation=config.activation,
                                   loss=config.loss, output=config.output_activation)
     return float(loss_sum) / n
 

@@ -17,11 +17,11 @@ from jaxlearn import nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
+from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, replicated
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss
 from jaxlearn.training.optimizers import make_optimizer
-from jaxlearn.training.parallel import batch_rows, check_batch_size, data_mesh, replicated
 from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step, progress_blocks
 
 
@@ -60,7 +60,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         progress: show a tqdm progress bar with the running loss and accuracy.
         learning_rate_name: what the divergence message calls the learning rate (a wrapper's
             own parameter name, e.g. "learning_rate_init").
-        devices: data parallelism (`jaxlearn.training.parallel`): None (every device JAX sees),
+        devices: data parallelism (`jaxlearn.parallel`): None (every device JAX sees),
             a count N (the first N), a sequence of devices, or a Mesh with a "data" axis. On
             D > 1 devices each global batch of config.batch_size rows (a multiple of D) is split
             over them, the rest replicated: the same batches in the same order as on one
@@ -128,7 +128,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             record = {"epoch": epoch + 1, "train_loss": train_loss,
                       "train_accuracy": correct / (steps * config.batch_size)}
             if X_val is not None:
-                metrics = evaluate(state.params, X_val, y_val, config)
+                metrics = evaluate(state.params, X_val, y_val, config, devices=mesh or 1)
                 record |= {"val_loss": metrics["loss"], "val_accuracy": metrics["accuracy"]}
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
                                     f"val_acc {metrics['accuracy']:.4f}")

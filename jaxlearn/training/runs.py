@@ -23,11 +23,11 @@ from jaxlearn import nn, plots
 from jaxlearn._errors import DivergenceError
 from jaxlearn._files import atomic_write, remove_stale_temporaries
 from jaxlearn.data.mnist import flatten_images, load_mnist
+from jaxlearn.parallel import data_mesh, describe
 from jaxlearn.training.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint, save_params
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import evaluate, predict
 from jaxlearn.training.loop import fit, init_state
-from jaxlearn.training.parallel import data_mesh, describe
 
 CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
 # config.json: the TrainConfig under "config", and how the data were prepared

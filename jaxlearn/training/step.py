@@ -19,8 +19,8 @@ import optax
 from jaxlearn import nn
 from jaxlearn.buckets import bucket
 from jaxlearn.nn.backprop import backprop
+from jaxlearn.parallel import batch_rows
 from jaxlearn.training.config import TrainConfig
-from jaxlearn.training.parallel import batch_rows
 
 PROGRESS_UPDATES_PER_EPOCH = 8
 
@@ -62,7 +62,7 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
 def make_run_batches(step: Callable, mesh=None) -> Callable:
     """Jitted: run `step` over a (n_batches, batch_size) block of sample indices under lax.scan.
 
-    mesh: a data-parallel mesh (`jaxlearn.training.parallel`): each batch's rows are split over
+    mesh: a data-parallel mesh (`jaxlearn.parallel`): each batch's rows are split over
     its devices (the state and data replicated), and XLA reduces the gradient across them.
     """
     def gather(A, idx):

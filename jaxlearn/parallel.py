@@ -77,6 +77,15 @@ def batch_rows(mesh: Mesh, axis: int = 0) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec(*spec))
 
 
+def device_count(mesh: Mesh | None) -> int:
+    return 1 if mesh is None else mesh.devices.size
+
+
+def shard_rows(array, mesh: Mesh | None):
+    """array (host) on the device (mesh None), or its rows split over the mesh's data axis."""
+    return jax.device_put(array, None if mesh is None else batch_rows(mesh))
+
+
 def describe(mesh: Mesh | None) -> str:
     """'1 device (cpu)' or '4 devices (cpu), 1 process': for logs and run folders."""
     if mesh is None:
