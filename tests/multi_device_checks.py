@@ -91,6 +91,31 @@ def evaluation_and_svm_on_four_devices():
                                    rtol=1e-5, atol=1e-6)
 
 
+def sweep_over_four_devices():
+    """train_many splits its models over the devices: the one-device sweep, model for model."""
+    from jaxlearn.sweeps import train_many
+
+    X, y = data(M=400)
+    settings = dict(learning_rates=[3e-3, 1e-2, 3e-2, 1e-1, 3e-3, 1e-2, 3e-2, 1e-1], seeds=[0, 0, 0, 0, 1, 1, 1, 1],
+                    X_val=X[:100], y_val=y[:100], progress=False)
+    one = train_many(CONFIG, X, y, devices=1, **settings)
+    for devices, chunk in ((None, None), (4, 1), (2, 2)):          # None: all four (8 models split over 4)
+        sweep = train_many(CONFIG, X, y, devices=devices, chunk_size=chunk, **settings)
+        assert len(sweep.params[0][0].sharding.device_set) == (4 if devices in (None, 4) else 2)
+        for (W1, _), (W, _) in zip(one.params, sweep.params):
+            np.testing.assert_allclose(np.asarray(W), np.asarray(W1), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(sweep.validation_accuracy, one.validation_accuracy)
+        np.testing.assert_allclose(sweep.train_loss, one.train_loss, rtol=1e-5)
+    six = dict(settings, learning_rates=settings["learning_rates"][:6], seeds=settings["seeds"][:6])
+    assert len(train_many(CONFIG, X, y, **six).params[0][0].sharding.device_set) == 3    # 6 models: 3 devices
+    try:
+        train_many(CONFIG, X, y, devices=4, **six)
+    except ValueError as err:
+        assert "6 models do not split over 4 devices" in str(err), str(err)
+    else:
+        raise AssertionError("6 models on 4 devices: no error")
+
+
 def batch_is_split_and_gradient_reduced():
     """The compiled epoch splits each batch over the devices and all-reduces across them."""
     mesh = data_mesh(4)

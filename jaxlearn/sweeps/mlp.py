@@ -4,7 +4,9 @@ The models are stacked along a leading axis of every parameter array and share t
 minibatches; each step of all models is the single-model step (`jaxlearn.training.step.make_step`)
 under vmap, with one optimizer whose peak learning rate sits in each model's state. On a CPU the
 models run in chunks (`jax.lax.map(..., batch_size=chunk)`) small enough for their parameters and
-Adam moments to stay in cache; on a GPU all of them at once.
+Adam moments to stay in cache; on a GPU all of them at once. On D devices the model axis is
+split over them (`jax.shard_map`): each device trains S/D of the models, chunked as above, and
+the data are replicated; no device talks to another during training.
 """
 
 import warnings
@@ -13,11 +15,13 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 from jax.typing import ArrayLike
 
 from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_grid, check_scalar
+from jaxlearn.parallel import AXIS, data_mesh, device_count
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import initial_loss
@@ -85,6 +89,19 @@ def models_per_chunk(chunk_size, n_models: int, sizes, dtype) -> int:
     return max(d for d in range(1, n_models + 1) if n_models % d == 0 and d <= fits)
 
 
+def model_mesh(devices, n_models: int):
+    """The mesh that splits n_models over devices, or None for one device (see `train_many`)."""
+    if devices is None:
+        available = len(jax.devices())
+        devices = max(d for d in range(1, available + 1) if n_models % d == 0)
+    mesh = data_mesh(devices)
+    if mesh is not None and n_models % mesh.devices.size:
+        raise ValueError(f"devices: {n_models} models do not split over {mesh.devices.size} devices; sweep a "
+                         f"multiple of {mesh.devices.size} models, or pass devices=None (the most devices that "
+                         f"divide {n_models})")
+    return mesh
+
+
 def _stack(trees):
     return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *trees)
 
@@ -98,7 +115,8 @@ def _select_models(keep, new, old):
 
 def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rates=None, seeds=None,
                X_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
-               n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True) -> Sweep:
+               n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True,
+               devices=None) -> Sweep:
     """Train S MLPs of one architecture at once, one per (learning rate, seed) pair.
 
     All models see the same shuffled batches (from config.seed); they differ in their
@@ -116,9 +134,13 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         learning_rates, seeds: equal-length lists (or one of them; the other is repeated).
         X_val, y_val: optional validation data (both or neither), scored by accuracy.
         n_classes: K (default max label + 1).
-        chunk_size: models per vmapped step (default: see `models_per_chunk`); the results
-            do not depend on it.
+        chunk_size: models per vmapped step on each device (default: see `models_per_chunk`);
+            the results do not depend on it.
         progress: show a progress bar over the epochs.
+        devices: split the models over devices (`jaxlearn.parallel.data_mesh`): None (the
+            largest number of the devices JAX sees that divides the number of models S), a count
+            D (S must be a multiple of it), a sequence of devices or a Mesh. The results do not
+            depend on it.
 
     Returns:
         A `Sweep`; `sweep.model(sweep.best())` is the best model's [(W, b), …].
@@ -128,6 +150,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     rates, seeds = _settings(config, learning_rates, seeds)
     if chunk_size is not None:
         check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)
+    mesh = model_mesh(devices, len(rates))
     X, y, K = check_training_data(config, X, y, n_classes=n_classes, names=("X", "y"))
     X_val, y_val = check_validation_data(X_val, y_val, X.shape[1], K, X.dtype)
     Y = nn.one_hot(y, K, dtype=X.dtype)
@@ -144,17 +167,25 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
 
     # eagerly, one model at a time, then stacked: a vmapped init would spend seconds compiling
     states = _stack([init(int(s), jnp.asarray(r, X.dtype)) for s, r in zip(seeds, rates)])
-    chunk = models_per_chunk(chunk_size, len(rates), sizes, X.dtype)
+    chunk = models_per_chunk(chunk_size, len(rates) // device_count(mesh), sizes, X.dtype)
     # with several models per step, samples as columns: the stacked W¹ is never transposed (nn.logits)
     run_batches = make_run_batches(make_step(config, optimizer, layout="columns" if chunk > 1 else "rows"))
 
-    @jax.jit
-    def run_epoch(states, X, Y, batches, frozen, limits):
+    def epoch_of(states, X, Y, batches, frozen, limits):
         new, loss_sums, _ = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states, batch_size=chunk)
         losses = loss_sums / steps
         # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)
         keep = jnp.isfinite(losses) & (losses <= limits) & ~frozen
         return _select_models(keep, new, states), losses
+
+    if mesh is None:
+        run_epoch = jax.jit(epoch_of)
+    else:   # each device its S/D models; the data and batches replicated
+        models, everywhere = PartitionSpec(AXIS), PartitionSpec()
+        run_epoch = jax.jit(jax.shard_map(epoch_of, mesh=mesh, in_specs=(models, everywhere, everywhere, everywhere,
+                                                                         models, models),
+                                          out_specs=(models, models)))
+        states = jax.device_put(states, NamedSharding(mesh, models))
 
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
     losses = np.full((len(rates), config.epochs), np.nan)
