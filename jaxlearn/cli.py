@@ -47,6 +47,79 @@ def _given(args) -> dict:
     return {field: getattr(args, field) for field in _config_fields() if hasattr(args, field)}
 
 
+# Multi-process runs: the options, or these environment variables (the options win)
+PROCESS_ENV = {"coordinator": "JAXLEARN_COORDINATOR", "num_processes": "JAXLEARN_NUM_PROCESSES",
+               "process_id": "JAXLEARN_PROCESS_ID"}
+
+
+def _process_settings(args) -> dict | None:
+    """{coordinator, num_processes, process_id} from the options and environment, checked; None
+    for a single-process run; {} to let JAX detect the cluster (--cluster-auto: SLURM and others)."""
+    import os
+
+    if args.cluster_auto:
+        return {}
+    given = {name: getattr(args, name) if getattr(args, name) is not None else os.environ.get(env)
+             for name, env in PROCESS_ENV.items()}
+    if all(value is None for value in given.values()):
+        return None
+    missing = [f"--{name.replace('_', '-')} (or ${PROCESS_ENV[name]})"
+               for name, value in given.items() if value is None]
+    if missing:
+        raise ValueError(f"a multi-process run needs --coordinator, --num-processes and --process-id; missing "
+                         f"{', '.join(missing)}")
+    host, _, port = str(given["coordinator"]).rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--coordinator must be HOST:PORT (process 0's address and a free port), got "
+                         f"{given['coordinator']!r}")
+    try:
+        count, index = int(given["num_processes"]), int(given["process_id"])
+    except ValueError:
+        raise ValueError(f"--num-processes and --process-id must be integers, got {given['num_processes']!r} and "
+                         f"{given['process_id']!r}") from None
+    if count < 1:
+        raise ValueError(f"--num-processes must be ≥ 1, got {count}")
+    if not 0 <= index < count:
+        raise ValueError(f"--process-id must be in [0, {count}) for --num-processes {count}, got {index}")
+    return {"coordinator_address": str(given["coordinator"]), "num_processes": count, "process_id": index}
+
+
+def _wait_for_coordinator(address: str, timeout: float) -> None:
+    """Process 1 … P−1: poll process 0's coordinator port until it accepts, or raise after timeout
+    (JAX itself would abort the whole process, with a C++ stack trace, when it cannot connect)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=max(0.1, min(2.0, deadline - time.monotonic()))):
+                return
+        except OSError as err:
+            if time.monotonic() >= deadline:
+                raise ConnectionError(
+                    f"could not join the other processes through {address} within {timeout:g} s (nothing answers "
+                    f"there: {err}); start process 0 (--process-id 0) with the same --coordinator, its own address "
+                    "and a free port, and every process with the same --num-processes") from None
+            time.sleep(0.2)
+
+
+def _join_processes(settings: dict, timeout: int) -> None:
+    """jax.distributed.initialize before any JAX work; on CPUs the processes talk over gloo.
+
+    If not every process joins within the timeout, JAX ends the process (DEADLINE_EXCEEDED); a
+    process other than 0 first checks that the coordinator answers, with a clear message."""
+    import jax
+
+    if settings.get("process_id", 0) != 0:
+        _wait_for_coordinator(settings["coordinator_address"], timeout)
+    if settings:
+        print(f"process {settings['process_id']} of {settings['num_processes']}: joining through "
+              f"{settings['coordinator_address']} (waiting up to {timeout} s for all of them)", file=sys.stderr)
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")   # CPU devices across processes
+    jax.distributed.initialize(**settings, initialization_timeout=timeout)
+
+
 def _train(args) -> int:
     import jax
 
@@ -54,6 +127,14 @@ def _train(args) -> int:
     from jaxlearn.training.config import TrainConfig
     from jaxlearn.training.runs import train_and_evaluate
 
+    try:
+        processes = _process_settings(args)
+        if processes is not None:
+            _join_processes(processes, args.coordinator_timeout)
+    except (ValueError, ConnectionError) as err:
+        print(f"jaxlearn train: error: {err}", file=sys.stderr)
+        return 1
+    first = jax.process_index() == 0        # only process 0 prints (and writes the run folder)
     given = _given(args)
     if args.resume:
         changed = [_option(f) for f in given] + [_option(o) for o in DATA_OPTIONS if hasattr(args, o)]
@@ -72,7 +153,8 @@ def _train(args) -> int:
         result = train_and_evaluate(config, out, dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
                                     validation_size=getattr(args, "validation_size", 5000),
                                     scale=not getattr(args, "raw_pixels", False), resume=args.resume,
-                                    progress=not args.no_progress, devices=args.devices)
+                                    progress=first and not args.no_progress, devices=args.devices,
+                                    log=print if first else lambda message: None)
     except KeyboardInterrupt:
         return 130
     except (ValueError, TypeError, OSError, DivergenceError) as err:
@@ -80,6 +162,8 @@ def _train(args) -> int:
         return 1
     finally:
         jax.config.update("jax_enable_x64", x64_before)
+    if not first:
+        return 0
     last = result["history"][-1]
     print(f"epochs {last['epoch']}: train loss {last['train_loss']:.4f}"
           + (f", validation accuracy {100 * last['val_accuracy']:.2f}%" if "val_accuracy" in last else ""))
@@ -158,6 +242,18 @@ def _add_train(commands) -> None:
     p.add_argument("--devices", type=int, default=None,
                    help="data parallelism over the first N devices (default: every device JAX sees; each batch "
                         "is split over them, so --batch-size must be a multiple of N)")
+    several = p.add_argument_group("several processes (one per host or GPU; see the README's 'Scaling out')")
+    several.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                         help="process 0's address and a free port, the same for every process "
+                              "(or $JAXLEARN_COORDINATOR)")
+    several.add_argument("--num-processes", type=int, default=None, help="processes in the run "
+                         "(or $JAXLEARN_NUM_PROCESSES)")
+    several.add_argument("--process-id", type=int, default=None, help="this process, 0 … P−1; 0 writes the run "
+                         "folder (or $JAXLEARN_PROCESS_ID)")
+    several.add_argument("--cluster-auto", action="store_true",
+                         help="let jax.distributed detect the processes (SLURM and the clusters JAX knows)")
+    several.add_argument("--coordinator-timeout", type=int, default=120, metavar="SECONDS",
+                         help="how long to wait for all processes to join (default 120)")
     p.set_defaults(run=_train)
 
 

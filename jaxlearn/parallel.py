@@ -8,6 +8,11 @@
 Nothing but the shardings changes: the same jitted step runs, and XLA (GSPMD) partitions it.
 A data-parallel fit sees the same global batches in the same order as a one-device fit, so it
 ends with the same parameters up to the order of floating-point sums.
+
+Several processes (`jax.distributed.initialize`, one per host or GPU): the mesh spans the
+devices of all of them. Every process holds the whole data set on the host and runs the same
+program; `put` places on each process's own devices only its share of a global array (its
+rows of each batch, its copy of what is replicated).
 """
 
 from collections.abc import Sequence
@@ -64,6 +69,49 @@ def check_batch_size(batch_size: int, mesh: Mesh | None) -> None:
                          f"(e.g. {options}), or fewer devices")
 
 
+def put(tree, sharding):
+    """device_put of a pytree with `sharding`, also when the mesh spans several processes: each
+    process then supplies the pieces its own devices hold (every process holds the same values:
+    host arrays, or replicas)."""
+    if sharding is None or sharding.is_fully_addressable:
+        return jax.device_put(addressable(tree), sharding)
+
+    def one(leaf):
+        leaf = host_copy(leaf)
+        return jax.make_array_from_callback(leaf.shape, sharding, lambda index: leaf[index])
+
+    return jax.tree_util.tree_map(one, tree)
+
+
+def host_copy(tree):
+    """A pytree of NumPy arrays from (replicated or single-device) JAX arrays, also when they span
+    several processes (each process reads its own replica)."""
+    def one(leaf):
+        if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
+            if not leaf.is_fully_replicated:
+                raise ValueError("host_copy: an array split over several processes has no full copy here")
+            return np.asarray(leaf.addressable_data(0))
+        return np.asarray(leaf)
+
+    return jax.tree_util.tree_map(one, tree)
+
+
+def addressable(tree):
+    """tree itself when this process can use all of it, else its `host_copy`."""
+    leaves = jax.tree_util.tree_leaves(tree)
+    if all(not isinstance(leaf, jax.Array) or leaf.is_fully_addressable for leaf in leaves):
+        return tree
+    return host_copy(tree)
+
+
+def local_mesh(mesh: Mesh | None) -> Mesh | None:
+    """The part of mesh on this process's devices (None for one): for work whose every row comes
+    back to this process's host (predictions)."""
+    if mesh is None or mesh.is_multi_process is False:
+        return mesh
+    return data_mesh([d for d in mesh.devices.flat if d.process_index == jax.process_index()])
+
+
 def replicated(mesh: Mesh) -> NamedSharding:
     """A full copy on every device of the mesh."""
     return NamedSharding(mesh, PartitionSpec())
@@ -83,7 +131,7 @@ def device_count(mesh: Mesh | None) -> int:
 
 def shard_rows(array, mesh: Mesh | None):
     """array (host) on the device (mesh None), or its rows split over the mesh's data axis."""
-    return jax.device_put(array, None if mesh is None else batch_rows(mesh))
+    return put(array, None if mesh is None else batch_rows(mesh))
 
 
 def describe(mesh: Mesh | None) -> str:

@@ -68,35 +68,10 @@ def data_dir():
 
 @pytest.fixture(scope="session")
 def tiny_idx_folder(tmp_path_factory):
-    """A tiny MNIST look-alike written as the four gzipped IDX files (as flax tests its examples
-    on mock data): 1000 training and 200 test 28×28 images of 10 classes, each class a bright
-    square at its own place on noise. Returns (folder holding mnist/, SHA-256 of each file)."""
-    import gzip
-    import hashlib
+    """The tiny MNIST look-alike of tests/tiny_data.py: (folder holding mnist/, SHA-256 of each file)."""
+    from tests.tiny_data import write_tiny_mnist
 
-    from jaxlearn.data import mnist as mnist_module
-    from jaxlearn.data.idx import write_idx
-
-    root = tmp_path_factory.mktemp("tiny-data")
-    (root / "mnist").mkdir()
-    rng = np.random.default_rng(0)
-
-    def split(n):
-        labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)
-        images = rng.integers(0, 80, size=(n, 28, 28)).astype(np.uint8)
-        for i, c in enumerate(labels):
-            row, col = 3 + 12 * (c // 5), 1 + 5 * (c % 5)
-            images[i, row:row + 8, col:col + 5] = 255
-        return images, labels
-
-    hashes = {}
-    for (images, labels), prefix in ((split(1000), "train"), (split(200), "t10k")):
-        for array, stem in ((images, f"{prefix}-images-idx3-ubyte"), (labels, f"{prefix}-labels-idx1-ubyte")):
-            path = root / "mnist" / f"{stem}.gz"
-            write_idx(path, array)
-            hashes[stem] = hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
-    assert set(hashes) == set(mnist_module.FILES)
-    return root, hashes
+    return write_tiny_mnist(tmp_path_factory.mktemp("tiny-data"))
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import check_bool, check_fit_matrix, check_matrix, check_option, check_scalar
 from jaxlearn.buckets import bucket, map_row_blocks, pad_rows
 from jaxlearn.kernels import Kernel, check_kernel, gram_unchecked, kernel_diagonal, make_kernel, resolve_gamma
-from jaxlearn.parallel import data_mesh, replicated
+from jaxlearn.parallel import data_mesh, local_mesh, replicated
 from jaxlearn.svm import working_set
 from jaxlearn.svm.smo import smo
 
@@ -221,7 +221,7 @@ def decision_function(model: KernelSVM, X: ArrayLike, *, block: int = 10_000, de
     block = check_scalar(block, "block", minimum=1, integer=True)
     if X.shape[1] != model.support_vectors.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the SVM was fitted on {model.support_vectors.shape[1]}")
-    mesh = data_mesh(devices)
+    mesh = local_mesh(data_mesh(devices))       # every row comes back to this host
     dtype = model.support_vectors.dtype
     size = support_bucket(model.support_vectors.shape[0])
     support_vectors = pad_rows(np.asarray(model.support_vectors), size)

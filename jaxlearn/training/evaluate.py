@@ -11,7 +11,15 @@ from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_labels, check_matrix, check_scalar
 from jaxlearn.buckets import map_row_blocks, pad_rows, padded_size
-from jaxlearn.parallel import data_mesh, device_count, replicated, shard_rows
+from jaxlearn.parallel import (
+    addressable,
+    data_mesh,
+    device_count,
+    local_mesh,
+    put,
+    replicated,
+    shard_rows,
+)
 from jaxlearn.training.config import TrainConfig
 
 
@@ -37,7 +45,7 @@ def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block
     labels, _ = check_labels(labels, X.shape[0], "labels")
     labels = np.asarray(labels)
     mesh = data_mesh(devices)
-    params = params if mesh is None else jax.device_put(params, replicated(mesh))
+    params = addressable(params) if mesh is None else put(params, replicated(mesh))
     n_classes = params[-1][0].shape[0]
     total_loss, total_correct = 0.0, 0
     for start in range(0, X.shape[0], block):
@@ -62,8 +70,8 @@ def _outputs_block(params, X, *, activation, output):
 def _outputs(params, X, config: TrainConfig, block: int, devices):
     """(classes (M,), outputs a^L (M, K)) on the host, in blocks padded to buckets (`jaxlearn.buckets`)."""
     block = check_scalar(block, "block", minimum=1, integer=True)
-    mesh = data_mesh(devices)
-    params = params if mesh is None else jax.device_put(params, replicated(mesh))
+    mesh = local_mesh(data_mesh(devices))       # every row comes back to this host
+    params = addressable(params) if mesh is None else put(params, replicated(mesh))
     program = partial(_outputs_block, params, activation=config.activation, output=config.output_activation)
     return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block, mesh=mesh)
 

@@ -17,7 +17,7 @@ from jaxlearn import nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
-from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, replicated
+from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, put, replicated
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss
@@ -95,10 +95,10 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
     start_loss = initial_loss(fresh.params, X_train, Y_train, config)
     everywhere = None if mesh is None else replicated(mesh)      # one device: JAX's default placement
-    X_train = jax.device_put(pad_rows(X_train, bucket(n_samples)), everywhere)
-    Y_train = jax.device_put(pad_rows(Y_train, bucket(n_samples)), everywhere)
+    X_train = put(pad_rows(X_train, bucket(n_samples)), everywhere)
+    Y_train = put(pad_rows(Y_train, bucket(n_samples)), everywhere)
     if mesh is not None:
-        state = jax.device_put(state, everywhere)
+        state = put(state, everywhere)
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
 
@@ -109,7 +109,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
             batches = epoch_batches(key, epoch, n_samples, config.batch_size)
             for block in progress_blocks(batches) if progress else [batches]:   # no bar: one dispatch
-                indices = block if mesh is None else jax.device_put(block, batch_rows(mesh, axis=1))
+                indices = block if mesh is None else put(block, batch_rows(mesh, axis=1))
                 new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices)
                 loss_sum += float(block_loss)
                 correct += int(block_correct)

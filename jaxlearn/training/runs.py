@@ -23,7 +23,7 @@ from jaxlearn import nn, plots
 from jaxlearn._errors import DivergenceError
 from jaxlearn._files import atomic_write, remove_stale_temporaries
 from jaxlearn.data.mnist import flatten_images, load_mnist
-from jaxlearn.parallel import data_mesh, describe
+from jaxlearn.parallel import data_mesh, describe, host_copy
 from jaxlearn.training.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint, save_params
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import evaluate, predict
@@ -117,15 +117,20 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     With resume=True the run's saved config is used and training continues after the
     last checkpointed epoch; the result equals an uninterrupted run's, also on another number
     of devices. devices: as `jaxlearn.training.fit` (data parallelism; default every device);
-    config.json (a new run) and metrics.json (each session) name the devices used.
+    config.json (a new run) and metrics.json (each session) name the devices used. With
+    several processes (`jax.distributed`) every process runs this with the same arguments and
+    computes, and only process 0 writes the run folder (on a folder all of them can read, for
+    --resume).
 
     Returns:
         The final metrics: {"test_accuracy", "test_loss", "history", ...}.
     """
     run_dir = Path(run_dir)
+    writer = jax.process_index() == 0        # the one process that writes the run folder
     saved = read_run_config(run_dir) if resume else None
-    _writable_folder(run_dir)
-    remove_stale_temporaries(run_dir)  # left by a process killed while writing
+    if writer:
+        _writable_folder(run_dir)
+        remove_stale_temporaries(run_dir)  # left by a process killed while writing
     if resume:
         differences = [] if config is None else _config_differences(config, saved["config"])
         if differences:
@@ -137,7 +142,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
         if not (run_dir / CHECKPOINT).is_file():
             raise RunFolderError(f"{run_dir / CHECKPOINT} does not exist: nothing to resume (no epoch of this "
                                  "run finished)")
-    elif (run_dir / CHECKPOINT).exists():
+    elif writer and (run_dir / CHECKPOINT).exists():
         raise FileExistsError(f"{run_dir} already holds a run; use --resume to continue it or pick "
                               "another --out folder")
     elif config is None:
@@ -146,7 +151,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     log(f"training on {used}")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed,
                         scale=scale, dtype=config.dtype)
-    if not resume:
+    if writer and not resume:
         _write_json(run_dir / CONFIG, {"config": config.to_dict(), "dataset": dataset,
                                        "validation_size": validation_size, "scale": scale,
                                        "data_source": data["source"], "devices": used})
@@ -163,8 +168,9 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
         log(f"resuming {run_dir} after epoch {start_epoch} of {config.epochs}")
 
     def checkpoint(epoch, state, history):
-        save_checkpoint(run_dir / CHECKPOINT, state, epoch, history)
-        _write_json(run_dir / METRICS, {"history": history})
+        if writer:
+            save_checkpoint(run_dir / CHECKPOINT, host_copy(state), epoch, history)
+            _write_json(run_dir / METRICS, {"history": history})
 
     started = time.perf_counter()
     try:
@@ -182,24 +188,28 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                  "No checkpoint was written.")
         raise DivergenceError(f"{err} {where}", err.result) from None
     seconds = time.perf_counter() - started
-    save_params(run_dir / PARAMS, state.params)
-    result = _test_and_plot(state.params, config, data, run_dir, dataset, history)
+    if writer:
+        save_params(run_dir / PARAMS, host_copy(state.params))
+    result = _test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer)
     result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used}
-    _write_json(run_dir / METRICS, result)
+    if writer:
+        _write_json(run_dir / METRICS, result)
     return result
 
 
-def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: list) -> dict:
-    test = evaluate(params, jnp.asarray(data["X_test"]), jnp.asarray(data["y_test"]), config)
-    predicted = predict(params, jnp.asarray(data["X_test"]), config)
+def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: list, write: bool = True) -> dict:
+    """Test accuracy and loss, the confusion matrix, and (write=True) the run's figures."""
+    test = evaluate(params, data["X_test"], data["y_test"], config)
+    predicted = predict(params, data["X_test"], config)
     names = data["class_names"]
     matrix = plots.confusion_matrix(data["y_test"], predicted, len(names))
     title = f"{dataset}, test accuracy {100 * test['accuracy']:.2f}%"
-    if history:
-        plots.save(plots.plot_training_curves(history, title=dataset), run_dir / "curves.png")
-    plots.save(plots.plot_confusion_matrix(matrix, names, title=title), run_dir / "confusion.png")
-    plots.save(plots.plot_misclassified(data["test_images"], data["y_test"], predicted, names),
-               run_dir / "misclassified.png")
+    if write:
+        if history:
+            plots.save(plots.plot_training_curves(history, title=dataset), run_dir / "curves.png")
+        plots.save(plots.plot_confusion_matrix(matrix, names, title=title), run_dir / "confusion.png")
+        plots.save(plots.plot_misclassified(data["test_images"], data["y_test"], predicted, names),
+                   run_dir / "misclassified.png")
     return {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
             "confusion_matrix": matrix.tolist()}
 
