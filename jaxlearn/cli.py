@@ -21,7 +21,8 @@ def _info(_args) -> int:
     print(f"python   {platform.python_version()} ({platform.machine()})")
     print(f"jax      {jax.__version__}, jaxlib {jax.lib.__version__}, optax {optax.__version__}, "
           f"numpy {np.__version__}")
-    print(f"backend  {jax.default_backend()}; devices: {', '.join(str(d) for d in jax.devices())}")
+    print(f"backend  {jax.default_backend()}; devices: {', '.join(str(d) for d in jax.devices())} "
+          f"(process {jax.process_index()} of {jax.process_count()})")
     print(f"x64      {'on' if jax.config.jax_enable_x64 else 'off'} (jaxlearn follows the input dtype)")
     return 0
 
