@@ -16,7 +16,8 @@ class MLPClassifier(_Classifier):
     "identity"), solver ("adam", "sgd"), learning_rate_init, batch_size ("auto" = min(200, M)),
     max_iter (epochs), random_state (seed; None = 0, runs are always reproducible).
     Differences: no L2 penalty (alpha) and no early stopping; the last partial batch of each
-    (shuffled) epoch is dropped.
+    (shuffled) epoch is dropped. It trains and predicts on one device; for data parallelism over
+    several, use `jaxlearn.train.fit(..., devices=...)`.
 
     Example:
         >>> import numpy as np
@@ -60,8 +61,10 @@ class MLPClassifier(_Classifier):
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
         self.config_ = self._config(X.shape[0], X.dtype)
+        # one device: scikit-learn-sized data, and any batch size (jaxlearn.train.fit splits batches
+        # over several devices, which needs a batch size they divide)
         state, history = train_mlp(self.config_, X, encoded.astype(np.int32), n_classes=len(self.classes_),
-                                   progress=False, learning_rate_name="learning_rate_init")
+                                   progress=False, learning_rate_name="learning_rate_init", devices=1)
         self.coefs_ = [np.asarray(W).T for W, _ in state.params]       # scikit-learn's (n_in, n_out)
         self.intercepts_ = [np.asarray(b) for _, b in state.params]
         self.loss_curve_ = [h["train_loss"] for h in history]
@@ -73,8 +76,8 @@ class MLPClassifier(_Classifier):
 
     def predict_proba(self, X):
         X = self._X(X)
-        return np.asarray(predict_mlp_proba(self._params(), X, self.config_), X.dtype)
+        return np.asarray(predict_mlp_proba(self._params(), X, self.config_, devices=1), X.dtype)
 
     def predict(self, X):
         X = self._X(X)
-        return self.classes_[predict_mlp(self._params(), X, self.config_)]
+        return self.classes_[predict_mlp(self._params(), X, self.config_, devices=1)]
