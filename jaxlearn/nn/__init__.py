@@ -4,9 +4,13 @@
     activations.py  activations by name, their derivatives, the output layer
     losses.py       cross-entropy and L_Q on the last layer, one-hot targets, losses by name
     backprop.py     the four backpropagation equations by hand
+    conv.py         convolution (W ∗ a + b), max pooling, flatten, He initialisation
+    conv_backprop.py  their backward passes by hand: correlation, full convolution, arg-max routing
 """
 
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, activation_derivative, apply_output
+from jaxlearn.nn.conv import conv2d, flatten, init_conv, max_pool
+from jaxlearn.nn.conv_backprop import conv2d_backward, max_pool_backward
 from jaxlearn.nn.losses import (
     LOSSES,
     check_targets,
@@ -23,4 +27,4 @@ from jaxlearn.nn.mlp import LAYOUTS, check_params, count_parameters, forward, in
 __all__ = ["ACTIVATIONS", "OUTPUTS", "activation_derivative", "apply_output", "LOSSES", "check_targets",
            "cross_entropy", "cross_entropy_loss", "default_output", "loss_from_logits", "make_loss", "one_hot",
            "quadratic_loss", "LAYOUTS", "check_params", "count_parameters", "forward", "init_mlp", "logits",
-           "predict"]
+           "predict", "conv2d", "flatten", "init_conv", "max_pool", "conv2d_backward", "max_pool_backward"]

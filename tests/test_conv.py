@@ -1,0 +1,165 @@
+"""Convolution layers (`jaxlearn.nn.conv`) against direct loops, and their hand backward passes
+(`jaxlearn.nn.conv_backprop`) against jax.grad, leaf by leaf."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxlearn.nn import conv2d, conv2d_backward, flatten, init_conv, max_pool, max_pool_backward
+
+# (M, in channels, out channels, H, W, kernel, stride, padding)
+SHAPES = [(2, 3, 4, 7, 6, 3, 1, "SAME"), (2, 3, 4, 7, 6, 3, 2, "SAME"), (1, 2, 3, 8, 8, 2, 2, "VALID"),
+          (3, 1, 2, 9, 7, 4, 3, 1), (2, 2, 2, 5, 5, 5, 1, "VALID"), (2, 3, 2, 6, 9, 3, 2, 2),
+          (1, 1, 1, 4, 4, 1, 3, "SAME")]
+TOLERANCE = {np.float32: 1e-4, np.float64: 1e-12}
+
+
+def direct_conv(W, b, a, stride, pads):
+    """z[m,o,i,j] = Σ_{c,p,q} W[o,c,p,q] ā[m,c,s·i+p,s·j+q] + b[o], by loops."""
+    padded = np.pad(a, ((0, 0), (0, 0), *pads))
+    M, C, Hp, Wp = padded.shape
+    n_out, _, kh, kw = W.shape
+    Ho, Wo = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    z = np.zeros((M, n_out, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            window = padded[:, :, stride * i:stride * i + kh, stride * j:stride * j + kw]
+            z[:, :, i, j] = np.einsum("mcpq,ocpq->mo", window, W) + b
+    return z
+
+
+def pads_of(padding, H, W, k, stride):
+    from jaxlearn.nn.conv import padding_pairs
+
+    return padding_pairs(padding, (H, W), (k, k), stride)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_conv2d_is_the_lectures_sum(shape):
+    M, Ci, Co, H, W, k, s, padding = shape
+    rng = np.random.default_rng(0)
+    a, Wt, b = rng.normal(size=(M, Ci, H, W)), rng.normal(size=(Co, Ci, k, k)), rng.normal(size=Co)
+    z = conv2d(Wt, b, a, stride=s, padding=padding)
+    np.testing.assert_allclose(z, direct_conv(Wt, b, a, s, pads_of(padding, H, W, k, s)), rtol=1e-12, atol=1e-12)
+    if padding == "SAME":
+        assert z.shape[2:] == (-(-H // s), -(-W // s))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_conv2d_backward_is_autodiff(shape, dtype):
+    M, Ci, Co, H, W, k, s, padding = shape
+    rng = np.random.default_rng(1)
+    a, Wt, b = (rng.normal(size=shape).astype(dtype) for shape in ((M, Ci, H, W), (Co, Ci, k, k), (Co,)))
+    delta = rng.normal(size=conv2d(Wt, b, a, stride=s, padding=padding).shape).astype(dtype)
+    auto = jax.grad(lambda W, b, a: jnp.sum(conv2d(W, b, a, stride=s, padding=padding) * delta), argnums=(0, 1, 2))
+    by_hand = conv2d_backward(Wt, a, delta, stride=s, padding=padding)
+    for hand, reference, name in zip(by_hand, auto(Wt, b, a), ("dW", "db", "da")):
+        assert hand.dtype == dtype and hand.shape == reference.shape, name
+        np.testing.assert_allclose(hand, reference, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype], err_msg=name)
+
+
+def test_the_kernel_gradient_is_the_correlation_of_the_input_with_delta():
+    """∂L/∂W[o,c,p,q] = Σ_{m,i,j} δ[m,o,i,j] ā[m,c,s·i+p,s·j+q], by loops (stride 2, padding 1)."""
+    rng = np.random.default_rng(2)
+    a, W, delta = rng.normal(size=(2, 2, 6, 5)), rng.normal(size=(3, 2, 3, 3)), None
+    delta = rng.normal(size=conv2d(W, np.zeros(3), a, stride=2, padding=1).shape)
+    padded = np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected = np.zeros_like(W)
+    for p in range(3):
+        for q in range(3):
+            window = padded[:, :, p:p + 2 * delta.shape[2]:2, q:q + 2 * delta.shape[3]:2]
+            expected[:, :, p, q] = np.einsum("moij,mcij->oc", delta, window)
+    np.testing.assert_allclose(conv2d_backward(W, a, delta, stride=2, padding=1)[0], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("H, W, size", [(4, 4, 2), (5, 7, 2), (9, 9, 3), (6, 6, 1)])
+def test_max_pool_and_its_backward(H, W, size):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(2, 3, H, W))
+    pooled = max_pool(a, size)
+    Ho, Wo = H // size, W // size
+    expected = a[:, :, :Ho * size, :Wo * size].reshape(2, 3, Ho, size, Wo, size).max(axis=(3, 5))
+    np.testing.assert_array_equal(pooled, expected)
+    delta = rng.normal(size=pooled.shape)
+    auto = jax.grad(lambda a: jnp.sum(max_pool(a, size) * delta))(a)
+    np.testing.assert_array_equal(max_pool_backward(a, delta, size), auto)
+
+
+def test_max_pool_routes_ties_to_the_first_entry_as_autodiff_does():
+    a = np.zeros((1, 1, 4, 4))                    # after a ReLU, whole windows are often 0
+    delta = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    routed = np.asarray(max_pool_backward(a, delta, 2))[0, 0]
+    np.testing.assert_array_equal(routed, np.asarray(jax.grad(lambda a: jnp.sum(max_pool(a, 2) * delta))(a))[0, 0])
+    assert routed.sum() == 10 and np.count_nonzero(routed) == 4
+
+
+def test_a_small_cnn_trains_on_its_hand_gradient():
+    """conv → ReLU → pool → flatten → dense, gradients chained by hand, equal to jax.grad; and
+    they are gradients: a few steps lower the loss."""
+    from jaxlearn import losses
+    from jaxlearn.nn.activations import activation_derivative
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(8, 1, 6, 6))
+    Y = np.eye(3)[rng.integers(0, 3, size=8)]
+    (W1, b1) = init_conv(jax.random.key(0), 4, 1, 3, dtype=jnp.float64)
+    W2, b2 = jnp.asarray(rng.normal(size=(3, 4 * 3 * 3)) * 0.1), jnp.zeros(3)
+
+    def loss(params):
+        (W1, b1), (W2, b2) = params
+        z1 = conv2d(W1, b1, X)
+        h = flatten(max_pool(jax.nn.relu(z1), 2))
+        return losses.softmax_cross_entropy(h @ W2.T + b2[None, :], Y)
+
+    def hand(params):
+        (W1, b1), (W2, b2) = params
+        z1 = conv2d(W1, b1, X)
+        r = jax.nn.relu(z1)
+        pooled = max_pool(r, 2)
+        h = flatten(pooled)
+        delta2 = losses.softmax_cross_entropy_grad(h @ W2.T + b2[None, :], Y)  # (a^L − y)/M
+        dW2, db2 = delta2.T @ h, delta2.sum(axis=0)
+        dh = (delta2 @ W2).reshape(pooled.shape)                              # Wᵀδ, back to the maps
+        delta1 = max_pool_backward(r, dh, 2) * activation_derivative("relu", z1, r)   # eq. 2
+        dW1, db1, _ = conv2d_backward(W1, X, delta1)
+        return [(dW1, db1), (dW2, db2)]
+
+    params = [(W1, b1), (W2, b2)]
+    for hand_leaf, auto_leaf in zip(jax.tree.leaves(hand(params)), jax.tree.leaves(jax.grad(loss)(params))):
+        np.testing.assert_allclose(hand_leaf, auto_leaf, rtol=1e-10, atol=1e-12)
+    start = loss(params)
+    for _ in range(20):
+        params = jax.tree.map(lambda p, g: p - 0.5 * g, params, hand(params))
+    assert loss(params) < 0.8 * start
+
+
+def test_conv2d_runs_under_jit_and_keeps_float32():
+    a, (W, b) = jnp.ones((2, 1, 5, 5), jnp.float32), init_conv(jax.random.key(1), 2, 1, 3)
+    z = jax.jit(lambda W, b, a: conv2d(W, b, a, stride=2))(W, b, a)
+    assert z.shape == (2, 2, 3, 3) and z.dtype == jnp.float32
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: conv2d(np.ones((4, 3, 3, 3)), np.zeros(4), np.ones((2, 1, 8, 8))), ValueError,
+     r"the input has 1 channel\(s\) but W expects 3 \(expected input \(M, 3, H, W\), got \(2, 1, 8, 8\)\)"),
+    (lambda: conv2d(np.ones((4, 1, 5, 5)), np.zeros(4), np.ones((2, 1, 3, 3)), padding="VALID"), ValueError,
+     "a 5×5 kernel with stride 1 and padding 'VALID' leaves an empty feature map on a 3×3 input"),
+    (lambda: conv2d(np.ones((4, 1, 3, 3)), np.zeros(4), np.ones((1, 8, 8))), ValueError,
+     r"a must be \(M, channels, height, width\), got shape \(1, 8, 8\) \(a single image: add the sample axis"),
+    (lambda: conv2d(np.ones((4, 1, 3, 3)), np.zeros(4), np.ones((1, 1, 8, 8)), padding="FULL"), ValueError,
+     "padding must be 'VALID', 'SAME' or an integer ≥ 0, got 'FULL'"),
+    (lambda: conv2d(np.ones((4, 1, 3, 3)), np.zeros(3), np.ones((1, 1, 8, 8))), ValueError,
+     r"b must be \(4,\), one bias per output channel"),
+    (lambda: conv2d(np.ones((4, 1, 3, 3)), np.zeros(4), np.ones((1, 1, 8, 8)), stride=0), ValueError,
+     "stride must be ≥ 1"),
+    (lambda: max_pool(np.ones((1, 1, 3, 3)), 4), ValueError, "a 4×4 window does not fit a 3×3 feature map"),
+    (lambda: conv2d_backward(np.ones((4, 1, 3, 3)), np.ones((1, 1, 8, 8)), np.ones((1, 4, 7, 7))), ValueError,
+     r"delta must have the shape of z, \(1, 4, 8, 8\), got \(1, 4, 7, 7\)"),
+    (lambda: max_pool_backward(np.ones((1, 1, 4, 4)), np.ones((1, 1, 4, 4))), ValueError,
+     r"delta must have the pooled shape \(1, 1, 2, 2\)"),
+])
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
