@@ -135,6 +135,7 @@ def test_a_small_cnn_trains_on_its_hand_gradient():
     assert loss(params) < 0.8 * start
 
 
+@pytest.mark.jax_defaults
 def test_conv2d_runs_under_jit_and_keeps_float32():
     a, (W, b) = jnp.ones((2, 1, 5, 5), jnp.float32), init_conv(jax.random.key(1), 2, 1, 3)
     z = jax.jit(lambda W, b, a: conv2d(W, b, a, stride=2))(W, b, a)
@@ -163,3 +164,97 @@ def test_conv2d_runs_under_jit_and_keeps_float32():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- the CNN as a whole ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("architecture", ["c4-p-d8", "c3-c5-p-c4-p", "d6", "c2-p-p-d5-d4"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_cnn_backprop_is_autodiff(architecture, activation):
+    from jaxlearn import losses
+    from jaxlearn.nn.cnn import cnn_backprop, cnn_logits, init_cnn
+
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(5, 2, 9, 8)), np.eye(3)[rng.integers(0, 3, size=5)]
+    params = init_cnn(jax.random.key(1), architecture, (2, 9, 8), 3, dtype=jnp.float64)
+    auto = jax.grad(lambda p: losses.softmax_cross_entropy(cnn_logits(p, X, architecture, activation=activation), Y))
+    hand = cnn_backprop(params, X, Y, architecture, activation=activation)
+    assert jax.tree.structure(hand) == jax.tree.structure(params)
+    for hand_leaf, auto_leaf in zip(jax.tree.leaves(hand), jax.tree.leaves(auto(params))):
+        np.testing.assert_allclose(hand_leaf, auto_leaf, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.jax_defaults
+def test_cnn_shapes_and_parameters():
+    from jaxlearn.nn.cnn import cnn_logits, init_cnn, layer_shapes, parse_architecture
+
+    architecture = parse_architecture("c32-c32-p-c64-c64-p-d128")
+    assert layer_shapes(architecture, (1, 28, 28))[-2:] == [(64, 7, 7), (128,)]
+    params = init_cnn(jax.random.key(0), architecture)
+    assert [W.shape for W, _ in params] == [(32, 1, 3, 3), (32, 32, 3, 3), (64, 32, 3, 3), (64, 64, 3, 3),
+                                            (128, 64 * 7 * 7), (10, 128)]
+    z = jax.jit(lambda p, X: cnn_logits(p, X, architecture))(params, jnp.ones((3, 1, 28, 28)))
+    assert z.shape == (3, 10) and z.dtype == jnp.float32
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c32-x-d10"), ValueError,
+     r"layer 2 is 'x'; valid layers are c<channels> \(3×3 convolution\), p \(2×2 max pooling\) and d<units>"),
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("d10-c4"), ValueError,
+     "convolution and pooling layers must come before the dense layers"),
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.init_cnn(jax.random.key(0), "c4-p-p-p-p-p", (1, 28, 28)),
+     ValueError, r"layer 6 \(pool\): a 2×2 window does not fit the 1×1 feature map it receives"),
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.cnn_logits(
+        __import__("jaxlearn.nn.cnn").nn.cnn.init_cnn(jax.random.key(0), "c4-d8"), np.ones((2, 3, 28, 28)), "c4-d8"),
+     ValueError, r"X has 3 channel\(s\) but the network's first convolution expects 1"),
+])
+def test_bad_architectures_are_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# --- augmentation ---------------------------------------------------------------------------------
+
+def test_shift_moves_each_image_by_at_most_max_shift_and_keeps_it():
+    from jaxlearn.nn.augment import random_shift
+
+    images = np.zeros((50, 1, 12, 12), np.float32)
+    images[:, 0, 5, 6] = 1.0
+    shifted = np.asarray(random_shift(jax.random.key(0), images, 2))
+    assert shifted.dtype == np.float32 and shifted.sum() == 50           # the pixel never leaves the image
+    where = np.argwhere(shifted[:, 0] == 1.0)[:, 1:]
+    assert (np.abs(where - [5, 6]) <= 2).all() and len({tuple(w) for w in where}) > 10
+    np.testing.assert_array_equal(shifted, random_shift(jax.random.key(0), images, 2))      # keyed
+    assert not np.array_equal(shifted, random_shift(jax.random.key(1), images, 2))
+
+
+@pytest.mark.jax_defaults
+def test_flip_mirrors_about_half_and_erase_blanks_a_rectangle():
+    from jaxlearn.nn.augment import augment, random_erasing, random_flip
+
+    images = np.random.default_rng(0).uniform(0.5, 1.0, size=(200, 1, 10, 10)).astype(np.float32)
+    flipped = np.asarray(random_flip(jax.random.key(0), images))
+    mirrored = np.array([np.array_equal(f, i[..., ::-1]) for f, i in zip(flipped, images)])
+    kept = np.array([np.array_equal(f, i) for f, i in zip(flipped, images)])
+    assert (mirrored | kept).all() and 60 < mirrored.sum() < 140
+    erased = np.asarray(random_erasing(jax.random.key(0), images))
+    blank = (erased == 0).reshape(200, -1).sum(axis=1)
+    assert 60 < (blank > 0).sum() < 140 and blank.max() <= 0.2 * 100 * 1.5 + 1
+    for e, i in zip(erased, images):                                   # zeros form one rectangle
+        rows, cols = np.nonzero(e[0] == 0)
+        if len(rows):
+            assert len(rows) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+        np.testing.assert_array_equal(e[e != 0], i[e != 0])
+    out = jax.jit(lambda k, x: augment(k, x, ("shift", "flip", "erase")))(jax.random.key(2), images)
+    assert out.shape == images.shape and out.dtype == images.dtype
+
+
+@pytest.mark.parametrize("names, dataset, message", [
+    (("shift", "rotate"), None, "unknown augmentation 'rotate'; valid options are 'shift', 'flip', 'erase'"),
+    (("flip",), "mnist", "augmentation 'flip' on mnist: digits are not mirror-symmetric"),
+])
+def test_bad_augmentations_are_named(names, dataset, message):
+    from jaxlearn.nn.augment import check_augmentations
+
+    with pytest.raises(ValueError, match=message):
+        check_augmentations(names, dataset)

@@ -6,9 +6,13 @@
     backprop.py     the four backpropagation equations by hand
     conv.py         convolution (W ∗ a + b), max pooling, flatten, He initialisation
     conv_backprop.py  their backward passes by hand: correlation, full convolution, arg-max routing
+    cnn.py          convolutional networks from an architecture string ("c32-p-d128"); hand backprop
+    augment.py      random shifts, flips and erasing of image batches on the device, keyed
 """
 
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, activation_derivative, apply_output
+from jaxlearn.nn.augment import AUGMENTATIONS, augment, check_augmentations
+from jaxlearn.nn.cnn import cnn_backprop, cnn_logits, init_cnn, parse_architecture
 from jaxlearn.nn.conv import conv2d, flatten, init_conv, max_pool
 from jaxlearn.nn.conv_backprop import conv2d_backward, max_pool_backward
 from jaxlearn.nn.losses import (
@@ -27,4 +31,6 @@ from jaxlearn.nn.mlp import LAYOUTS, check_params, count_parameters, forward, in
 __all__ = ["ACTIVATIONS", "OUTPUTS", "activation_derivative", "apply_output", "LOSSES", "check_targets",
            "cross_entropy", "cross_entropy_loss", "default_output", "loss_from_logits", "make_loss", "one_hot",
            "quadratic_loss", "LAYOUTS", "check_params", "count_parameters", "forward", "init_mlp", "logits",
-           "predict", "conv2d", "flatten", "init_conv", "max_pool", "conv2d_backward", "max_pool_backward"]
+           "predict", "conv2d", "flatten", "init_conv", "max_pool", "conv2d_backward", "max_pool_backward",
+           "AUGMENTATIONS", "augment", "check_augmentations", "cnn_backprop", "cnn_logits", "init_cnn",
+           "parse_architecture"]
