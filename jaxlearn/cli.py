@@ -192,6 +192,10 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _names(text: str) -> tuple:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def _positive_ints(text: str) -> tuple:
     try:
         sizes = tuple(int(s) for s in text.split(","))
@@ -205,12 +209,14 @@ def _positive_ints(text: str) -> tuple:
 
 def _add_train(commands) -> None:
     from jaxlearn import nn, train
+    from jaxlearn.training.config import MODELS
 
     defaults = train.TrainConfig()
     not_given = argparse.SUPPRESS  # absent from args unless given: --resume can tell what was asked for
-    p = commands.add_parser("train", help="train an MLP on MNIST or Fashion-MNIST",
-                            description="Train an MLP; writes config, metrics, parameters and figures "
-                                        "into the run folder and prints the test accuracy.")
+    p = commands.add_parser("train", help="train an MLP or a CNN on MNIST or Fashion-MNIST",
+                            description="Train an MLP (or with --model cnn a convolutional network); writes config, "
+                                        "metrics, parameters and figures into the run folder and prints the test "
+                                        "accuracy.")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=not_given, help="(default: mnist)")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder with the IDX files (default: $JAXLEARN_DATA_DIR, the cache, or download)")
@@ -218,16 +224,21 @@ def _add_train(commands) -> None:
     # one option per TrainConfig field, so that the two cannot drift apart (tested)
     choices = {"activation": list(nn.ACTIVATIONS), "loss": list(nn.LOSSES), "output": list(nn.OUTPUTS),
                "optimizer": list(train.OPTIMIZERS), "schedule": list(train.SCHEDULES),
-               "gradient": list(train.GRADIENTS), "dtype": list(train.DTYPES)}
+               "gradient": list(train.GRADIENTS), "dtype": list(train.DTYPES), "model": list(MODELS)}
     helps = {"hidden": "hidden layer sizes", "learning_rate": "learning rate η (peak, for the cosine schedule)",
              "output": "output activation (default: softmax for cross_entropy, sigmoid for quadratic)",
              "momentum": "for --optimizer momentum", "epochs": "passes over the training set",
-             "gradient": "autodiff (jax.grad) or backprop (the lecture's equations by hand)"}
+             "gradient": "autodiff (jax.grad) or backprop (the lecture's equations by hand)",
+             "model": "mlp (dense layers, --hidden) or cnn (convolutions, --architecture)",
+             "architecture": "the CNN's layers: c<channels> (3×3 convolution), p (2×2 max pooling), d<units> "
+                             "(dense), joined by '-'",
+             "image_shape": "channels,height,width of the CNN's input images",
+             "augment": "CNN only, on the device: any of shift,flip,erase (comma-separated; no flip on mnist)"}
     for field in dataclasses.fields(train.TrainConfig):
         default = getattr(defaults, field.name)
-        shown = ",".join(map(str, default)) if field.name == "hidden" else default
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "batch_size": int,
-                "epochs": int, "seed": int}.get(field.name)
+                "epochs": int, "seed": int, "image_shape": _positive_ints, "augment": _names}.get(field.name)
         help_text = helps.get(field.name, field.name.replace("_", " "))
         if field.name != "output":
             help_text += f" (default: {shown})"

@@ -147,6 +147,9 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     """
     from tqdm.auto import tqdm
 
+    if config.model != "mlp":
+        raise ValueError(f"train_many trains MLPs; model={config.model!r} is not supported (train CNNs one at a "
+                         "time with jaxlearn.train.fit)")
     rates, seeds = _settings(config, learning_rates, seeds)
     if chunk_size is not None:
         check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)

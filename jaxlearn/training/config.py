@@ -4,11 +4,14 @@ import dataclasses
 
 from jaxlearn import nn
 from jaxlearn._validation import check_option, check_scalar
+from jaxlearn.nn.augment import check_augmentations
+from jaxlearn.nn.cnn import layer_shapes, parse_architecture
 
 OPTIMIZERS = ("adam", "momentum", "sgd")
 SCHEDULES = ("cosine", "constant")
 GRADIENTS = ("autodiff", "backprop")
 DTYPES = ("float32", "float64")
+MODELS = ("mlp", "cnn")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +31,10 @@ class TrainConfig:
     seed: int = 0
     gradient: str = "autodiff"          # or "backprop": the lecture's equations by hand
     dtype: str = "float32"
+    model: str = "mlp"                  # or "cnn": `architecture` then replaces `hidden`
+    architecture: str = "c32-p-c64-p-d128"   # the CNN's layers (jaxlearn.nn.cnn)
+    image_shape: tuple = (1, 28, 28)    # (channels, H, W) the CNN sees each flattened input row as
+    augment: tuple = ()                 # CNN only: "shift", "flip", "erase" (jaxlearn.nn.augment)
 
     def __post_init__(self):
         if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
@@ -49,10 +56,21 @@ class TrainConfig:
         check_scalar(self.seed, "seed", minimum=0, integer=True)
         check_option(self.gradient, "gradient", GRADIENTS)
         check_option(self.dtype, "dtype", DTYPES)
+        check_option(self.model, "model", MODELS)
+        object.__setattr__(self, "image_shape", tuple(self.image_shape))
+        object.__setattr__(self, "augment", (self.augment,) if isinstance(self.augment, str) else tuple(self.augment))
+        check_augmentations(self.augment)
+        if self.model == "cnn":
+            layer_shapes(parse_architecture(self.architecture), self.image_shape)   # no empty feature map
+            if self.loss != "cross_entropy":
+                raise ValueError(f"the CNN is trained with the cross-entropy loss, got loss={self.loss!r}")
+        elif self.augment:
+            raise ValueError(f"augment={self.augment} needs model='cnn' (the MLP sees flat rows, not images)")
 
     @property
     def output_activation(self) -> str:
         return self.output or nn.default_output(self.loss)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self) | {"hidden": list(self.hidden)}
+        return dataclasses.asdict(self) | {"hidden": list(self.hidden), "image_shape": list(self.image_shape),
+                                           "augment": list(self.augment)}

@@ -20,14 +20,16 @@ from jaxlearn.parallel import (
     replicated,
     shard_rows,
 )
+from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
 
 
-@partial(jax.jit, static_argnames=("activation", "loss", "output"))
-def _evaluate_block(params, X, labels, Y, valid, *, activation, loss, output):
+@partial(jax.jit, static_argnames=("config",))
+def _evaluate_block(params, X, labels, Y, valid, *, config: model.Network):
     """(Σ of the per-sample losses, correct predictions) over the rows marked valid."""
-    z = nn.logits(params, X, activation=activation)
-    per_sample = jax.vmap(lambda z_m, y_m: nn.loss_from_logits(z_m[None], y_m[None], loss, output))(z, Y)
+    z = model.logits(config, params, X)
+    per_sample = jax.vmap(lambda z_m, y_m: nn.loss_from_logits(z_m[None], y_m[None], config.loss,
+                                                               config.output_activation))(z, Y)
     correct = jnp.sum(valid & (jnp.argmax(z, axis=1).astype(labels.dtype) == labels))
     return jnp.sum(jnp.where(valid, per_sample, 0)), correct
 
@@ -54,17 +56,16 @@ def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block
         Y = np.eye(n_classes, dtype=Xb.dtype)[yb]
         valid = np.arange(size) < Xb.shape[0]
         rows = [shard_rows(pad_rows(a, size), mesh) for a in (Xb, yb, Y, valid)]
-        loss, correct = _evaluate_block(params, *rows, activation=config.activation, loss=config.loss,
-                                        output=config.output_activation)
+        loss, correct = _evaluate_block(params, *rows, config=model.network(config))
         total_loss += float(loss)
         total_correct += int(correct)
     return {"loss": total_loss / X.shape[0], "accuracy": total_correct / X.shape[0]}
 
 
-@partial(jax.jit, static_argnames=("activation", "output"))
-def _outputs_block(params, X, *, activation, output):
-    z = nn.logits(params, X, activation=activation)
-    return jnp.argmax(z, axis=1), nn.apply_output(z, output)
+@partial(jax.jit, static_argnames=("config",))
+def _outputs_block(params, X, *, config: model.Network):
+    z = model.logits(config, params, X)
+    return jnp.argmax(z, axis=1), nn.apply_output(z, config.output_activation)
 
 
 def _outputs(params, X, config: TrainConfig, block: int, devices):
@@ -72,7 +73,7 @@ def _outputs(params, X, config: TrainConfig, block: int, devices):
     block = check_scalar(block, "block", minimum=1, integer=True)
     mesh = local_mesh(data_mesh(devices))       # every row comes back to this host
     params = addressable(params) if mesh is None else put(params, replicated(mesh))
-    program = partial(_outputs_block, params, activation=config.activation, output=config.output_activation)
+    program = partial(_outputs_block, params, config=model.network(config))
     return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block, mesh=mesh)
 
 
@@ -92,8 +93,7 @@ def initial_loss(params, X, Y, config: TrainConfig) -> float:
     samples of X (M, n_0) with one-hot targets Y (M, K)."""
     n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
     X, Y = np.asarray(X)[:n], np.asarray(Y)[:n]      # cut on the host: no slicing program per shape
-    loss_sum, _ = _evaluate_block(params, X, np.argmax(Y, axis=1), Y, np.ones(n, bool), activation=config.activation,
-                                  loss=config.loss, output=config.output_activation)
+    loss_sum, _ = _evaluate_block(params, X, np.argmax(Y, axis=1), Y, np.ones(n, bool), config=model.network(config))
     return float(loss_sum) / n
 
 

@@ -9,15 +9,14 @@ import functools
 from collections.abc import Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from jaxlearn import nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
 from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, put, replicated
+from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss
@@ -27,9 +26,7 @@ from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, 
 
 def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int):
     """Fresh parameters (from the config's seed) and optimizer state; returns (state, optimizer)."""
-    sizes = [n_features, *config.hidden, n_classes]
-    params = nn.init_mlp(jax.random.fold_in(jax.random.key(config.seed), 0), sizes,
-                         activation=config.activation, dtype=jnp.dtype(config.dtype))
+    params = model.init_params(config, jax.random.fold_in(jax.random.key(config.seed), 0), n_features, n_classes)
     optimizer = make_optimizer(config, steps_per_epoch)
     return TrainState(params, optimizer.init(params)), optimizer
 
@@ -89,7 +86,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     steps = X_train.shape[0] // config.batch_size
     fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
     state = fresh if state is None else state
-    nn.check_params(state.params, X_train.shape[1])
+    model.check_params(config, state.params, X_train.shape[1])
     run_batches = _epoch_program(config, steps, mesh)
     history = list(history or [])
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
@@ -101,6 +98,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         state = put(state, everywhere)
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
+    augment_key = jax.random.fold_in(jax.random.key(config.seed), 2) if config.augment else None
 
     bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=not progress,
                dynamic_ncols=True)
@@ -108,9 +106,11 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         for epoch in range(start_epoch, config.epochs):
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
             batches = epoch_batches(key, epoch, n_samples, config.batch_size)
+            epoch_key = None if augment_key is None else jax.random.fold_in(augment_key, epoch)
             for block in progress_blocks(batches) if progress else [batches]:   # no bar: one dispatch
                 indices = block if mesh is None else put(block, batch_rows(mesh, axis=1))
-                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices)
+                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices, epoch_key,
+                                                                   seen)
                 loss_sum += float(block_loss)
                 correct += int(block_correct)
                 seen += block.shape[0]

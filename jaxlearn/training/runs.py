@@ -19,11 +19,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn import nn, plots
+from jaxlearn import plots
 from jaxlearn._errors import DivergenceError
 from jaxlearn._files import atomic_write, remove_stale_temporaries
 from jaxlearn.data.mnist import flatten_images, load_mnist
+from jaxlearn.nn.augment import check_augmentations
 from jaxlearn.parallel import data_mesh, describe, host_copy
+from jaxlearn.training import model
 from jaxlearn.training.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint, save_params
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import evaluate, predict
@@ -147,6 +149,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                               "another --out folder")
     elif config is None:
         raise ValueError("config is required for a new run (config=None only with resume=True)")
+    check_augmentations(config.augment, dataset)  # no mirrored digits
     used = describe(data_mesh(devices))            # checks devices before any work
     log(f"training on {used}")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed,
@@ -240,7 +243,7 @@ def evaluate_run(run_dir, *, data_dir=None) -> dict:
     data = load_mnist(saved["dataset"], data_dir)
     X_test = flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype))
     try:
-        nn.check_params(params, X_test.shape[1])
+        model.check_params(config, params, X_test.shape[1])
     except (TypeError, ValueError) as err:
         raise RunFolderError(f"{run_dir / PARAMS} does not fit the run's data: {err}") from None
     return evaluate(params, jnp.asarray(X_test), jnp.asarray(data.test_labels.astype(np.int32)), config)

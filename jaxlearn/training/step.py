@@ -18,8 +18,8 @@ import optax
 
 from jaxlearn import nn
 from jaxlearn.buckets import bucket
-from jaxlearn.nn.backprop import backprop
 from jaxlearn.parallel import batch_rows
+from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
 
 PROGRESS_UPDATES_PER_EPOCH = 8
@@ -31,23 +31,26 @@ class TrainState(NamedTuple):
 
 
 def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
-    """One minibatch update: (state, X_batch, Y_batch) → (state, (loss, correct)).
+    """One minibatch update: (state, X_batch, Y_batch[, key]) → (state, (loss, correct)).
 
     layout: how the forward pass runs the batch (`jaxlearn.nn.logits`); same result.
+    key: for config.augment (a CNN's images transformed on the device, `jaxlearn.nn.augment`).
     """
     output = config.output_activation
 
     def loss_and_logits(params, X, Y):
-        z = nn.logits(params, X, activation=config.activation, layout=layout)
+        z = model.logits(config, params, X, layout=layout)
         return nn.loss_from_logits(z, Y, config.loss, output), z
 
-    def step(state: TrainState, X, Y):
+    def step(state: TrainState, X, Y, key=None):
+        if config.augment and key is not None:
+            images = nn.augment(key, X.reshape(X.shape[0], *config.image_shape), config.augment)
+            X = images.reshape(X.shape)
         if config.gradient == "autodiff":
             (loss, z), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(state.params, X, Y)
         else:
             loss, z = loss_and_logits(state.params, X, Y)
-            grads = backprop(state.params, X, Y, activation=config.activation, loss=config.loss,
-                             output=output)
+            grads = model.hand_gradient(config, state.params, X, Y)
         # optax mixes Python floats with int32 step counts, which strict dtype promotion
         # (equinox-style test settings, or a user's) refuses; its own code is standard-safe.
         with jax.numpy_dtype_promotion("standard"):
@@ -70,11 +73,16 @@ def make_run_batches(step: Callable, mesh=None) -> Callable:
         return rows if mesh is None else jax.lax.with_sharding_constraint(rows, batch_rows(mesh))
 
     @jax.jit
-    def run_batches(state, X, Y, batch_indices):
-        def body(state, idx):
-            return step(state, gather(X, idx), gather(Y, idx))
+    def run_batches(state, X, Y, batch_indices, key=None, first_batch=0):
+        # key (augmentation): batch b of the epoch draws from fold_in(key, b), however the
+        # epoch is split into blocks
+        def body(state, inputs):
+            idx, b = inputs
+            batch_key = None if key is None else jax.random.fold_in(key, b)
+            return step(state, gather(X, idx), gather(Y, idx), batch_key)
 
-        state, (losses, correct) = jax.lax.scan(body, state, batch_indices)
+        numbers = first_batch + jnp.arange(batch_indices.shape[0])
+        state, (losses, correct) = jax.lax.scan(body, state, (batch_indices, numbers))
         return state, jnp.sum(losses), jnp.sum(correct)
 
     return run_batches

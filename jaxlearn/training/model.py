@@ -1,0 +1,83 @@
+"""The network a `TrainConfig` describes, as three functions of its parameters: initialise,
+logits and the hand-written gradient. The trainer, the evaluation and the run folders go
+through these, so that the MLP and the CNN share everything else.
+
+    mlp: params [(W, b), …] of `jaxlearn.nn.mlp`, inputs (M, n_0)
+    cnn: params of `jaxlearn.nn.cnn` for config.architecture; inputs are the same flat rows
+         (M, C·H·W), seen as images (M, C, H, W) of config.image_shape
+"""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxlearn import nn
+from jaxlearn.nn.backprop import backprop
+from jaxlearn.training.config import TrainConfig
+
+
+class Network(NamedTuple):
+    """What evaluation and prediction need of a config (a static argument: programs are shared
+    by every config with the same network, whatever its learning rate or epochs)."""
+
+    model: str
+    activation: str
+    loss: str
+    output_activation: str
+    architecture: str
+    image_shape: tuple
+
+
+def network(config: TrainConfig) -> Network:
+    cnn = config.model == "cnn"
+    return Network(config.model, config.activation, config.loss, config.output_activation,
+                   config.architecture if cnn else "", config.image_shape if cnn else ())
+
+
+def init_params(config: TrainConfig, key, n_features: int, n_classes: int):
+    """Fresh parameters of the configured network."""
+    dtype = jnp.dtype(config.dtype)
+    if config.model == "cnn":
+        check_image_rows(config, n_features)
+        return nn.init_cnn(key, config.architecture, config.image_shape, n_classes, dtype=dtype)
+    return nn.init_mlp(key, [n_features, *config.hidden, n_classes], activation=config.activation, dtype=dtype)
+
+
+def check_image_rows(config: TrainConfig, n_features: int) -> None:
+    channels, height, width = config.image_shape
+    if n_features != channels * height * width:
+        raise ValueError(f"the CNN sees each input row as an image of shape {config.image_shape} "
+                         f"({channels * height * width} values), but the rows have {n_features}; set image_shape")
+
+
+def logits(config: TrainConfig | Network, params, X, *, layout: str = "rows"):
+    """z^L (M, K) of flat input rows X (M, n_0)."""
+    if config.model == "cnn":
+        return nn.cnn_logits(params, X.reshape(X.shape[0], *config.image_shape), config.architecture,
+                             activation=config.activation)
+    return nn.logits(params, X, activation=config.activation, layout=layout)
+
+
+def hand_gradient(config: TrainConfig, params, X, Y):
+    """∂L/∂params by the lecture's backpropagation (the CNN's: `jaxlearn.nn.cnn.cnn_backprop`)."""
+    if config.model == "cnn":
+        return nn.cnn_backprop(params, X.reshape(X.shape[0], *config.image_shape), Y, config.architecture,
+                               activation=config.activation)
+    return backprop(params, X, Y, activation=config.activation, loss=config.loss, output=config.output_activation)
+
+
+def check_params(config: TrainConfig, params, n_features: int) -> None:
+    """params must be the configured network's for inputs of n_features (a checkpoint of another
+    model is named as such)."""
+    if config.model == "mlp":
+        if any(jnp.ndim(W) != 2 for W, _ in params):
+            raise ValueError("these parameters belong to a CNN (they have convolution kernels), not an MLP")
+        nn.check_params(params, n_features)
+        return
+    expected = jax.eval_shape(lambda: init_params(config, jax.random.key(0), n_features, params[-1][0].shape[0]))
+    shapes = [(tuple(W.shape), tuple(b.shape)) for W, b in params]
+    if shapes != [(tuple(W.shape), tuple(b.shape)) for W, b in expected]:
+        kind = "an MLP" if all(jnp.ndim(W) == 2 for W, _ in params) else "another CNN"
+        raise ValueError(f"these parameters belong to {kind}, not the CNN {config.architecture!r} on "
+                         f"{config.image_shape} images")

@@ -1,0 +1,98 @@
+"""CNNs through the one trainer: `train.fit` and `jaxlearn train --model cnn` on the tiny IDX data
+set (tests/tiny_data.py), with augmentation on the device, resume, the hand gradient, and the
+errors of mixing models."""
+
+import dataclasses
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from jaxlearn.checkpoint import load_params
+from jaxlearn.cli import main
+from jaxlearn.training import TrainConfig, fit, runs
+
+CNN = TrainConfig(model="cnn", architecture="c4-p-d16", image_shape=(1, 8, 8), batch_size=20, epochs=4,
+                  learning_rate=1e-2, augment=("shift",))
+
+
+def images(M=200, seed=0):
+    """8×8 images of 4 classes: a bright 3×3 square in one of four corners, on noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, size=M)
+    X = rng.uniform(0, 0.3, size=(M, 8, 8)).astype(np.float32)
+    for i, c in enumerate(labels):
+        row, col = 4 * (c // 2), 4 * (c % 2)
+        X[i, row + 1:row + 4, col + 1:col + 4] = 1.0
+    return X.reshape(M, 64), labels
+
+
+def test_a_cnn_learns_with_augmentation_and_the_bar_does_not_change_it():
+    X, y = images()
+    quiet, history = fit(CNN, X, y, X[:50], y[:50], progress=False)
+    assert history[-1]["val_accuracy"] > 0.9                        # chance: 0.25
+    with_bar, _ = fit(CNN, X, y, progress=True)                     # the epoch in blocks: same keys per batch
+    for a, b in zip(jax.tree.leaves(quiet.params), jax.tree.leaves(with_bar.params)):
+        np.testing.assert_array_equal(a, b)
+    plain, _ = fit(dataclasses.replace(CNN, augment=()), X, y, progress=False)
+    assert not np.array_equal(plain.params[0][0], quiet.params[0][0])   # the augmentation did something
+
+
+def test_the_cnns_hand_gradient_trains_as_autodiff():
+    X, y = images()
+    auto, _ = fit(CNN, X, y, progress=False)
+    hand, _ = fit(dataclasses.replace(CNN, gradient="backprop"), X, y, progress=False)
+    for a, b in zip(jax.tree.leaves(auto.params), jax.tree.leaves(hand.params)):
+        np.testing.assert_allclose(b, a, rtol=2e-4, atol=2e-5)
+
+
+def test_a_cnn_run_folder_resumes_bit_identical(tmp_path, tiny_data, monkeypatch):
+    options = ["--model", "cnn", "--architecture", "c4-p-c8-p-d16", "--augment", "shift,erase", "--epochs", "2",
+               "--lr", "0.01", "--batch-size", "100", "--validation-size", "100", "--no-progress",
+               "--data-dir", str(tiny_data)]
+    assert main(["train", "--out", str(tmp_path / "whole"), *options]) == 0
+    saved = json.loads((tmp_path / "whole" / "config.json").read_text())["config"]
+    assert saved["model"] == "cnn" and saved["augment"] == ["shift", "erase"]
+    assert json.loads((tmp_path / "whole" / "metrics.json").read_text())["test_accuracy"] > 0.5   # chance 0.1
+    real_save = runs.save_checkpoint
+
+    def save_then_interrupt(path, state, epoch, history):
+        real_save(path, state, epoch, history)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs, "save_checkpoint", save_then_interrupt)
+    assert main(["train", "--out", str(tmp_path / "cut"), *options]) == 130      # as after Ctrl-C
+    monkeypatch.setattr(runs, "save_checkpoint", real_save)
+    assert main(["train", "--resume", "--out", str(tmp_path / "cut"), "--data-dir", str(tiny_data),
+                 "--no-progress"]) == 0
+    for (W1, b1), (W2, b2) in zip(load_params(tmp_path / "whole" / "params.npz"),
+                                  load_params(tmp_path / "cut" / "params.npz")):
+        np.testing.assert_array_equal(W2, W1)
+        np.testing.assert_array_equal(b2, b1)
+    assert main(["evaluate", str(tmp_path / "cut"), "--data-dir", str(tiny_data)]) == 0
+
+
+def test_mixing_models_and_bad_cnn_settings_are_named(tmp_path, tiny_data, capsys):
+    X, y = images()
+    mlp_state, _ = fit(TrainConfig(hidden=(8,), epochs=1, batch_size=20), X, y, progress=False)
+    with pytest.raises(ValueError, match="these parameters belong to an MLP, not the CNN 'c4-p-d16'"):
+        fit(CNN, X, y, state=mlp_state, progress=False)
+    with pytest.raises(ValueError, match=r"the CNN sees each input row as an image of shape \(1, 28, 28\) \(784 "
+                                         r"values\), but the rows have 64; set image_shape"):
+        fit(dataclasses.replace(CNN, image_shape=(1, 28, 28)), X, y, progress=False)
+    with pytest.raises(ValueError, match=r"augment=\('shift',\) needs model='cnn'"):
+        TrainConfig(augment=("shift",))
+    with pytest.raises(ValueError, match=r"layer 5 \(pool\): a 2×2 window does not fit the 1×1 feature map"):
+        TrainConfig(model="cnn", architecture="c4-p-p-p-p-d8", image_shape=(1, 8, 8))
+    with pytest.raises(ValueError, match="train_many trains MLPs"):
+        from jaxlearn.sweeps import train_many
+
+        train_many(CNN, X, y, learning_rates=[1e-3, 1e-2], progress=False)
+    assert main(["train", "--model", "cnn", "--augment", "flip", "--out", str(tmp_path / "run"),
+                 "--data-dir", str(tiny_data), "--no-progress"]) == 1
+    assert "augmentation 'flip' on mnist: digits are not mirror-symmetric" in capsys.readouterr().err
+    assert main(["train", "--model", "cnn", "--architecture", "c4-x", "--out", str(tmp_path / "run2"),
+                 "--data-dir", str(tiny_data), "--no-progress"]) == 1
+    assert "layer 2 is 'x'; valid layers are" in capsys.readouterr().err
