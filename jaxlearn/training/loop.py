@@ -35,7 +35,8 @@ def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_e
 def _epoch_program(config: TrainConfig, steps_per_epoch: int, mesh=None) -> Callable:
     """The jitted scan over a block of batches, one per (config, steps, mesh): a new jitted
     closure for every fit would trace and compile again (a grid search, a cross-validation)."""
-    return make_run_batches(make_step(config, make_optimizer(config, steps_per_epoch)), mesh)
+    return make_run_batches(make_step(config, make_optimizer(config, steps_per_epoch)), mesh,
+                            per_step=config.model == "cnn")
 
 
 @library_cache()

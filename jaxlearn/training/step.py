@@ -62,24 +62,43 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
     return step
 
 
-def make_run_batches(step: Callable, mesh=None) -> Callable:
+def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Callable:
     """Jitted: run `step` over a (n_batches, batch_size) block of sample indices under lax.scan.
 
     mesh: a data-parallel mesh (`jaxlearn.parallel`): each batch's rows are split over
     its devices (the state and data replicated), and XLA reduces the gradient across them.
+    per_step: one jitted step per batch, dispatched from Python, instead of one scan: for
+    convolutions, which XLA:CPU runs about 5× slower inside a loop (588 against 112 ms a step
+    of the default CNN here); same results.
     """
     def gather(A, idx):
         rows = A[idx]
         return rows if mesh is None else jax.lax.with_sharding_constraint(rows, batch_rows(mesh))
 
-    @jax.jit
-    def run_batches(state, X, Y, batch_indices, key=None, first_batch=0):
+    def one(state, X, Y, idx, key, b):
         # key (augmentation): batch b of the epoch draws from fold_in(key, b), however the
         # epoch is split into blocks
+        batch_key = None if key is None else jax.random.fold_in(key, b)
+        return step(state, gather(X, idx), gather(Y, idx), batch_key)
+
+    if per_step:
+        jitted = jax.jit(one)
+
+        def run_batches(state, X, Y, batch_indices, key=None, first_batch=0):
+            losses, correct = [], []
+            for i, idx in enumerate(batch_indices):
+                state, (loss, right) = jitted(state, X, Y, idx, key, first_batch + i)
+                losses.append(loss)
+                correct.append(right)
+            return state, jnp.sum(jnp.stack(losses)), jnp.sum(jnp.stack(correct))
+
+        return run_batches
+
+    @jax.jit
+    def run_batches(state, X, Y, batch_indices, key=None, first_batch=0):
         def body(state, inputs):
             idx, b = inputs
-            batch_key = None if key is None else jax.random.fold_in(key, b)
-            return step(state, gather(X, idx), gather(Y, idx), batch_key)
+            return one(state, X, Y, idx, key, b)
 
         numbers = first_batch + jnp.arange(batch_indices.shape[0])
         state, (losses, correct) = jax.lax.scan(body, state, (batch_indices, numbers))
