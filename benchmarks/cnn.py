@@ -19,6 +19,7 @@ import time
 import jax
 import numpy as np
 
+from benchmarks._torch import train_epochs
 from jaxlearn.data import flatten_images, load_mnist
 from jaxlearn.train import TrainConfig, evaluate, fit
 
@@ -38,26 +39,14 @@ def run_torch(X, y, Xt, yt, epochs):
     from torch import nn
 
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count())
     model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                           nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    X, y = torch.from_numpy(X.reshape(-1, 1, 28, 28)), torch.from_numpy(y.astype(np.int64))
-    n_batches = X.shape[0] // BATCH
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        order = torch.randperm(X.shape[0])
-        for i in range(n_batches):
-            idx = order[i * BATCH:(i + 1) * BATCH]
-            optimizer.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
+    times = train_epochs(model, torch.from_numpy(X.reshape(-1, 1, 28, 28)), torch.from_numpy(y.astype(np.int64)),
+                         epochs=epochs, batch=BATCH, lr=LR)
     with torch.no_grad():
         predicted = model(torch.from_numpy(Xt.reshape(-1, 1, 28, 28))).argmax(dim=1).numpy()
-    return np.array(times), float((predicted == yt).mean())
+    return times, float((predicted == yt).mean())
 
 
 def describe(name, seconds, accuracy, n):

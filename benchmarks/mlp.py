@@ -19,6 +19,7 @@ import warnings
 import jax
 import numpy as np
 
+from benchmarks._torch import train_epochs
 from jaxlearn.data import flatten_images, load_mnist
 from jaxlearn.train import TrainConfig, evaluate, fit
 
@@ -42,26 +43,13 @@ def run_torch(X, y, Xt, yt, epochs):
     from torch import nn
 
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count())
     model = nn.Sequential(nn.Linear(784, HIDDEN[0]), nn.ReLU(), nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
                           nn.Linear(HIDDEN[1], 10))
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    X, y = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
-    n_batches = X.shape[0] // BATCH
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        order = torch.randperm(X.shape[0])
-        for i in range(n_batches):
-            idx = order[i * BATCH:(i + 1) * BATCH]
-            optimizer.zero_grad(set_to_none=True)
-            loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
-            loss.backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
+    times = train_epochs(model, torch.from_numpy(X), torch.from_numpy(y.astype(np.int64)), epochs=epochs,
+                         batch=BATCH, lr=LR)
     with torch.no_grad():
         accuracy = (model(torch.from_numpy(Xt)).argmax(1).numpy() == yt).mean()
-    return np.array(times), float(accuracy)
+    return times, float(accuracy)
 
 
 def run_sklearn(X, y, Xt, yt, epochs):
