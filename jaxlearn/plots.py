@@ -133,6 +133,44 @@ def plot_misclassified(images, true, predicted, class_names, *, limit: int = 36,
     return fig
 
 
+def plot_conv_filters(W, *, title: str = ""):
+    """The first convolution's kernels W (n_1, channels, k, k), one small image each (channel 0;
+    blue negative, red positive, on one colour scale)."""
+    W = np.asarray(W)[:, 0]
+    cols = min(8, len(W))
+    rows = int(np.ceil(len(W) / cols))
+    limit = np.abs(W).max() or 1.0
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.1 * rows + 0.5), squeeze=False,
+                             constrained_layout=True)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, (ax, kernel) in enumerate(zip(axes.flat, W)):
+        ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(str(k + 1), fontsize=7)
+    fig.suptitle(title or f"first-layer filters ({W.shape[1]}×{W.shape[2]}, {len(W)} channels)", fontsize=10)
+    return fig
+
+
+def plot_feature_maps(images, maps, *, channels: int = 8, title: str = ""):
+    """Each image (a row) beside its first `channels` feature maps after the first convolution
+    and activation: images (n, H, W), maps (n, n_1, H', W')."""
+    images, maps = np.asarray(images), np.asarray(maps)
+    channels = min(channels, maps.shape[1])
+    fig, axes = plt.subplots(len(images), channels + 1, figsize=(1.1 * (channels + 1), 1.15 * len(images) + 0.5),
+                             squeeze=False, constrained_layout=True)
+    for ax in axes.flat:
+        ax.axis("off")
+    for row, (image, image_maps) in enumerate(zip(images, maps)):
+        axes[row, 0].imshow(image, cmap="gray_r")
+        for c in range(channels):
+            axes[row, c + 1].imshow(image_maps[c], cmap="viridis")
+            if row == 0:
+                axes[row, c + 1].set_title(f"channel {c + 1}", fontsize=7)
+    axes[0, 0].set_title("image", fontsize=7)
+    fig.suptitle(title or "feature maps of the first convolution (after the activation)", fontsize=10)
+    return fig
+
+
 def plot_decision_regions(ax, predict_fn, X, y, *, title: str = "", resolution: int = 200,
                           margins_fn=None, support=None):
     """Colour the plane by predict_fn(grid) ∈ {0, 1}, scatter the samples by class.

@@ -55,6 +55,7 @@ def test_a_cnn_run_folder_resumes_bit_identical(tmp_path, tiny_data, monkeypatch
     saved = json.loads((tmp_path / "whole" / "config.json").read_text())["config"]
     assert saved["model"] == "cnn" and saved["augment"] == ["shift", "erase"]
     assert json.loads((tmp_path / "whole" / "metrics.json").read_text())["test_accuracy"] > 0.5   # chance 0.1
+    assert all((tmp_path / "whole" / name).stat().st_size > 0 for name in ("filters.png", "feature_maps.png"))
     real_save = runs.save_checkpoint
 
     def save_then_interrupt(path, state, epoch, history):

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn import plots
+from jaxlearn import nn, plots
 from jaxlearn._errors import DivergenceError
 from jaxlearn._files import atomic_write, remove_stale_temporaries
 from jaxlearn.data.mnist import flatten_images, load_mnist
@@ -213,8 +213,22 @@ def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: l
         plots.save(plots.plot_confusion_matrix(matrix, names, title=title), run_dir / "confusion.png")
         plots.save(plots.plot_misclassified(data["test_images"], data["y_test"], predicted, names),
                    run_dir / "misclassified.png")
+        if config.model == "cnn":
+            _plot_convolutions(params, config, data, run_dir)
     return {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
             "confusion_matrix": matrix.tolist()}
+
+
+def _plot_convolutions(params, config: TrainConfig, data, run_dir: Path) -> None:
+    """filters.png (the first convolution's kernels) and feature_maps.png (its activations for
+    four test images), when the CNN starts with a convolution."""
+    W, b = host_copy(params[0])
+    if W.ndim != 4:
+        return
+    plots.save(plots.plot_conv_filters(W), run_dir / "filters.png")
+    images = data["X_test"][:4].reshape(4, *config.image_shape)
+    maps = nn.ACTIVATIONS[config.activation](nn.conv2d(W, b, images))
+    plots.save(plots.plot_feature_maps(data["test_images"][:4], maps), run_dir / "feature_maps.png")
 
 
 def _finished(run_dir: Path) -> bool:
