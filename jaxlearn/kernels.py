@@ -124,14 +124,18 @@ def laplacian_block(rows: int, n_features: int, itemsize: int = 4) -> int:
 
 @partial(jax.jit, static_argnames=("kernel", "block"))
 def _laplacian_gram(kernel: Kernel, X1, X2, block: int):
-    """exp(−γ‖a − b‖₁) in row blocks: the L1 distance has no matrix-product form, and its
-    (block, M2, N) intermediate must stay small."""
+    return laplacian_rows(kernel.gamma, X1, X2, block)
+
+
+def laplacian_rows(gamma, X1, X2, block: int):
+    """exp(−γ‖a − b‖₁) in row blocks of X1: the L1 distance has no matrix-product form, and its
+    (block, M2, N) intermediate must stay small. Traceable, γ may be traced."""
     M1 = X1.shape[0]
     n_blocks = -(-M1 // block)
     padded = jnp.pad(X1, ((0, n_blocks * block - M1), (0, 0)))
 
     def rows(A):
-        return jnp.exp(-kernel.gamma * jnp.sum(jnp.abs(A[:, None, :] - X2[None, :, :]), axis=2))
+        return jnp.exp(-gamma * jnp.sum(jnp.abs(A[:, None, :] - X2[None, :, :]), axis=2))
 
     return jax.lax.map(rows, padded.reshape(n_blocks, block, -1)).reshape(n_blocks * block, -1)[:M1]
 

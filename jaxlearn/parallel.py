@@ -107,7 +107,7 @@ def addressable(tree):
 def local_mesh(mesh: Mesh | None) -> Mesh | None:
     """The part of mesh on this process's devices (None for one): for work whose every row comes
     back to this process's host (predictions)."""
-    if mesh is None or mesh.is_multi_process is False:
+    if mesh is None or not mesh.is_multi_process:
         return mesh
     return data_mesh([d for d in mesh.devices.flat if d.process_index == jax.process_index()])
 

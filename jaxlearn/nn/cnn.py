@@ -22,7 +22,7 @@ import numpy as np
 from jaxlearn import losses
 from jaxlearn._validation import check_scalar
 from jaxlearn.nn.activations import ACTIVATIONS, activation_derivative
-from jaxlearn.nn.conv import _conv, _max_pool, check_feature_map, init_conv
+from jaxlearn.nn.conv import _conv, _max_pool, check_feature_map, init_conv, padding_pairs
 from jaxlearn.nn.conv_backprop import _conv_backward, _max_pool_backward
 
 KERNEL, POOL = 3, 2
@@ -141,7 +141,7 @@ def _forward(params, X, architecture, activation):
 
 
 def _same_pads(W, a):
-    return tuple(tuple(p) for p in jax.lax.padtype_to_pads(a.shape[2:], W.shape[2:], (1, 1), "SAME"))
+    return padding_pairs("SAME", a.shape[2:], W.shape[2:], 1)
 
 
 def cnn_backprop(params, X, Y, architecture, *, activation: str = "relu"):

@@ -29,11 +29,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxlearn.kernels import _from_inner_products
+from jaxlearn.kernels import _from_inner_products, laplacian_block, laplacian_rows
 from jaxlearn.svm.smo import rho, solve, violating_sets
 
 INNER_RATIO = 0.1          # a subproblem is solved to a tenth of the global violation (ThunderSVM's choice)
-LAPLACIAN_BLOCK_BYTES = 64 << 20
 
 
 class WorkingSetState(NamedTuple):
@@ -85,15 +84,9 @@ def kernel_rows(name: str, degree: int, gamma, coef0, A, X, squared_norms_A, squ
     """k(A, X): (q, n) for the rows A (q, N) against X (n, N). γ and c traced, as in `jaxlearn.kernels`."""
     if name != "laplacian":
         return _from_inner_products(name, degree, gamma, coef0, A @ X.T, squared_norms_A, squared_norms_X)
-    # exp(−γ‖a − x‖₁): no product form; blocks of rows keep the (block, n, N) intermediate small
-    block = max(1, min(A.shape[0], LAPLACIAN_BLOCK_BYTES // max(X.shape[0] * X.shape[1] * X.dtype.itemsize, 1)))
-    n_blocks = -(-A.shape[0] // block)
-    padded = jnp.pad(A, ((0, n_blocks * block - A.shape[0]), (0, 0)))
-
-    def rows(a):
-        return jnp.exp(-gamma * jnp.sum(jnp.abs(a[:, None, :] - X[None, :, :]), axis=2))
-
-    return jax.lax.map(rows, padded.reshape(n_blocks, block, -1)).reshape(n_blocks * block, -1)[:A.shape[0]]
+    # exp(−γ‖a − x‖₁): no product form; row blocks keep the (block, n, N) intermediate small
+    block = min(A.shape[0], laplacian_block(X.shape[0], X.shape[1], X.dtype.itemsize))
+    return laplacian_rows(gamma, A, X, block)
 
 
 @partial(jax.jit, static_argnames=("name", "degree", "q", "inner_max_iter"))
