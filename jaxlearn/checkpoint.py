@@ -4,10 +4,11 @@ from jaxlearn.training.checkpoint import (
     CheckpointError,
     CheckpointMismatchError,
     load_checkpoint,
+    load_model,
     load_params,
     save_checkpoint,
     save_params,
 )
 
-__all__ = ["CheckpointError", "CheckpointMismatchError", "load_checkpoint", "load_params", "save_checkpoint",
-           "save_params"]
+__all__ = ["CheckpointError", "CheckpointMismatchError", "load_checkpoint", "load_model", "load_params",
+           "save_checkpoint", "save_params"]

@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import pytest
 
-from jaxlearn.checkpoint import load_params
+from jaxlearn.checkpoint import load_model
 from jaxlearn.cli import main
 from jaxlearn.training import TrainConfig, fit, runs
 
@@ -39,17 +39,39 @@ def test_a_cnn_learns_with_augmentation_and_the_bar_does_not_change_it():
     assert not np.array_equal(plain.params[0][0], quiet.params[0][0])   # the augmentation did something
 
 
-def test_the_cnns_hand_gradient_trains_as_autodiff():
+@pytest.mark.parametrize("architecture", ["c4-p-d16", "c4bn-p-drop0.2-d16bn"])
+def test_the_cnns_hand_gradient_trains_as_autodiff(architecture):
     X, y = images()
-    auto, _ = fit(CNN, X, y, progress=False)
-    hand, _ = fit(dataclasses.replace(CNN, gradient="backprop"), X, y, progress=False)
-    for a, b in zip(jax.tree.leaves(auto.params), jax.tree.leaves(hand.params)):
+    config = dataclasses.replace(CNN, architecture=architecture)
+    auto, _ = fit(config, X, y, progress=False)
+    hand, _ = fit(dataclasses.replace(config, gradient="backprop"), X, y, progress=False)
+    for a, b in zip(jax.tree.leaves((auto.params, auto.batch_stats)), jax.tree.leaves((hand.params, hand.batch_stats))):
         np.testing.assert_allclose(b, a, rtol=2e-4, atol=2e-5)
 
 
+def test_batch_norm_and_dropout_train_and_keep_their_state():
+    X, y = images()
+    config = dataclasses.replace(CNN, architecture="c4bn-p-drop0.25-d16bn-drop0.5", augment=())
+    state, history = fit(config, X, y, X[:50], y[:50], progress=False)
+    assert history[-1]["val_accuracy"] > 0.9
+    (mean, var), (mean16, var16) = state.batch_stats
+    assert mean.shape == var.shape == (4,) and mean16.shape == (16,)
+    assert not np.allclose(mean, 0) and not np.allclose(var, 1)          # the running statistics moved
+    again, _ = fit(config, X, y, progress=False)
+    np.testing.assert_array_equal(again.params[0][0], state.params[0][0])   # dropout keyed by the seed
+    other, _ = fit(dataclasses.replace(config, seed=1, architecture="c4bn-p-drop0.25-d16bn-drop0.5"), X, y,
+                   progress=False)
+    assert not np.array_equal(other.params[-1][0], state.params[-1][0])
+    with pytest.raises(ValueError, match=r"batch_stats do not fit the network c4bn-p-drop0.25-d16bn-drop0.5: its 2 "
+                                         r"batch normalisation layer\(s\) need batch_stats"):
+        from jaxlearn.training import evaluate
+
+        evaluate(state.params, X, y, config)
+
+
 def test_a_cnn_run_folder_resumes_bit_identical(tmp_path, tiny_data, monkeypatch):
-    options = ["--model", "cnn", "--architecture", "c4-p-c8-p-d16", "--augment", "shift,erase", "--epochs", "2",
-               "--lr", "0.01", "--batch-size", "100", "--validation-size", "100", "--no-progress",
+    options = ["--model", "cnn", "--architecture", "c4bn-p-drop0.2-c8-p-d16", "--augment", "shift,erase",
+               "--epochs", "2", "--lr", "0.01", "--batch-size", "50", "--validation-size", "100", "--no-progress",
                "--data-dir", str(tiny_data)]
     assert main(["train", "--out", str(tmp_path / "whole"), *options]) == 0
     saved = json.loads((tmp_path / "whole" / "config.json").read_text())["config"]
@@ -68,10 +90,10 @@ def test_a_cnn_run_folder_resumes_bit_identical(tmp_path, tiny_data, monkeypatch
     monkeypatch.setattr(runs, "save_checkpoint", real_save)
     assert main(["train", "--resume", "--out", str(tmp_path / "cut"), "--data-dir", str(tiny_data),
                  "--no-progress"]) == 0
-    for (W1, b1), (W2, b2) in zip(load_params(tmp_path / "whole" / "params.npz"),
-                                  load_params(tmp_path / "cut" / "params.npz")):
-        np.testing.assert_array_equal(W2, W1)
-        np.testing.assert_array_equal(b2, b1)
+    whole, cut = load_model(tmp_path / "whole" / "params.npz"), load_model(tmp_path / "cut" / "params.npz")
+    assert len(whole[1]) == 1                                       # the bn layer's running statistics
+    for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(cut)):
+        np.testing.assert_array_equal(b, a)
     assert main(["evaluate", str(tmp_path / "cut"), "--data-dir", str(tiny_data)]) == 0
 
 
@@ -96,4 +118,4 @@ def test_mixing_models_and_bad_cnn_settings_are_named(tmp_path, tiny_data, capsy
     assert "augmentation 'flip' on mnist: digits are not mirror-symmetric" in capsys.readouterr().err
     assert main(["train", "--model", "cnn", "--architecture", "c4-x", "--out", str(tmp_path / "run2"),
                  "--data-dir", str(tiny_data), "--no-progress"]) == 1
-    assert "layer 2 is 'x'; valid layers are" in capsys.readouterr().err
+    assert "layer 2 ('x') is not a layer; valid layers are" in capsys.readouterr().err

@@ -168,20 +168,55 @@ def test_bad_input_is_named(call, error, message):
 
 # --- the CNN as a whole ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("architecture", ["c4-p-d8", "c3-c5-p-c4-p", "d6", "c2-p-p-d5-d4"])
+@pytest.mark.parametrize("architecture", ["c4-p-d8", "c3-c5-p-c4-p", "d6", "c2-p-p-d5-d4", "c4bn-p-drop0.3-c3bn-d6bn",
+                                          "c3-drop0.5-p-d5-drop0.2", "drop0.1-c2bn-c3-p-d4bn-drop0.4-d3"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_cnn_backprop_is_autodiff(architecture, activation):
+    """Every layer kind, in training mode (batch statistics, the dropout masks of the key)."""
     from jaxlearn import losses
-    from jaxlearn.nn.cnn import cnn_backprop, cnn_logits, init_cnn
+    from jaxlearn.nn.cnn import cnn_apply, cnn_backprop, init_batch_stats, init_cnn
 
     rng = np.random.default_rng(5)
     X, Y = rng.normal(size=(5, 2, 9, 8)), np.eye(3)[rng.integers(0, 3, size=5)]
     params = init_cnn(jax.random.key(1), architecture, (2, 9, 8), 3, dtype=jnp.float64)
-    auto = jax.grad(lambda p: losses.softmax_cross_entropy(cnn_logits(p, X, architecture, activation=activation), Y))
-    hand = cnn_backprop(params, X, Y, architecture, activation=activation)
+    # γ, β away from 1, 0 (and b away from 0), so that every term of the backward pass counts
+    params = jax.tree.map(lambda v: v + 0.3 * rng.normal(size=v.shape), params)
+    stats, key = init_batch_stats(architecture, dtype=jnp.float64), jax.random.key(3)
+
+    def loss(p):
+        z, _ = cnn_apply(p, X, architecture, batch_stats=stats, training=True, key=key, activation=activation)
+        return losses.softmax_cross_entropy(z, Y)
+
+    hand = cnn_backprop(params, X, Y, architecture, batch_stats=stats, key=key, activation=activation)
     assert jax.tree.structure(hand) == jax.tree.structure(params)
-    for hand_leaf, auto_leaf in zip(jax.tree.leaves(hand), jax.tree.leaves(auto(params))):
+    for hand_leaf, auto_leaf in zip(jax.tree.leaves(hand), jax.tree.leaves(jax.grad(loss)(params))):
         np.testing.assert_allclose(hand_leaf, auto_leaf, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_channels_last_layers_compute_the_same(shape):
+    """The CNN runs its maps channels-last (M, H, W, C): the same convolution, backward pass and pooling."""
+    from jaxlearn.nn.conv import _conv, _max_pool, padding_pairs
+    from jaxlearn.nn.conv_backprop import _conv_backward, _max_pool_backward
+
+    M, n_in, n_out, H, W_, k, stride, padding = shape
+    rng = np.random.default_rng(2)
+    W, b, a = rng.normal(size=(n_out, n_in, k, k)), rng.normal(size=n_out), rng.normal(size=(M, n_in, H, W_))
+    pads = padding_pairs(padding, (H, W_), (k, k), stride)
+    last = a.transpose(0, 2, 3, 1)
+    z = _conv(W, b, a, stride, pads)
+    np.testing.assert_allclose(_conv(W, b, last, stride, pads, channels_last=True).transpose(0, 3, 1, 2), z,
+                               rtol=1e-12, atol=1e-12)
+    delta = rng.normal(size=z.shape)
+    dW, db, da = _conv_backward(W, last, delta.transpose(0, 2, 3, 1), stride, pads, channels_last=True)
+    for got, want in zip((dW, db, da.transpose(0, 3, 1, 2)), _conv_backward(W, a, delta, stride, pads)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    if min(H, W_) >= 2:
+        pooled = _max_pool(last, 2, channels_last=True)
+        np.testing.assert_array_equal(pooled.transpose(0, 3, 1, 2), _max_pool(a, 2))
+        back = rng.normal(size=pooled.shape)
+        np.testing.assert_array_equal(_max_pool_backward(last, back, 2, channels_last=True).transpose(0, 3, 1, 2),
+                                      _max_pool_backward(a, back.transpose(0, 3, 1, 2), 2))
 
 
 @pytest.mark.jax_defaults
@@ -199,7 +234,19 @@ def test_cnn_shapes_and_parameters():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c32-x-d10"), ValueError,
-     r"layer 2 is 'x'; valid layers are c<channels> \(3×3 convolution\), p \(2×2 max pooling\) and d<units>"),
+     r"layer 2 \('x'\) is not a layer; valid layers are c<channels> \(3×3 convolution\), p \(2×2 max pooling\), "
+     r"d<units> \(dense\), a 'bn' suffix"),
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c4bn-drop1.5-d10"), ValueError,
+     r"layer 2 \('drop1.5'\): the dropout rate must be in \[0, 1\)"),
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c4-dropx"), ValueError,
+     r"layer 2 \('dropx'\): .*could not convert"),
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.cnn_logits(
+        __import__("jaxlearn.nn.cnn").nn.cnn.init_cnn(jax.random.key(0), "c4bn-d8"), np.ones((2, 1, 8, 8)), "c4bn-d8"),
+     ValueError, r"the architecture has 1 batch normalisation layer\(s\), so batch_stats needs 1 \(running mean, "
+                 r"running variance\) pairs \(init_batch_stats\), got 0"),
+    (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.cnn_apply(
+        __import__("jaxlearn.nn.cnn").nn.cnn.init_cnn(jax.random.key(0), "c4-drop0.5-d8"), np.ones((2, 1, 8, 8)),
+        "c4-drop0.5-d8", training=True), ValueError, "training with dropout needs a key"),
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("d10-c4"), ValueError,
      "convolution and pooling layers must come before the dense layers"),
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.init_cnn(jax.random.key(0), "c4-p-p-p-p-p", (1, 28, 28)),

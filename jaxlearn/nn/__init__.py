@@ -6,15 +6,19 @@
     backprop.py     the four backpropagation equations by hand
     conv.py         convolution (W ∗ a + b), max pooling, flatten, He initialisation
     conv_backprop.py  their backward passes by hand: correlation, full convolution, arg-max routing
-    cnn.py          convolutional networks from an architecture string ("c32-p-d128"); hand backprop
+    batchnorm.py    batch normalisation with its running statistics as explicit state; backward pass
+    dropout.py      inverted dropout with an explicit key; backward pass
+    cnn.py          convolutional networks from an architecture string ("c32bn-p-drop0.25-d128"); hand backprop
     augment.py      random shifts, flips and erasing of image batches on the device, keyed
 """
 
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, activation_derivative, apply_output
 from jaxlearn.nn.augment import AUGMENTATIONS, augment, check_augmentations
-from jaxlearn.nn.cnn import cnn_backprop, cnn_logits, init_cnn, parse_architecture
+from jaxlearn.nn.batchnorm import batch_norm, batch_norm_backward, init_batch_norm
+from jaxlearn.nn.cnn import cnn_apply, cnn_backprop, cnn_logits, init_batch_stats, init_cnn, parse_architecture
 from jaxlearn.nn.conv import conv2d, flatten, init_conv, max_pool
 from jaxlearn.nn.conv_backprop import conv2d_backward, max_pool_backward
+from jaxlearn.nn.dropout import dropout, dropout_backward
 from jaxlearn.nn.losses import (
     LOSSES,
     check_targets,
@@ -33,4 +37,5 @@ __all__ = ["ACTIVATIONS", "OUTPUTS", "activation_derivative", "apply_output", "L
            "quadratic_loss", "LAYOUTS", "check_params", "count_parameters", "forward", "init_mlp", "logits",
            "predict", "conv2d", "flatten", "init_conv", "max_pool", "conv2d_backward", "max_pool_backward",
            "AUGMENTATIONS", "augment", "check_augmentations", "cnn_backprop", "cnn_logits", "init_cnn",
-           "parse_architecture"]
+           "parse_architecture", "batch_norm", "batch_norm_backward", "init_batch_norm", "cnn_apply",
+           "init_batch_stats", "dropout", "dropout_backward"]

@@ -2,15 +2,29 @@
 
 An architecture is a string of layers separated by "-", read left to right:
 
-    c32   a 3×3 convolution to 32 channels ("SAME" padding, stride 1), then the activation
-    p     2×2 max pooling
-    d128  a dense layer of 128 units, then the activation (the feature maps are flattened first)
+    c32      a 3×3 convolution to 32 channels ("SAME" padding, stride 1), then the activation
+    c32bn    the same convolution, then batch normalisation, then the activation
+    p        2×2 max pooling
+    d128     a dense layer of 128 units, then the activation (the feature maps are flattened first)
+    d128bn   the same with batch normalisation before the activation
+    drop0.5  dropout of the units with probability 0.5 (training only)
 
 and the output layer (n_L = the number of classes, no activation: logits) is added at the end.
-"c32-c32-p-c64-c64-p-d128" is a small VGG-style network. params holds one (W, b) per c and d
-layer and the output layer: W (n_l, n_{l−1}, 3, 3) for a convolution, (n_l, n_{l−1}) for a dense
-layer. `cnn_backprop` is the backward pass by hand, layer by layer (`jaxlearn.nn.conv_backprop`
-and the dense equations of `jaxlearn.nn.backprop`).
+"c32bn-c32bn-p-drop0.25-c64bn-c64bn-p-drop0.25-d256bn-drop0.5" is a small VGG-style network.
+
+params holds one pair per c, d and bn layer and the output layer: (W, b) with W (n_l, n_{l−1}, 3, 3)
+for a convolution, (n_l, n_{l−1}) for a dense layer, and (γ, β) of a batch normalisation
+(`jaxlearn.nn.batchnorm`). A c or d layer followed by bn has no bias, b of shape (0,): the
+normalisation would subtract it again, β is the shift (its gradient would be rounding noise,
+which Adam scales up to full-size steps). Its running statistics are not parameters but a separate state,
+batch_stats: one (μ_run, σ²_run) per bn layer, passed in and returned (`cnn_apply`). Dropout
+draws its masks from an explicit key. `cnn_backprop` is the backward pass by hand, layer by
+layer, for every layer kind (`jaxlearn.nn.conv_backprop`, `batchnorm`, `dropout`, and the
+dense equations of `jaxlearn.nn.backprop`).
+
+Images come in as (M, C, H, W), the lecture's layout; inside, the feature maps are channels-last
+(M, H, W, C), which XLA:CPU convolves faster (`jaxlearn.nn.conv.CHANNELS_LAST`). The maps are
+flattened channel-major, (C, H, W), as PyTorch does, whatever the layout inside.
 """
 
 import re
@@ -22,34 +36,52 @@ import numpy as np
 from jaxlearn import losses
 from jaxlearn._validation import check_scalar
 from jaxlearn.nn.activations import ACTIVATIONS, activation_derivative
+from jaxlearn.nn.batchnorm import _batch_norm, _batch_norm_backward, init_batch_norm
 from jaxlearn.nn.conv import _conv, _max_pool, check_feature_map, init_conv, padding_pairs
 from jaxlearn.nn.conv_backprop import _conv_backward, _max_pool_backward
+from jaxlearn.nn.dropout import _dropout, check_rate
 
 KERNEL, POOL = 3, 2
-LAYER_KINDS = {"c": "conv", "p": "pool", "d": "dense"}
+LAYER_KINDS = {"c": "conv", "d": "dense"}
+LAYER_HELP = ("c<channels> (3×3 convolution), p (2×2 max pooling), d<units> (dense), a 'bn' suffix on c or d "
+              "(batch normalisation before the activation: c32bn), and drop<rate> (dropout, e.g. drop0.25)")
 
 
 def parse_architecture(spec: str) -> tuple:
-    """"c32-c32-p-d128" → (("conv", 32), ("conv", 32), ("pool", 2), ("dense", 128)); checked."""
+    """"c32bn-p-drop0.25-d128" → (("conv", 32), ("batchnorm", 32), ("pool", 2), ("dropout", 0.25),
+    ("dense", 128)); checked."""
     if not isinstance(spec, str) or not spec.strip():
         raise TypeError(f"architecture must be a string such as 'c32-p-d128', got {spec!r}")
     layers = []
     for i, token in enumerate(spec.strip().split("-")):
-        match = re.fullmatch(r"(c|d)(\d+)|p", token)
-        if not match:
-            raise ValueError(f"architecture {spec!r}: layer {i + 1} is {token!r}; valid layers are c<channels> "
-                             "(3×3 convolution), p (2×2 max pooling) and d<units> (dense)")
+        where = f"architecture {spec!r}: layer {i + 1} ({token!r})"
         if token == "p":
             layers.append(("pool", POOL))
-        else:
-            size = int(match.group(2))
-            if size < 1:
-                raise ValueError(f"architecture {spec!r}: layer {i + 1} ({token}) needs at least 1 channel or unit")
-            layers.append((LAYER_KINDS[match.group(1)], size))
-    kinds = [kind for kind, _ in layers]
+            continue
+        if token.startswith("drop"):
+            try:
+                rate = check_rate(float(token[4:]))
+            except ValueError as err:
+                raise ValueError(f"{where}: {err}") from None
+            layers.append(("dropout", rate))
+            continue
+        match = re.fullmatch(r"(c|d)(\d+)(bn)?", token)
+        if not match:
+            raise ValueError(f"{where} is not a layer; valid layers are {LAYER_HELP}")
+        size = int(match.group(2))
+        if size < 1:
+            raise ValueError(f"{where} needs at least 1 channel or unit")
+        layers.append((LAYER_KINDS[match.group(1)], size))
+        if match.group(3):
+            layers.append(("batchnorm", size))
+    kinds = [kind for kind, _ in layers if kind in ("conv", "pool", "dense")]
     if "dense" in kinds and any(k != "dense" for k in kinds[kinds.index("dense"):]):
         raise ValueError(f"architecture {spec!r}: convolution and pooling layers must come before the dense layers")
     return tuple(layers)
+
+
+def _parsed(architecture) -> tuple:
+    return parse_architecture(architecture) if isinstance(architecture, str) else tuple(architecture)
 
 
 def layer_shapes(architecture: tuple, input_shape: tuple) -> list:
@@ -63,33 +95,39 @@ def layer_shapes(architecture: tuple, input_shape: tuple) -> list:
                 raise ValueError(f"layer {i} (pool): a {size}×{size} window does not fit the {shape[1]}×{shape[2]} "
                                  "feature map it receives; remove a pooling layer or use larger images")
             shape = (shape[0], shape[1] // size, shape[2] // size)
-        else:
+        elif kind == "dense":
             shape = (size,)
         shapes.append(shape)
     return shapes
 
 
 def init_cnn(key, architecture, input_shape=(1, 28, 28), n_classes: int = 10, *, dtype=jnp.float32) -> list:
-    """[(W, b), …] for the c and d layers and the output layer: He initialisation, b = 0.
-
-    architecture: a string (see the module docstring) or its parsed tuple; input_shape:
-    (channels, H, W) of one image.
-    """
-    architecture = parse_architecture(architecture) if isinstance(architecture, str) else architecture
+    """params [(W, b) or (γ, β), …] for the c, bn and d layers and the output layer: He
+    initialisation, b = 0; γ = 1, β = 0. architecture: a string (see the module docstring) or
+    its parsed tuple; input_shape: (channels, H, W) of one image. The batch normalisation's
+    running statistics are `init_batch_stats`."""
+    architecture = _parsed(architecture)
     if len(input_shape) != 3:
         raise ValueError(f"input_shape must be (channels, height, width), got {input_shape}")
     n_classes = check_scalar(n_classes, "n_classes", minimum=2, integer=True)
     shapes = layer_shapes(architecture, input_shape)
     params, shape = [], tuple(input_shape)
     keys = jax.random.split(key, len(architecture) + 1)
-    for (kind, size), k, out_shape in zip(architecture, keys, shapes):
-        if kind == "conv":
-            params.append(init_conv(k, size, shape[0], KERNEL, dtype=dtype))
-        elif kind == "dense":
-            params.append(_init_dense(k, size, int(np.prod(shape)), dtype))
+    for i, ((kind, size), k, out_shape) in enumerate(zip(architecture, keys, shapes)):
+        if kind in ("conv", "dense"):
+            W, b = (init_conv(k, size, shape[0], KERNEL, dtype=dtype) if kind == "conv"
+                    else _init_dense(k, size, int(np.prod(shape)), dtype))
+            params.append((W, b[:0] if _normalised(architecture, i) else b))
+        elif kind == "batchnorm":
+            params.append(init_batch_norm(size, dtype=dtype)[0])
         shape = out_shape
     params.append(_init_dense(keys[-1], n_classes, int(np.prod(shape)), dtype))
     return params
+
+
+def init_batch_stats(architecture, *, dtype=jnp.float32) -> list:
+    """batch_stats: [(μ_run = 0, σ²_run = 1), …], one per bn layer ([] without batch normalisation)."""
+    return [init_batch_norm(size, dtype=dtype)[1] for kind, size in _parsed(architecture) if kind == "batchnorm"]
 
 
 def _init_dense(key, n_out: int, n_in: int, dtype):
@@ -97,85 +135,155 @@ def _init_dense(key, n_out: int, n_in: int, dtype):
     return W, jnp.zeros(n_out, dtype)
 
 
-def _check_input(params, X, architecture):
+def _check_input(params, X, architecture, batch_stats):
     X = check_feature_map(X, "X")
     first = next((W for W, _ in params if W.ndim == 4), None)
     if first is not None and X.shape[1] != first.shape[1]:
         raise ValueError(f"X has {X.shape[1]} channel(s) but the network's first convolution expects "
                          f"{first.shape[1]}: X must be (M, {first.shape[1]}, H, W)")
-    n_param_layers = sum(kind != "pool" for kind, _ in architecture) + 1
+    n_param_layers = sum(kind in ("conv", "dense", "batchnorm") for kind, _ in architecture) + 1
     if len(params) != n_param_layers:
-        raise ValueError(f"params has {len(params)} (W, b) pairs but the architecture needs {n_param_layers}")
+        raise ValueError(f"params has {len(params)} pairs but the architecture needs {n_param_layers}")
+    n_norms = sum(kind == "batchnorm" for kind, _ in architecture)
+    if batch_stats is None or len(batch_stats) != n_norms:
+        given = "none" if batch_stats is None else len(batch_stats)
+        raise ValueError(f"the architecture has {n_norms} batch normalisation layer(s), so batch_stats needs "
+                         f"{n_norms} (running mean, running variance) pairs (init_batch_stats), got {given}")
     return X.astype(params[0][0].dtype)
 
 
-def cnn_logits(params, X, architecture, *, activation: str = "relu") -> jax.Array:
-    """z^L (M, n_classes) of images X (M, channels, H, W)."""
-    architecture = parse_architecture(architecture) if isinstance(architecture, str) else architecture
-    X = _check_input(params, X, architecture)
-    return _forward(params, X, architecture, activation)[0][-1]
+def cnn_apply(params, X, architecture, *, batch_stats=(), training: bool = False, key=None,
+              activation: str = "relu"):
+    """(z^L (M, n_classes), new batch_stats) of images X (M, channels, H, W).
+
+    training=True: batch normalisation uses the batch's statistics and updates batch_stats, and
+    dropout draws its masks from key (required when the architecture has dropout); False (the
+    default): the running statistics, no dropout, batch_stats returned as they are.
+    """
+    architecture = _parsed(architecture)
+    X = _check_input(params, X, architecture, batch_stats)
+    if training and key is None and any(kind == "dropout" for kind, _ in architecture):
+        raise ValueError("training with dropout needs a key (jax.random.key) for its masks")
+    trace, stats = _forward(params, batch_stats, X, architecture, activation, training, key)
+    return trace[-1][1], stats
 
 
-def _forward(params, X, architecture, activation):
-    """(pre-activations z of every layer, activations a: a[0] = X, a[i] after layer i)."""
-    sigma = ACTIVATIONS[activation]
-    a, zs, acts = X, [], [X]
-    layer_params = iter(params)
-    for kind, size in architecture:
-        if kind == "pool":
-            z = _max_pool(a, size)
-            a = z
-        else:
-            W, b = next(layer_params)
-            if kind == "conv":
-                z = _conv(W, b, a, 1, _same_pads(W, a))
-            else:
-                z = a.reshape(a.shape[0], -1) @ W.T + b[None, :]
-            a = sigma(z)
-        zs.append(z)
-        acts.append(a)
-    W, b = next(layer_params)
-    z = a.reshape(a.shape[0], -1) @ W.T + b[None, :]
-    zs.append(z)
-    return zs, acts
+def cnn_logits(params, X, architecture, *, batch_stats=(), activation: str = "relu") -> jax.Array:
+    """z^L (M, n_classes) of images X (M, channels, H, W), for inference (`cnn_apply` with training=False)."""
+    return cnn_apply(params, X, architecture, batch_stats=batch_stats, activation=activation)[0]
+
+
+def _normalised(architecture, i: int) -> bool:
+    """Is layer i followed by a batch normalisation?"""
+    return i + 1 < len(architecture) and architecture[i + 1][0] == "batchnorm"
+
+
+def _activated(architecture, i: int) -> bool:
+    """Is the activation applied after layer i? After c and d layers, or after their batch normalisation."""
+    kind = architecture[i][0]
+    return kind == "batchnorm" or (kind in ("conv", "dense") and not _normalised(architecture, i))
+
+
+def _plus_bias(z, b):
+    """z + b of a dense layer; b of shape (0,) is no bias."""
+    return z + b[None, :] if b.shape[0] else z
+
+
+def _bias_gradient(delta, b):
+    """Σ_m δ of a dense layer; nothing for a layer without bias."""
+    return jnp.sum(delta, axis=0) if b.shape[0] else b
+
+
+def _rows(a):
+    """Feature maps (M, H, W, C) → rows (M, C·H·W) in (C, H, W) order; rows stay rows."""
+    return a.transpose(0, 3, 1, 2).reshape(a.shape[0], -1) if a.ndim == 4 else a
+
+
+def _unrows(d, shape):
+    """The inverse of `_rows`: rows back to the (M, H, W, C) maps of `shape` (or rows)."""
+    if len(shape) != 4:
+        return d
+    M, H, W, C = shape
+    return d.reshape(M, C, H, W).transpose(0, 2, 3, 1)
 
 
 def _same_pads(W, a):
-    return padding_pairs("SAME", a.shape[2:], W.shape[2:], 1)
+    return padding_pairs("SAME", a.shape[1:3], W.shape[2:], 1)
 
 
-def cnn_backprop(params, X, Y, architecture, *, activation: str = "relu"):
-    """∂L/∂(W^l, b^l) of the softmax cross-entropy, by hand, from the last layer back:
+def _forward(params, batch_stats, X, architecture, activation, training, key):
+    """The layers on channels-last maps: ([(input, pre-activation z, output) per layer, then
+    (input, z^L, z^L) of the output layer], new batch_stats)."""
+    sigma = ACTIVATIONS[activation]
+    a = X.transpose(0, 2, 3, 1)
+    trace, new_stats = [], []
+    layer_params, stats = iter(params), iter(batch_stats)
+    for i, (kind, size) in enumerate(architecture):
+        a_in = a
+        if kind == "pool":
+            z = _max_pool(a, size, channels_last=True)
+        elif kind == "dropout":
+            z = _dropout(jax.random.fold_in(key, i), a, size) if training else a
+        elif kind == "batchnorm":
+            gamma, beta = next(layer_params)
+            z, layer_stats = _batch_norm(gamma, beta, a, next(stats), training)
+            new_stats.append(layer_stats)
+        elif kind == "conv":
+            W, b = next(layer_params)
+            z = _conv(W, b if b.shape[0] else None, a, 1, _same_pads(W, a), channels_last=True)
+        else:
+            W, b = next(layer_params)
+            z = _plus_bias(_rows(a) @ W.T, b)
+        a = sigma(z) if _activated(architecture, i) else z
+        trace.append((a_in, z, a))
+    W, b = next(layer_params)
+    z = _rows(a) @ W.T + b[None, :]          # the output layer
+    trace.append((a, z, z))
+    return trace, new_stats
+
+
+def cnn_backprop(params, X, Y, architecture, *, batch_stats=(), key=None, activation: str = "relu"):
+    """∂L/∂params of the softmax cross-entropy of the training-mode network (`cnn_apply` with
+    training=True and the same key), by hand, from the last layer back:
 
         δ^L = (softmax(z^L) − y)/M;  dense: ∂W = δᵀa, ∂b = Σδ, ∂a = δW;
         convolution: `conv2d_backward` (correlation, full convolution); pooling: arg-max routing;
+        batch normalisation: `batch_norm_backward`; dropout: the same mask;
         through the activation: δ = σ'(z) ∘ ∂a (eq. 2).
 
-    X: (M, channels, H, W); Y: (M, n_classes) one-hot. Returns [(∂W, ∂b), …] like params.
+    X: (M, channels, H, W); Y: (M, n_classes) one-hot. Returns [(∂W, ∂b) or (∂γ, ∂β), …] like params.
     """
-    architecture = parse_architecture(architecture) if isinstance(architecture, str) else architecture
-    X = _check_input(params, X, architecture)
+    architecture = _parsed(architecture)
+    X = _check_input(params, X, architecture, batch_stats)
+    if key is None and any(kind == "dropout" for kind, _ in architecture):
+        raise ValueError("the backward pass through dropout needs the key of the forward pass")
     Y = jnp.asarray(Y, X.dtype)
-    zs, acts = _forward(params, X, architecture, activation)
-    grads = []
+    trace, _ = _forward(params, batch_stats, X, architecture, activation, True, key)
+    a_last, z_last, _ = trace[-1]
     W, _ = params[-1]
-    delta = losses.softmax_cross_entropy_grad(zs[-1], Y)                 # (1) with softmax and L_CE
-    a_prev = acts[-1]
-    grads.append((delta.T @ a_prev.reshape(a_prev.shape[0], -1), jnp.sum(delta, axis=0)))
-    d_a = (delta @ W).reshape(a_prev.shape)                              # ∂L/∂a of the last hidden layer
+    delta = losses.softmax_cross_entropy_grad(z_last, Y)                 # (1) with softmax and L_CE
+    grads = [(delta.T @ _rows(a_last), jnp.sum(delta, axis=0))]
+    d_a = _unrows(delta @ W, a_last.shape)                               # ∂L/∂a of the last hidden layer
     layer_params = list(params[:-1])
-    for index in range(len(architecture) - 1, -1, -1):
-        kind, size = architecture[index]
-        z, a_in = zs[index], acts[index]
+    for i in range(len(architecture) - 1, -1, -1):
+        kind, size = architecture[i]
+        a_in, z, a_out = trace[i]
+        # (2): δ = ∂L/∂z = σ'(z) ∘ ∂L/∂a where the layer has its activation
+        delta = d_a * activation_derivative(activation, z, a_out) if _activated(architecture, i) else d_a
         if kind == "pool":
-            d_a = _max_pool_backward(a_in, d_a, size)
-            continue
-        delta = d_a * activation_derivative(activation, z, acts[index + 1])   # (2): σ'(z) ∘ ∂L/∂a
-        W, _ = layer_params.pop()
-        if kind == "conv":
-            dW, db, d_a = _conv_backward(W, a_in, delta, 1, _same_pads(W, a_in))
+            d_a = _max_pool_backward(a_in, delta, size, channels_last=True)
+        elif kind == "dropout":
+            d_a = _dropout(jax.random.fold_in(key, i), delta, size)
+        elif kind == "batchnorm":
+            gamma, _ = layer_params.pop()
+            d_gamma, d_beta, d_a = _batch_norm_backward(gamma, a_in, delta)
+            grads.append((d_gamma, d_beta))
+        elif kind == "conv":
+            W, b = layer_params.pop()
+            dW, db, d_a = _conv_backward(W, a_in, delta, 1, _same_pads(W, a_in), channels_last=True)
+            grads.append((dW, db if b.shape[0] else b))
         else:
-            rows = a_in.reshape(a_in.shape[0], -1)
-            dW, db, d_a = delta.T @ rows, jnp.sum(delta, axis=0), (delta @ W).reshape(a_in.shape)
-        grads.append((dW, db))
+            W, b = layer_params.pop()
+            grads.append((delta.T @ _rows(a_in), _bias_gradient(delta, b)))
+            d_a = _unrows(delta @ W, a_in.shape)
     return grads[::-1]

@@ -20,6 +20,10 @@ from jax.typing import ArrayLike
 from jaxlearn._validation import as_float_array, check_scalar
 
 DIMENSIONS = ("NCHW", "OIHW", "NCHW")     # feature maps, kernels, outputs
+# The CNN's layers run on channels-last maps (M, H, W, C) with the same kernels: XLA:CPU's
+# convolutions are about 1.6× faster a training step in that layout (63 against 101 ms for the
+# default CNN here). The public functions take and return NCHW, the lecture's layout.
+CHANNELS_LAST = ("NHWC", "OIHW", "NHWC")
 
 
 def padding_pairs(padding, size: tuple[int, int], kernel: tuple[int, int],
@@ -85,9 +89,13 @@ def conv2d(W: ArrayLike, b: ArrayLike, a: ArrayLike, *, stride: int = 1, padding
     return _conv(W, b, a, stride, pads)
 
 
-def _conv(W, b, a, stride: int, pads):
-    z = jax.lax.conv_general_dilated(a, W, (stride, stride), pads, dimension_numbers=DIMENSIONS)
-    return z + b[None, :, None, None]
+def _conv(W, b, a, stride: int, pads, channels_last: bool = False):
+    """W ∗ a (+ b, unless b is None)."""
+    z = jax.lax.conv_general_dilated(a, W, (stride, stride), pads,
+                                     dimension_numbers=CHANNELS_LAST if channels_last else DIMENSIONS)
+    if b is None:
+        return z
+    return z + (b[None, None, None, :] if channels_last else b[None, :, None, None])
 
 
 def max_pool(a: ArrayLike, size: int = 2) -> jax.Array:
@@ -100,8 +108,17 @@ def max_pool(a: ArrayLike, size: int = 2) -> jax.Array:
     return _max_pool(a, size)
 
 
-def _max_pool(a, size: int):
-    return jax.lax.reduce_window(a, -jnp.inf, jax.lax.max, (1, 1, size, size), (1, 1, size, size), "VALID")
+def _max_pool(a, size: int, channels_last: bool = False):
+    if not channels_last:
+        # reduce_window: its gradient routes ties to the first entry, as `max_pool_backward`
+        return jax.lax.reduce_window(a, -jnp.inf, jax.lax.max, (1, 1, size, size), (1, 1, size, size), "VALID")
+    # the CNN's layout: the windows as axes of their own, then their max. Same values; the
+    # gradient of this one (which splits ties evenly, where the reduce_window's takes the first)
+    # runs several times faster on XLA:CPU than select-and-scatter (65 against 114 ms a training
+    # step of the default CNN). Ties that carry a gradient need equal nonzero maxima.
+    _, H, W, C = a.shape
+    windows = a[:, :H // size * size, :W // size * size, :].reshape(a.shape[0], H // size, size, W // size, size, C)
+    return jnp.max(windows, axis=(2, 4))
 
 
 def flatten(a: ArrayLike) -> jax.Array:

@@ -38,26 +38,38 @@ def conv2d_backward(W: ArrayLike, a: ArrayLike, delta: ArrayLike, *, stride: int
     return _conv_backward(W, a, delta, stride, pads)
 
 
-def _conv_backward(W, a, delta, stride: int, pads):
+def _conv_backward(W, a, delta, stride: int, pads, channels_last: bool = False):
+    """(∂W, ∂b, ∂a); a and delta NCHW, or NHWC with channels_last (W is (n_l, n_{l−1}, k_h, k_w) in both)."""
     k_h, k_w = W.shape[2:]
-    padded = jnp.pad(a, ((0, 0), (0, 0), *pads))                                    # ā
-    # ∂L/∂W: correlate ā with δ, samples as the summed axis: ā as (n_{l−1}, M, …), δ as kernels
-    # (n_l, M, H', W') spread out by the stride; the positions past the last window are cut off
-    dW = jax.lax.conv_general_dilated(padded.transpose(1, 0, 2, 3), delta.transpose(1, 0, 2, 3), (1, 1), "VALID",
-                                      rhs_dilation=(stride, stride), dimension_numbers=DIMENSIONS)
-    dW = dW[:, :, :k_h, :k_w].transpose(1, 0, 2, 3)
-    db = jnp.sum(delta, axis=(0, 2, 3))
+    # the layout as (batch, height, width, channel) axes, and conv_general_dilated's names for
+    # the same array read with batch and channel swapped (samples become the summed axis)
+    spatial = (1, 2) if channels_last else (2, 3)
+    maps = "NHWC" if channels_last else "NCHW"
+    swapped = "CHWN" if channels_last else "CNHW"       # ā and δ with M as the channel axis
+    padding = [(0, 0)] * 4
+    padding[spatial[0]], padding[spatial[1]] = pads
+    padded = jnp.pad(a, padding)                                                     # ā
+    # ∂L/∂W: correlate ā with δ, summing over samples: ā with its channels as the batch,
+    # δ as n_l kernels over M channels, spread out by the stride; the positions past the last
+    # window are cut off. The output, named (batch = n_{l−1}, channel = n_l), is read as OIHW.
+    dW = jax.lax.conv_general_dilated(padded, delta, (1, 1), "VALID", rhs_dilation=(stride, stride),
+                                      dimension_numbers=(swapped, swapped.replace("N", "O").replace("C", "I"),
+                                                         "CNHW"))
+    dW = dW[:, :, :k_h, :k_w]
+    db = jnp.sum(delta, axis=(0, *spatial))
     # ∂L/∂ā: the full convolution of δ_s with W, i.e. δ_s zero-padded by k − 1 and correlated with
-    # W flipped in space, its channel axes swapped; rows of ā no window reached get 0
-    covered = [stride * (n - 1) + k for n, k in zip(delta.shape[2:], (k_h, k_w))]
-    extra = [full - c for full, c in zip(padded.shape[2:], covered)]
-    flipped = jnp.flip(W, axis=(2, 3)).transpose(1, 0, 2, 3)                        # (n_{l−1}, n_l, k_h, k_w)
+    # W flipped in space, its channel axes swapped (read as IOHW); rows of ā no window reached get 0
+    covered = [stride * (delta.shape[i] - 1) + k for i, k in zip(spatial, (k_h, k_w))]
+    extra = [padded.shape[i] - c for i, c in zip(spatial, covered)]
+    flipped = jnp.flip(W, axis=(2, 3))
     d_padded = jax.lax.conv_general_dilated(delta, flipped, (1, 1),
                                             ((k_h - 1, k_h - 1 + extra[0]), (k_w - 1, k_w - 1 + extra[1])),
-                                            lhs_dilation=(stride, stride), dimension_numbers=DIMENSIONS)
+                                            lhs_dilation=(stride, stride), dimension_numbers=(maps, "IOHW", maps))
     (top, _), (left, _) = pads
-    da = d_padded[:, :, top:top + a.shape[2], left:left + a.shape[3]]
-    return dW, db, da
+    crop = [slice(None)] * 4
+    crop[spatial[0]] = slice(top, top + a.shape[spatial[0]])
+    crop[spatial[1]] = slice(left, left + a.shape[spatial[1]])
+    return dW, db, d_padded[tuple(crop)]
 
 
 def max_pool_backward(a: ArrayLike, delta: ArrayLike, size: int = 2) -> jax.Array:
@@ -73,7 +85,10 @@ def max_pool_backward(a: ArrayLike, delta: ArrayLike, size: int = 2) -> jax.Arra
     return _max_pool_backward(a, delta, size)
 
 
-def _max_pool_backward(a, delta, size: int):
+def _max_pool_backward(a, delta, size: int, channels_last: bool = False):
+    if channels_last:       # the same routing with the channels moved to axis 1 and back
+        routed = _max_pool_backward(a.transpose(0, 3, 1, 2), delta.transpose(0, 3, 1, 2), size)
+        return routed.transpose(0, 2, 3, 1)
     M, C, H, W = a.shape
     Ho, Wo = H // size, W // size
     windows = a[:, :, :Ho * size, :Wo * size].reshape(M, C, Ho, size, Wo, size).transpose(0, 1, 2, 4, 3, 5)

@@ -1,10 +1,14 @@
 """Parameters and training checkpoints as .npz files (never pickle), written atomically.
 
-A checkpoint holds the parameters, the optimizer state's leaves, the number of finished
-epochs and the metrics so far. It is written to a temporary file in the same folder and
-renamed into place (`jaxlearn._files`), so an interrupted write never leaves a
-half-written checkpoint. A damaged file (truncated, empty, random bytes, pickled data)
-raises `CheckpointError` naming it, never an error from inside zipfile or NumPy.
+A checkpoint holds the parameters, the optimizer state's leaves, the batch normalisation's
+running statistics (a CNN with bn layers), the number of finished epochs and the metrics so far.
+A parameter file holds [(W^1, b^1), …] as W1, b1, … (a batch normalisation's (γ, β) as its
+layer's W and b) and, where the network has them, the running statistics as stats_0, stats_1, ….
+
+Each file is written to a temporary file in the same folder and renamed into place
+(`jaxlearn._files`), so an interrupted write never leaves a half-written checkpoint. A damaged
+file (truncated, empty, random bytes, pickled data) raises `CheckpointError` naming it, never an
+error from inside zipfile or NumPy.
 """
 
 import json
@@ -64,9 +68,20 @@ def _params_from(arrays: dict, path) -> list:
     return [(jnp.asarray(arrays[f"W{n}"]), jnp.asarray(arrays[f"b{n}"])) for n in layers]
 
 
-def save_params(path, params) -> Path:
-    """Write [(W^1, b^1), …] as W1, b1, W2, b2, … in an .npz file."""
-    return _atomic_savez(path, _params_arrays(params))
+def _stats_arrays(batch_stats) -> dict:
+    return {f"stats_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(batch_stats))}
+
+
+def _stats_from(arrays: dict) -> list:
+    """[(μ_run, σ²_run), …] from stats_0, stats_1, … ([] when the file has none)."""
+    leaves = [jnp.asarray(arrays[f"stats_{i}"]) for i in range(len([k for k in arrays if k.startswith("stats_")]))]
+    return [(leaves[i], leaves[i + 1]) for i in range(0, len(leaves) - 1, 2)]
+
+
+def save_params(path, params, batch_stats=()) -> Path:
+    """Write [(W^1, b^1), …] as W1, b1, W2, b2, … in an .npz file, and batch_stats (a CNN's
+    batch normalisation statistics) as stats_0, stats_1, …."""
+    return _atomic_savez(path, _params_arrays(params) | _stats_arrays(batch_stats))
 
 
 def load_params(path) -> list:
@@ -78,9 +93,17 @@ def load_params(path) -> list:
     return _params_from(_read_npz(path), path)
 
 
+def load_model(path) -> tuple:
+    """(params, batch_stats) from a file of `save_params` (or a checkpoint); batch_stats is []
+    for a network without batch normalisation."""
+    arrays = _read_npz(path)
+    return _params_from(arrays, path), _stats_from(arrays)
+
+
 def save_checkpoint(path, state: TrainState, epoch: int, history: list) -> Path:
-    """Write params, optimizer state, finished epochs and metrics to `path` (.npz), atomically."""
-    arrays = _params_arrays(state.params)
+    """Write params, optimizer state, batch statistics, finished epochs and metrics to `path`
+    (.npz), atomically."""
+    arrays = _params_arrays(state.params) | _stats_arrays(state.batch_stats)
     for i, leaf in enumerate(jax.tree_util.tree_leaves(state.opt_state)):
         arrays[f"opt_{i}"] = np.asarray(leaf)
     arrays["epoch"] = np.array(epoch)
@@ -136,6 +159,11 @@ def load_checkpoint(path, template: TrainState):
     _check_params_fit(params, template.params, path)
     template_leaves, treedef = jax.tree_util.tree_flatten(template.opt_state)
     opt_state = jax.tree_util.tree_unflatten(treedef, _optimizer_leaves(arrays, template_leaves, path))
+    batch_stats = _stats_from(arrays)
+    expected = [tuple(np.shape(v)) for v in jax.tree_util.tree_leaves(template.batch_stats)]
+    if [tuple(v.shape) for v in jax.tree_util.tree_leaves(batch_stats)] != expected:
+        raise CheckpointMismatchError(f"{path}: the checkpoint has {len(batch_stats)} batch normalisation "
+                                      f"layer(s) with running statistics, the network {len(expected) // 2}")
     try:
         epoch, history = int(arrays["epoch"]), json.loads(str(arrays["history"]))
     except (KeyError, ValueError, TypeError) as err:
@@ -143,4 +171,5 @@ def load_checkpoint(path, template: TrainState):
                               "file from a copy or delete it") from None
     if not isinstance(history, list) or len(history) != epoch:
         raise CheckpointError(f"{path}: the metrics do not match the epoch count {epoch}; the file is damaged")
-    return TrainState(params, opt_state), epoch, history
+    batch_stats = batch_stats if expected else template.batch_stats     # () of an MLP stays ()
+    return TrainState(params, opt_state, batch_stats), epoch, history

@@ -25,9 +25,9 @@ from jaxlearn.training.config import TrainConfig
 
 
 @partial(jax.jit, static_argnames=("config",))
-def _evaluate_block(params, X, labels, Y, valid, *, config: model.Network):
+def _evaluate_block(params, batch_stats, X, labels, Y, valid, *, config: model.Network):
     """(Σ of the per-sample losses, correct predictions) over the rows marked valid."""
-    z = model.logits(config, params, X)
+    z = model.logits(config, params, X, batch_stats=batch_stats)
     per_sample = jax.vmap(lambda z_m, y_m: nn.loss_from_logits(z_m[None], y_m[None], config.loss,
                                                                config.output_activation))(z, Y)
     correct = jnp.sum(valid & (jnp.argmax(z, axis=1).astype(labels.dtype) == labels))
@@ -35,19 +35,21 @@ def _evaluate_block(params, X, labels, Y, valid, *, config: model.Network):
 
 
 def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block: int = 10_000, *,
-             devices=None) -> dict:
+             devices=None, batch_stats=()) -> dict:
     """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows.
 
     Each block is padded to its bucket (`jaxlearn.buckets`; the padding is masked out), so a
     new number of samples compiles nothing new. devices: as `jaxlearn.training.fit` (default:
-    every device JAX sees), here splitting each block's rows over them.
+    every device JAX sees), here splitting each block's rows over them. batch_stats: the
+    running statistics of a CNN with batch normalisation (`TrainState.batch_stats`).
     """
     block = check_scalar(block, "block", minimum=1, integer=True)
     X = np.asarray(check_matrix(X))
     labels, _ = check_labels(labels, X.shape[0], "labels")
     labels = np.asarray(labels)
+    model.check_batch_stats(config, batch_stats)
     mesh = data_mesh(devices)
-    params = addressable(params) if mesh is None else put(params, replicated(mesh))
+    params, batch_stats = _placed((params, batch_stats), mesh)
     n_classes = params[-1][0].shape[0]
     total_loss, total_correct = 0.0, 0
     for start in range(0, X.shape[0], block):
@@ -56,44 +58,52 @@ def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block
         Y = np.eye(n_classes, dtype=Xb.dtype)[yb]
         valid = np.arange(size) < Xb.shape[0]
         rows = [shard_rows(pad_rows(a, size), mesh) for a in (Xb, yb, Y, valid)]
-        loss, correct = _evaluate_block(params, *rows, config=model.network(config))
+        loss, correct = _evaluate_block(params, batch_stats, *rows, config=model.network(config))
         total_loss += float(loss)
         total_correct += int(correct)
     return {"loss": total_loss / X.shape[0], "accuracy": total_correct / X.shape[0]}
 
 
+def _placed(tree, mesh):
+    """tree on this process's device (one device) or replicated over the mesh."""
+    return addressable(tree) if mesh is None else put(tree, replicated(mesh))
+
+
 @partial(jax.jit, static_argnames=("config",))
-def _outputs_block(params, X, *, config: model.Network):
-    z = model.logits(config, params, X)
+def _outputs_block(params, batch_stats, X, *, config: model.Network):
+    z = model.logits(config, params, X, batch_stats=batch_stats)
     return jnp.argmax(z, axis=1), nn.apply_output(z, config.output_activation)
 
 
-def _outputs(params, X, config: TrainConfig, block: int, devices):
+def _outputs(params, X, config: TrainConfig, block: int, devices, batch_stats):
     """(classes (M,), outputs a^L (M, K)) on the host, in blocks padded to buckets (`jaxlearn.buckets`)."""
     block = check_scalar(block, "block", minimum=1, integer=True)
+    model.check_batch_stats(config, batch_stats)
     mesh = local_mesh(data_mesh(devices))       # every row comes back to this host
-    params = addressable(params) if mesh is None else put(params, replicated(mesh))
-    program = partial(_outputs_block, params, config=model.network(config))
+    params, batch_stats = _placed((params, batch_stats), mesh)
+    program = partial(_outputs_block, params, batch_stats, config=model.network(config))
     return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block, mesh=mesh)
 
 
-def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000, *, devices=None) -> np.ndarray:
+def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000, *, devices=None,
+            batch_stats=()) -> np.ndarray:
     """Predicted classes (M,) in blocks (rows split over `devices`, as `evaluate`)."""
-    return _outputs(params, X, config, block, devices)[0]
+    return _outputs(params, X, config, block, devices, batch_stats)[0]
 
 
 def predict_proba(params, X: ArrayLike, config: TrainConfig, block: int = 10_000, *,
-                  devices=None) -> np.ndarray:
+                  devices=None, batch_stats=()) -> np.ndarray:
     """The network's outputs a^L (M, K) (class probabilities for a softmax output), in blocks."""
-    return _outputs(params, X, config, block, devices)[1]
+    return _outputs(params, X, config, block, devices, batch_stats)[1]
 
 
-def initial_loss(params, X, Y, config: TrainConfig) -> float:
+def initial_loss(params, X, Y, config: TrainConfig, *, batch_stats=()) -> float:
     """L_0: the mean loss of the initial parameters on the first `divergence.INITIAL_LOSS_SAMPLES`
     samples of X (M, n_0) with one-hot targets Y (M, K)."""
     n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
     X, Y = np.asarray(X)[:n], np.asarray(Y)[:n]      # cut on the host: no slicing program per shape
-    loss_sum, _ = _evaluate_block(params, X, np.argmax(Y, axis=1), Y, np.ones(n, bool), config=model.network(config))
+    loss_sum, _ = _evaluate_block(params, batch_stats, X, np.argmax(Y, axis=1), Y, np.ones(n, bool),
+                                  config=model.network(config))
     return float(loss_sum) / n
 
 

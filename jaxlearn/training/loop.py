@@ -25,10 +25,11 @@ from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, 
 
 
 def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int):
-    """Fresh parameters (from the config's seed) and optimizer state; returns (state, optimizer)."""
+    """Fresh parameters (from the config's seed), optimizer state and batch statistics; returns
+    (state, optimizer)."""
     params = model.init_params(config, jax.random.fold_in(jax.random.key(config.seed), 0), n_features, n_classes)
     optimizer = make_optimizer(config, steps_per_epoch)
-    return TrainState(params, optimizer.init(params)), optimizer
+    return TrainState(params, optimizer.init(params), model.init_batch_stats(config)), optimizer
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,10 +89,11 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
     state = fresh if state is None else state
     model.check_params(config, state.params, X_train.shape[1])
+    model.check_batch_stats(config, state.batch_stats)
     run_batches = _epoch_program(config, steps, mesh)
     history = list(history or [])
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
-    start_loss = initial_loss(fresh.params, X_train, Y_train, config)
+    start_loss = initial_loss(fresh.params, X_train, Y_train, config, batch_stats=fresh.batch_stats)
     everywhere = None if mesh is None else replicated(mesh)      # one device: JAX's default placement
     X_train = put(pad_rows(X_train, bucket(n_samples)), everywhere)
     Y_train = put(pad_rows(Y_train, bucket(n_samples)), everywhere)
@@ -99,7 +101,9 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         state = put(state, everywhere)
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
     key = jax.random.fold_in(jax.random.key(config.seed), 1)
-    augment_key = jax.random.fold_in(jax.random.key(config.seed), 2) if config.augment else None
+    # augmentation and dropout: epoch e from fold_in(fold_in(seed, 2), e), batch b of it from
+    # fold_in(that, b) (`make_run_batches`)
+    noise_key = jax.random.fold_in(jax.random.key(config.seed), 2) if model.needs_key(config) else None
 
     bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=not progress,
                dynamic_ncols=True)
@@ -107,7 +111,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         for epoch in range(start_epoch, config.epochs):
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
             batches = epoch_batches(key, epoch, n_samples, config.batch_size)
-            epoch_key = None if augment_key is None else jax.random.fold_in(augment_key, epoch)
+            epoch_key = None if noise_key is None else jax.random.fold_in(noise_key, epoch)
             for block in progress_blocks(batches) if progress else [batches]:   # no bar: one dispatch
                 indices = block if mesh is None else put(block, batch_rows(mesh, axis=1))
                 new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices, epoch_key,
@@ -129,7 +133,8 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             record = {"epoch": epoch + 1, "train_loss": train_loss,
                       "train_accuracy": correct / (steps * config.batch_size)}
             if X_val is not None:
-                metrics = evaluate(state.params, X_val, y_val, config, devices=mesh or 1)
+                metrics = evaluate(state.params, X_val, y_val, config, devices=mesh or 1,
+                                   batch_stats=state.batch_stats)
                 record |= {"val_loss": metrics["loss"], "val_accuracy": metrics["accuracy"]}
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
                                     f"val_acc {metrics['accuracy']:.4f}")

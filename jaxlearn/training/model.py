@@ -5,6 +5,10 @@ through these, so that the MLP and the CNN share everything else.
     mlp: params [(W, b), …] of `jaxlearn.nn.mlp`, inputs (M, n_0)
     cnn: params of `jaxlearn.nn.cnn` for config.architecture; inputs are the same flat rows
          (M, C·H·W), seen as images (M, C, H, W) of config.image_shape
+
+A CNN with batch normalisation also has batch_stats, its running statistics (() for every
+other network), which training updates and evaluation reads; a network with dropout or
+augmentation draws from a key in each training step (`needs_key`).
 """
 
 from typing import NamedTuple
@@ -44,6 +48,19 @@ def init_params(config: TrainConfig, key, n_features: int, n_classes: int):
     return nn.init_mlp(key, [n_features, *config.hidden, n_classes], activation=config.activation, dtype=dtype)
 
 
+def init_batch_stats(config: TrainConfig):
+    """The running statistics of the network's batch normalisation layers ([] or () without)."""
+    if config.model == "cnn":
+        return nn.init_batch_stats(config.architecture, dtype=jnp.dtype(config.dtype))
+    return ()
+
+
+def needs_key(config: TrainConfig) -> bool:
+    """Does a training step draw random numbers (augmentation, dropout)?"""
+    return bool(config.augment) or (config.model == "cnn" and any(
+        kind == "dropout" for kind, _ in nn.parse_architecture(config.architecture)))
+
+
 def check_image_rows(config: TrainConfig, n_features: int) -> None:
     channels, height, width = config.image_shape
     if n_features != channels * height * width:
@@ -51,19 +68,32 @@ def check_image_rows(config: TrainConfig, n_features: int) -> None:
                          f"({channels * height * width} values), but the rows have {n_features}; set image_shape")
 
 
-def logits(config: TrainConfig | Network, params, X, *, layout: str = "rows"):
-    """z^L (M, K) of flat input rows X (M, n_0)."""
+def _images(config, X):
+    return X.reshape(X.shape[0], *config.image_shape)
+
+
+def logits(config: TrainConfig | Network, params, X, *, layout: str = "rows", batch_stats=()):
+    """z^L (M, K) of flat input rows X (M, n_0), for inference (batch normalisation by its running statistics)."""
     if config.model == "cnn":
-        return nn.cnn_logits(params, X.reshape(X.shape[0], *config.image_shape), config.architecture,
+        return nn.cnn_logits(params, _images(config, X), config.architecture, batch_stats=batch_stats,
                              activation=config.activation)
     return nn.logits(params, X, activation=config.activation, layout=layout)
 
 
-def hand_gradient(config: TrainConfig, params, X, Y):
-    """∂L/∂params by the lecture's backpropagation (the CNN's: `jaxlearn.nn.cnn.cnn_backprop`)."""
+def training_logits(config: TrainConfig, params, X, *, layout: str = "rows", batch_stats=(), key=None):
+    """(z^L, new batch_stats) of a training step: batch statistics, dropout masks from key."""
     if config.model == "cnn":
-        return nn.cnn_backprop(params, X.reshape(X.shape[0], *config.image_shape), Y, config.architecture,
-                               activation=config.activation)
+        return nn.cnn_apply(params, _images(config, X), config.architecture, batch_stats=batch_stats,
+                            training=True, key=key, activation=config.activation)
+    return nn.logits(params, X, activation=config.activation, layout=layout), batch_stats
+
+
+def hand_gradient(config: TrainConfig, params, X, Y, *, batch_stats=(), key=None):
+    """∂L/∂params by the lecture's backpropagation (the CNN's: `jaxlearn.nn.cnn.cnn_backprop`, the
+    training-mode network with the same key as `training_logits`)."""
+    if config.model == "cnn":
+        return nn.cnn_backprop(params, _images(config, X), Y, config.architecture, batch_stats=batch_stats,
+                               key=key, activation=config.activation)
     return backprop(params, X, Y, activation=config.activation, loss=config.loss, output=config.output_activation)
 
 
@@ -81,3 +111,15 @@ def check_params(config: TrainConfig, params, n_features: int) -> None:
         kind = "an MLP" if all(jnp.ndim(W) == 2 for W, _ in params) else "another CNN"
         raise ValueError(f"these parameters belong to {kind}, not the CNN {config.architecture!r} on "
                          f"{config.image_shape} images")
+
+
+def check_batch_stats(config: TrainConfig, batch_stats) -> None:
+    """batch_stats must be the configured network's running statistics (none without batch normalisation)."""
+    expected = jax.eval_shape(lambda: init_batch_stats(config))
+    shapes = [tuple(jnp.shape(v)) for v in jax.tree_util.tree_leaves(batch_stats)]
+    if shapes != [tuple(v.shape) for v in jax.tree_util.tree_leaves(expected)]:
+        n = len(expected)
+        need = (f"its {n} batch normalisation layer(s) need batch_stats: {n} (running mean, running variance) "
+                "pairs (TrainState.batch_stats)" if n else "it has no batch normalisation, so batch_stats must be ()")
+        raise ValueError(f"batch_stats do not fit the network {config.architecture if config.model == 'cnn' else 'MLP'}"
+                         f": {need}, got {len(shapes)} array(s)")

@@ -26,7 +26,14 @@ from jaxlearn.data.mnist import flatten_images, load_mnist
 from jaxlearn.nn.augment import check_augmentations
 from jaxlearn.parallel import data_mesh, describe, host_copy
 from jaxlearn.training import model
-from jaxlearn.training.checkpoint import CheckpointError, load_checkpoint, load_params, save_checkpoint, save_params
+from jaxlearn.training.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_model,
+    load_params,
+    save_checkpoint,
+    save_params,
+)
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import evaluate, predict
 from jaxlearn.training.loop import fit, init_state
@@ -192,18 +199,20 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
         raise DivergenceError(f"{err} {where}", err.result) from None
     seconds = time.perf_counter() - started
     if writer:
-        save_params(run_dir / PARAMS, host_copy(state.params))
-    result = _test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer)
+        save_params(run_dir / PARAMS, host_copy(state.params), host_copy(state.batch_stats))
+    result = _test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer,
+                            batch_stats=state.batch_stats)
     result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used}
     if writer:
         _write_json(run_dir / METRICS, result)
     return result
 
 
-def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: list, write: bool = True) -> dict:
+def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: list, write: bool = True,
+                   batch_stats=()) -> dict:
     """Test accuracy and loss, the confusion matrix, and (write=True) the run's figures."""
-    test = evaluate(params, data["X_test"], data["y_test"], config)
-    predicted = predict(params, data["X_test"], config)
+    test = evaluate(params, data["X_test"], data["y_test"], config, batch_stats=batch_stats)
+    predicted = predict(params, data["X_test"], config, batch_stats=batch_stats)
     names = data["class_names"]
     matrix = plots.confusion_matrix(data["y_test"], predicted, len(names))
     title = f"{dataset}, test accuracy {100 * test['accuracy']:.2f}%"
@@ -214,20 +223,25 @@ def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: l
         plots.save(plots.plot_misclassified(data["test_images"], data["y_test"], predicted, names),
                    run_dir / "misclassified.png")
         if config.model == "cnn":
-            _plot_convolutions(params, config, data, run_dir)
+            _plot_convolutions(params, batch_stats, config, data, run_dir)
     return {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
             "confusion_matrix": matrix.tolist()}
 
 
-def _plot_convolutions(params, config: TrainConfig, data, run_dir: Path) -> None:
-    """filters.png (the first convolution's kernels) and feature_maps.png (its activations for
-    four test images), when the CNN starts with a convolution."""
+def _plot_convolutions(params, batch_stats, config: TrainConfig, data, run_dir: Path) -> None:
+    """filters.png (the first convolution's kernels) and feature_maps.png (its activations, after
+    its batch normalisation if it has one, for four test images), when the CNN starts with a
+    convolution."""
     W, b = host_copy(params[0])
     if W.ndim != 4:
         return
     plots.save(plots.plot_conv_filters(W), run_dir / "filters.png")
     images = data["X_test"][:4].reshape(4, *config.image_shape)
-    maps = nn.ACTIVATIONS[config.activation](nn.conv2d(W, b, images))
+    maps = nn.conv2d(W, b if b.shape[0] else np.zeros(W.shape[0], W.dtype), images)     # (0,): no bias
+    if nn.parse_architecture(config.architecture)[1:2] == (("batchnorm", W.shape[0]),):
+        gamma, beta = host_copy(params[1])
+        maps, _ = nn.batch_norm(gamma, beta, maps, host_copy(batch_stats[0]), training=False)
+    maps = nn.ACTIVATIONS[config.activation](maps)
     plots.save(plots.plot_feature_maps(data["test_images"][:4], maps), run_dir / "feature_maps.png")
 
 
@@ -250,7 +264,7 @@ def evaluate_run(run_dir, *, data_dir=None) -> dict:
     saved = read_run_config(run_dir)
     config = saved["config"]
     try:
-        params = load_params(run_dir / PARAMS)
+        params, batch_stats = load_model(run_dir / PARAMS)
     except CheckpointError as err:
         raise RunFolderError(f"{err}. Is {run_dir} a finished run? If its {CHECKPOINT} is intact, "
                              f"'jaxlearn train --resume --out {run_dir}' writes {PARAMS} again") from None
@@ -258,6 +272,8 @@ def evaluate_run(run_dir, *, data_dir=None) -> dict:
     X_test = flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype))
     try:
         model.check_params(config, params, X_test.shape[1])
+        model.check_batch_stats(config, batch_stats)
     except (TypeError, ValueError) as err:
         raise RunFolderError(f"{run_dir / PARAMS} does not fit the run's data: {err}") from None
-    return evaluate(params, jnp.asarray(X_test), jnp.asarray(data.test_labels.astype(np.int32)), config)
+    return evaluate(params, jnp.asarray(X_test), jnp.asarray(data.test_labels.astype(np.int32)), config,
+                    batch_stats=batch_stats)

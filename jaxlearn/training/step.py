@@ -28,36 +28,40 @@ PROGRESS_UPDATES_PER_EPOCH = 8
 class TrainState(NamedTuple):
     params: Any
     opt_state: Any
+    batch_stats: Any = ()       # running statistics of batch normalisation (a CNN with bn layers)
 
 
 def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
     """One minibatch update: (state, X_batch, Y_batch[, key]) → (state, (loss, correct)).
 
     layout: how the forward pass runs the batch (`jaxlearn.nn.logits`); same result.
-    key: for config.augment (a CNN's images transformed on the device, `jaxlearn.nn.augment`).
+    key: for config.augment (a CNN's images transformed on the device, `jaxlearn.nn.augment`)
+    and dropout (its masks from fold_in(key, 1)).
     """
     output = config.output_activation
 
-    def loss_and_logits(params, X, Y):
-        z = model.logits(config, params, X, layout=layout)
-        return nn.loss_from_logits(z, Y, config.loss, output), z
+    def loss_and_logits(params, batch_stats, X, Y, key):
+        z, batch_stats = model.training_logits(config, params, X, layout=layout, batch_stats=batch_stats, key=key)
+        return nn.loss_from_logits(z, Y, config.loss, output), (z, batch_stats)
 
     def step(state: TrainState, X, Y, key=None):
         if config.augment and key is not None:
             images = nn.augment(key, X.reshape(X.shape[0], *config.image_shape), config.augment)
             X = images.reshape(X.shape)
+        noise_key = None if key is None else jax.random.fold_in(key, 1)
         if config.gradient == "autodiff":
-            (loss, z), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(state.params, X, Y)
+            (loss, (z, batch_stats)), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(
+                state.params, state.batch_stats, X, Y, noise_key)
         else:
-            loss, z = loss_and_logits(state.params, X, Y)
-            grads = model.hand_gradient(config, state.params, X, Y)
+            loss, (z, batch_stats) = loss_and_logits(state.params, state.batch_stats, X, Y, noise_key)
+            grads = model.hand_gradient(config, state.params, X, Y, batch_stats=state.batch_stats, key=noise_key)
         # optax mixes Python floats with int32 step counts, which strict dtype promotion
         # (equinox-style test settings, or a user's) refuses; its own code is standard-safe.
         with jax.numpy_dtype_promotion("standard"):
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1))
-        return TrainState(params, opt_state), (loss, correct)
+        return TrainState(params, opt_state, batch_stats), (loss, correct)
 
     return step
 
