@@ -1,58 +1,78 @@
-"""The same MLP trained by jaxlearn, PyTorch (CPU) and scikit-learn, side by side, on MNIST.
+"""The same MLP trained by jaxlearn, PyTorch and scikit-learn, side by side, on MNIST: steady
+throughput and whole runs, first epoch and compilation included, with a cold and a warm
+compilation cache.
 
-Network 784-256-256-10, ReLU, softmax cross-entropy, Adam with a constant learning rate
-1e-3, batch 128, 10 epochs, pixels scaled to [0, 1], the 60 000 training images, tested on
-the 10 000 test images. Prints seconds per epoch (steady state, after the first epoch,
-which includes JIT compilation for jaxlearn), samples per second, test accuracy, the
-throughput ratios and the GFLOP/s jaxlearn reaches.
+Network 784-256-256-10, ReLU, softmax cross-entropy, Adam with a constant learning rate 1e-3,
+batch 128, 10 epochs, pixels scaled to [0, 1], the 60 000 training images, tested on the
+10 000 test images. Every run is a fresh process (`--worker`), timed from inside: the first
+epoch includes jaxlearn's compilation, "steady" is the median of the later epochs, "whole run"
+the sum of all of them. jaxlearn runs twice per round on a new, empty compilation cache folder:
+"cold" (everything compiles) and "warm" (its programs come from that cache). --repeats rounds;
+each figure is the best round, with the spread (min–max over rounds) after it. Also prints the
+GFLOP/s of jaxlearn's matrix products and their fraction of the CPU's fp32 peak (--peak).
 
-Run: JAXLEARN_DATA_DIR=../shared/data python -m benchmarks.mlp [--epochs N] [--no-sklearn]
+Run: JAXLEARN_DATA_DIR=../shared/data python -m benchmarks.mlp [--repeats 3] [--epochs 10]
+     [--precision bf16] [--sklearn] [--quick]
 PyTorch is not a dependency of jaxlearn: `pip install torch==2.13.0` (a CPU build here).
 """
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 
-import jax
 import numpy as np
-
-from benchmarks._torch import train_epochs
-from jaxlearn.data import flatten_images, load_mnist
-from jaxlearn.train import TrainConfig, evaluate, fit
 
 HIDDEN, BATCH, LR = (256, 256), 128, 1e-3
 # Matrix-product flops per training sample: forward 2·n_in·n_out per layer, backward 2·n_in·n_out
 # for ∂L/∂W and another 2·n_in·n_out for ∂L/∂a^{l−1}, which the first layer does not need.
 FLOPS_PER_SAMPLE = 4 * 784 * 256 + 6 * (256 * 256 + 256 * 10)
+# This machine's AMD EPYC (Zen 4): 2 cores × 2 FMA pipes × 16 fp32 lanes (AVX-512 split in two
+# 256-bit halves) × 2 flops × ~3.4 GHz ≈ 220 GFLOP/s.
+PEAK_GFLOPS = 220.0
 
 
-def run_jaxlearn(X, y, Xt, yt, epochs):
+def _data(train_size: int):
+    from jaxlearn.data import flatten_images, load_mnist
+
+    data = load_mnist("mnist")
+    X, y = flatten_images(data.train_images)[:train_size], data.train_labels[:train_size].astype(np.int32)
+    return X, y, flatten_images(data.test_images), data.test_labels.astype(np.int32)
+
+
+def run_jaxlearn(X, y, Xt, yt, epochs, precision):
+    import jax
+
+    from jaxlearn.train import TrainConfig, evaluate, fit
+
     config = TrainConfig(hidden=HIDDEN, optimizer="adam", learning_rate=LR, schedule="constant",
-                         batch_size=BATCH, epochs=epochs, seed=0)
+                         batch_size=BATCH, epochs=epochs, seed=0, **({"precision": precision} if precision else {}))
     stamps = [time.perf_counter()]
     state, _ = fit(config, X, y, progress=False, on_epoch_end=lambda *_: stamps.append(time.perf_counter()))
     accuracy = evaluate(state.params, jax.numpy.asarray(Xt), jax.numpy.asarray(yt), config)["accuracy"]
     return np.diff(stamps), accuracy
 
 
-def run_torch(X, y, Xt, yt, epochs):
+def run_torch(X, y, Xt, yt, epochs, precision):
     import torch
     from torch import nn
+
+    from benchmarks._torch import predict, train_epochs
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, HIDDEN[0]), nn.ReLU(), nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
                           nn.Linear(HIDDEN[1], 10))
     times = train_epochs(model, torch.from_numpy(X), torch.from_numpy(y.astype(np.int64)), epochs=epochs,
                          batch=BATCH, lr=LR)
-    with torch.no_grad():
-        accuracy = (model(torch.from_numpy(Xt)).argmax(1).numpy() == yt).mean()
-    return times, float(accuracy)
+    return times, float((predict(model, torch.from_numpy(Xt)) == yt).mean())
 
 
-def run_sklearn(X, y, Xt, yt, epochs):
+def run_sklearn(X, y, Xt, yt, epochs, precision):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
@@ -66,33 +86,97 @@ def run_sklearn(X, y, Xt, yt, epochs):
     return np.full(epochs, total / epochs), float(model.score(Xt, yt))
 
 
+RUNNERS = {"jaxlearn": run_jaxlearn, "pytorch": run_torch, "scikit-learn": run_sklearn}
+
+
+def worker(name: str, epochs: int, train_size: int, precision: str | None) -> None:
+    """One run in this process; its epoch times and accuracy as one JSON line on stdout."""
+    X, y, Xt, yt = _data(train_size)
+    times, accuracy = RUNNERS[name](X, y, Xt, yt, epochs, precision)
+    print(json.dumps({"times": [float(t) for t in times], "accuracy": float(accuracy)}))
+
+
+def _spawn(name: str, args, cache: str | None = None) -> dict:
+    env = dict(os.environ)
+    if cache is not None:
+        env["JAXLEARN_COMPILATION_CACHE"] = cache
+    command = [sys.executable, "-m", "benchmarks.mlp", "--worker", name, "--epochs", str(args.epochs),
+               "--train-size", str(args.train_size)] + (["--precision", args.precision] if args.precision else [])
+    out = subprocess.run(command, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the {name} run failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    times = np.array(result["times"])
+    result |= {"first": times[0], "steady": float(np.median(times[1:])) if len(times) > 1 else times[0],
+               "whole": float(times.sum())}
+    return result
+
+
+def _spread(values, best=min) -> str:
+    return f"{best(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--no-sklearn", action="store_true", help="skip scikit-learn (the slowest)")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of fresh processes (default 3)")
+    parser.add_argument("--train-size", type=int, default=60_000)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default=None,
+                        help="jaxlearn's TrainConfig.precision (default: the config's default)")
+    parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn, once (the slowest)")
+    parser.add_argument("--no-sklearn", action="store_true", help=argparse.SUPPRESS)   # the former default
+    parser.add_argument("--peak", type=float, default=PEAK_GFLOPS, help="the CPU's fp32 peak in GFLOP/s")
+    parser.add_argument("--quick", action="store_true", help="2 epochs, 1 round (a smoke test)")
+    parser.add_argument("--worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data = load_mnist("mnist")
-    X, y = flatten_images(data.train_images), data.train_labels.astype(np.int32)
-    Xt, yt = flatten_images(data.test_images), data.test_labels.astype(np.int32)
-    print(f"{platform.machine()}, {os.cpu_count()} cores, JAX device: {jax.devices()[0].device_kind}; "
-          f"MNIST 784-{HIDDEN[0]}-{HIDDEN[1]}-10, ReLU, Adam {LR}, batch {BATCH}, {args.epochs} epochs")
-    runners = {"jaxlearn": run_jaxlearn, "pytorch": run_torch}
-    if not args.no_sklearn:
-        runners["scikit-learn"] = run_sklearn
-    results = {}
-    for name, runner in runners.items():
-        times, accuracy = runner(X, y, Xt, yt, args.epochs)
-        steady = float(np.median(times[1:])) if len(times) > 1 else float(times[0])
-        results[name] = (times, steady, accuracy)
-        print(f"  {name:<13} first epoch {times[0]:6.2f} s, then {steady:6.3f} s/epoch, "
-              f"{X.shape[0] / steady:9.0f} samples/s, total {times.sum():6.1f} s, "
-              f"test accuracy {100 * accuracy:.2f}%", flush=True)
-    ours = results["jaxlearn"][1]
-    for name, (_, steady, _) in results.items():
-        if name != "jaxlearn":
-            print(f"jaxlearn throughput / {name}: {steady / ours:.2f}×")
-    print(f"jaxlearn reaches {FLOPS_PER_SAMPLE * X.shape[0] / ours / 1e9:.1f} GFLOP/s "
-          f"({FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP of matrix products per training sample)")
+    if args.quick:
+        args.epochs, args.repeats = 2, 1
+    if args.worker:
+        worker(args.worker, args.epochs, args.train_size, args.precision)
+        return
+    import jax
+
+    try:
+        import torch  # noqa: F401
+        has_torch = True
+    except ImportError:
+        has_torch = False
+    print(f"{platform.machine()}, {os.cpu_count()} cores, JAX {jax.__version__} on {jax.devices()[0].device_kind}; "
+          f"MNIST 784-{HIDDEN[0]}-{HIDDEN[1]}-10, ReLU, Adam {LR}, batch {BATCH}, {args.epochs} epochs, "
+          f"{args.repeats} round(s) of fresh processes", flush=True)
+    rounds = []
+    for r in range(args.repeats):
+        with tempfile.TemporaryDirectory(prefix="jaxlearn-cache-") as cache:
+            row = {"jaxlearn cold": _spawn("jaxlearn", args, cache), "jaxlearn warm": _spawn("jaxlearn", args, cache)}
+        if has_torch:
+            row["pytorch"] = _spawn("pytorch", args)
+        rounds.append(row)
+        print(f"  round {r + 1}: " + "; ".join(
+            f"{name} first {v['first']:.2f} s, steady {v['steady']:.3f} s/epoch, whole {v['whole']:.2f} s, "
+            f"accuracy {100 * v['accuracy']:.2f} %" for name, v in row.items()), flush=True)
+    n = (args.train_size // BATCH) * BATCH
+    print("\nbest round (min–max over rounds):")
+    for name in rounds[0]:
+        steady = [r[name]["steady"] for r in rounds]
+        whole = [r[name]["whole"] for r in rounds]
+        first = [r[name]["first"] for r in rounds]
+        print(f"  {name:<14} first epoch {_spread(first)} s, steady {_spread(steady)} s/epoch "
+              f"({n / min(steady):8.0f} samples/s), whole run {_spread(whole)} s, "
+              f"test accuracy {100 * np.mean([r[name]['accuracy'] for r in rounds]):.2f} %")
+    if has_torch:
+        print("\nratios jaxlearn / PyTorch throughput (above 1: jaxlearn is faster); best round (min–max over rounds):")
+        for name, key in (("jaxlearn cold", "steady"), ("jaxlearn cold", "whole"), ("jaxlearn warm", "whole")):
+            ratios = [r["pytorch"][key] / r[name][key] for r in rounds]
+            what = "steady epochs" if key == "steady" else f"whole {args.epochs}-epoch run, {name.split()[1]} cache"
+            print(f"  {what:<32} {max(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})")
+    steady = min(min(r["jaxlearn cold"]["steady"], r["jaxlearn warm"]["steady"]) for r in rounds)
+    gflops = FLOPS_PER_SAMPLE * n / steady / 1e9
+    print(f"\njaxlearn's matrix products: {gflops:.1f} GFLOP/s in its best steady epoch, "
+          f"{100 * gflops / args.peak:.0f} % of the {args.peak:.0f} GFLOP/s fp32 peak "
+          f"({FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP per training sample)")
+    if args.sklearn:
+        sk = _spawn("scikit-learn", args)
+        print(f"scikit-learn: {sk['whole']:.1f} s for {args.epochs} epochs, accuracy {100 * sk['accuracy']:.2f} %")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import classification
+import cnn_targets
 import gradient_descent_eta
 import linear_vs_quadratic
 import mnist_targets
@@ -14,7 +15,7 @@ import ridge
 import solver_scaling
 
 CLASSICAL = [linear_vs_quadratic, gradient_descent_eta, overfitting, ridge, solver_scaling, classification]
-NEURAL_NETWORKS = [nn_comparisons, mnist_targets]  # need MNIST: JAXLEARN_DATA_DIR or a download
+NEURAL_NETWORKS = [nn_comparisons, mnist_targets, cnn_targets]  # need MNIST: JAXLEARN_DATA_DIR or a download
 
 
 def main():

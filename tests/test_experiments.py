@@ -103,3 +103,18 @@ def test_classification(experiment, tmp_path):
     assert margins[0] > margins[1] > margins[2]                  # larger C, narrower margin
     support_vectors = {name: result["support_vectors"] for name, result in summary["kernel_svm"].items()}
     assert support_vectors["RBF γ = 100"] > support_vectors["RBF γ = 1"]
+
+
+def test_cnn_targets_quick(experiment, tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    summary = run(experiment("cnn_targets"), tmp_path)
+    assert {p.name for p in tmp_path.glob("*.png")} == {"mlp_vs_cnn.png", "augmentation.png"}
+    # the rule under the header, then 2 MLPs, 1 MNIST CNN seed and 3 Fashion-MNIST augmentations
+    assert (tmp_path / "cnn_table.md").read_text().count("\n|") == 7
+    assert summary["mnist_cnn"]["mean"] > 0.5                                 # 2 epochs, a tiny CNN: 85 %
+    assert summary["compare"]["mnist MLP"]["test_accuracy"] > 0.9
+    assert set(summary["fashion"]) == {"fashion-mnist CNN, no augmentation", "fashion-mnist CNN, flip",
+                                       "fashion-mnist CNN, shift + flip"}
+    assert summary["fashion_best"]["label"] in summary["fashion"]
+    again = experiment("cnn_targets").main(tmp_path, quick=True)         # finished runs are kept, not redone
+    assert again["mnist"] == summary["mnist"] and again["fashion"] == summary["fashion"]

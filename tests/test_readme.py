@@ -41,6 +41,24 @@ def test_the_network_example_runs(data_dir, monkeypatch):
 
 
 @pytest.mark.jax_defaults
+def test_the_cnn_example_runs(data_dir, monkeypatch):
+    from jaxlearn import losses
+
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    before_training = python_block("backprop(params, X, Y)").split("state, history")[0]     # data, nn, Y
+    ns = run(before_training + python_block("nn.cnn_apply"))
+
+    def loss(p):
+        z, _ = ns["nn"].cnn_apply(p, ns["images"], ns["arch"], batch_stats=ns["stats"], training=True, key=ns["key"])
+        return losses.softmax_cross_entropy(z, ns["Y"][:256])
+
+    for hand, auto in zip(jax.tree.leaves(ns["cnn_grads"]), jax.tree.leaves(jax.grad(loss)(ns["params"]))):
+        np.testing.assert_allclose(hand, auto, rtol=1e-3, atol=1e-5)
+    assert ns["z_test"].shape == (256, 10) and ns["z"].dtype == np.float32
+    assert not np.allclose(ns["new_stats"][0][0], 0)                        # the running mean moved
+
+
+@pytest.mark.jax_defaults
 def test_the_classification_example_runs():
     namespace = run(python_block("fit_kernel_svm"))
     assert namespace["fit"].converged and namespace["Theta"].shape == (3, 3)

@@ -32,7 +32,7 @@ class TrainConfig:
     gradient: str = "autodiff"          # or "backprop": the lecture's equations by hand
     dtype: str = "float32"
     model: str = "mlp"                  # or "cnn": `architecture` then replaces `hidden`
-    architecture: str = "c32-p-c64-p-d128"   # the CNN's layers (jaxlearn.nn.cnn)
+    architecture: str = "c16bn-c16bn-p-c32bn-c32bn-p-d128-drop0.5"   # the CNN's layers (jaxlearn.nn.cnn)
     image_shape: tuple = (1, 28, 28)    # (channels, H, W) the CNN sees each flattened input row as
     augment: tuple = ()                 # CNN only: "shift", "flip", "erase" (jaxlearn.nn.augment)
 
