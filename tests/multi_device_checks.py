@@ -40,6 +40,20 @@ def fit_equals_one_device():
         np.testing.assert_allclose([h["val_loss"] for h in history], [h["val_loss"] for h in history_one], rtol=1e-5)
 
 
+def cnn_equals_one_device():
+    """A CNN with batch normalisation (statistics over the whole global batch, reduced across the
+    devices), dropout and augmentation: the one-device parameters and running statistics."""
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(256, 64)).astype(np.float32)
+    y = (X[:, :32].sum(axis=1) > X[:, 32:].sum(axis=1)).astype(np.int32)
+    config = TrainConfig(model="cnn", architecture="c4bn-p-drop0.25-d8bn", image_shape=(1, 8, 8), epochs=2,
+                         batch_size=32, learning_rate=1e-2, augment=("shift",))
+    one, _ = fit(config, X, y, progress=False, devices=1)
+    four, _ = fit(config, X, y, progress=False, devices=4)
+    for a, b in zip(jax.tree.leaves((one.params, one.batch_stats)), jax.tree.leaves((four.params, four.batch_stats))):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-5)
+
+
 def resume_on_other_devices():
     """Epoch 1 on four devices, checkpointed to a file; epochs 2–3 resumed from it on two: the
     one-device run's parameters."""

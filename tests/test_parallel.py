@@ -28,9 +28,9 @@ def run_with_devices(n: int, *checks: str) -> str:
 
 
 def test_four_devices_train_the_one_device_parameters():
-    checks = ["fit_equals_one_device", "resume_on_other_devices", "evaluation_and_svm_on_four_devices",
-              "sweep_over_four_devices",
-              "batch_is_split_and_gradient_reduced", "batch_size_must_split"]
+    checks = ["fit_equals_one_device", "cnn_equals_one_device", "resume_on_other_devices",
+              "evaluation_and_svm_on_four_devices", "sweep_over_four_devices", "batch_is_split_and_gradient_reduced",
+              "batch_size_must_split"]
     out = run_with_devices(4, *checks)
     assert out.split() == [word for check in checks for word in ("ok", check)]
 
