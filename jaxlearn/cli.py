@@ -230,9 +230,7 @@ def _add_train(commands) -> None:
              "momentum": "for --optimizer momentum", "epochs": "passes over the training set",
              "gradient": "autodiff (jax.grad) or backprop (the lecture's equations by hand)",
              "model": "mlp (dense layers, --hidden) or cnn (convolutions, --architecture)",
-             "architecture": "the CNN's layers joined by '-': c<channels> (3×3 convolution), p (2×2 max "
-                             "pooling), d<units> (dense), a 'bn' suffix for batch normalisation (c32bn), "
-                             "drop<rate> (dropout)",
+             "architecture": f"the CNN's layers joined by '-': {nn.cnn.LAYER_HELP}",
              "image_shape": "channels,height,width of the CNN's input images",
              "augment": "CNN only, on the device: any of shift,flip,erase (comma-separated; no flip on mnist)"}
     for field in dataclasses.fields(train.TrainConfig):
