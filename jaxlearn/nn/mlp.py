@@ -42,14 +42,19 @@ def init_mlp(key: jax.Array, sizes, *, activation: str = "relu", dtype=jnp.float
 
 @partial(jax.jit, static_argnums=(1, 2, 3))
 def _init_mlp(key, sizes: tuple, activation: str, dtype):
-    """init_mlp's draws as one program (eagerly, every layer's draw and scaling compiled its own)."""
-    params = []
-    keys = jax.random.split(key, len(sizes) - 1)
-    for layer, (k, n_in, n_out) in enumerate(zip(keys, sizes[:-1], sizes[1:]), start=1):
-        hidden = layer < len(sizes) - 1
+    """init_mlp's draws as one program: one standard normal vector ξ of Σ_l n_l n_{l−1} entries,
+    cut into the layers in order and scaled, W^l = σ_l ξ_l. One draw, not one per layer: each
+    draw is a threefry hash and an inverse error function that XLA compiles anew (three
+    layers' draws took 0.46 s to compile here, one 0.13 s)."""
+    shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    xi = jax.random.normal(key, (sum(o * i for o, i in shapes),), dtype)
+    params, start = [], 0
+    for layer, (n_out, n_in) in enumerate(shapes, start=1):
+        hidden = layer < len(shapes)
         variance = 2.0 / n_in if (hidden and activation == "relu") else 2.0 / (n_in + n_out)
-        W = jnp.sqrt(variance).astype(dtype) * jax.random.normal(k, (n_out, n_in), dtype)
+        W = jnp.sqrt(variance).astype(dtype) * xi[start:start + n_out * n_in].reshape(n_out, n_in)
         params.append((W, jnp.zeros(n_out, dtype)))
+        start += n_out * n_in
     return params
 
 

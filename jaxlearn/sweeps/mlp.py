@@ -190,7 +190,6 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                                           out_specs=(models, models)))
         states = jax.device_put(states, NamedSharding(mesh, models))
 
-    key = jax.random.fold_in(jax.random.key(config.seed), 1)
     losses = np.full((len(rates), config.epochs), np.nan)
     diverged = np.zeros(len(rates), bool)
     start_losses = _initial_losses(states.params, X, Y, config)
@@ -198,7 +197,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     with tqdm(total=config.epochs, unit="epoch", disable=not progress, dynamic_ncols=True,
               desc=f"{len(rates)} models") as bar:
         for epoch in range(config.epochs):
-            batches = jnp.asarray(epoch_batches(key, epoch, X.shape[0], config.batch_size))
+            batches = jnp.asarray(epoch_batches(config.seed, epoch, X.shape[0], config.batch_size))
             limits = divergence.loss_limit(start_losses, best_losses)
             states, epoch_losses = run_epoch(states, X, Y, batches, jnp.asarray(diverged),
                                              jnp.asarray(limits, X.dtype))

@@ -21,14 +21,18 @@ def split_indices(key, n_samples: int, fractions=(0.6, 0.2, 0.2)) -> list[np.nda
     return np.split(order, bounds)
 
 
-def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None = None, names=("X_train", "y_train")):
+def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None = None, names=("X_train", "y_train"),
+                        to_host: bool = False):
     """Inputs X (M, n_0), finite, in config.dtype, and labels (M,) integers 0 … K−1, with
-    config.batch_size ≤ M. Returns (X, labels, K) as JAX arrays and an int."""
+    config.batch_size ≤ M. Returns (X, labels, K) as JAX arrays (to_host=True: NumPy arrays, for
+    data that is padded on the host first) and an int."""
     x_name, y_name = names
     if np.ndim(X) != 2:
         raise ValueError(f"{x_name} must be (M, n_features) (flatten images with "
                          f"jaxlearn.data.flatten_images), got shape {np.shape(X)}")
-    X = check_matrix(X, x_name).astype(jnp.dtype(config.dtype))
+    X = check_matrix(X, x_name, to_host=to_host)
+    dtype = jnp.dtype(config.dtype)
+    X = X.astype(dtype, copy=False) if to_host else X.astype(dtype)      # NumPy: no copy when it is dtype
     labels, n_classes = check_labels(labels, X.shape[0], y_name, n_classes=n_classes, x_name=x_name)
     present = np.unique(labels)
     if present.size < 2:
@@ -36,4 +40,4 @@ def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None
                          "classes in its training data")
     if config.batch_size > X.shape[0]:
         raise ValueError(f"batch_size={config.batch_size} is larger than the training set ({X.shape[0]} samples)")
-    return X, jnp.asarray(labels), n_classes
+    return X, (labels if to_host else jnp.asarray(labels)), n_classes

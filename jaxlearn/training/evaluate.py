@@ -44,24 +44,38 @@ def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block
     running statistics of a CNN with batch normalisation (`TrainState.batch_stats`).
     """
     block = check_scalar(block, "block", minimum=1, integer=True)
-    X = np.asarray(check_matrix(X))
+    X = check_matrix(X, to_host=True)
     labels, _ = check_labels(labels, X.shape[0], "labels")
-    labels = np.asarray(labels)
     model.check_batch_stats(config, batch_stats)
     mesh = data_mesh(devices)
-    params, batch_stats = _placed((params, batch_stats), mesh)
-    n_classes = params[-1][0].shape[0]
-    total_loss, total_correct = 0.0, 0
+    blocks = evaluation_blocks(X, labels, params[-1][0].shape[0], block, mesh)
+    return evaluate_blocks(params, blocks, config, mesh, batch_stats=batch_stats)
+
+
+def evaluation_blocks(X: np.ndarray, labels: np.ndarray, n_classes: int, block: int = 10_000, mesh=None) -> list:
+    """(X (M, n_0), labels (M,)) (NumPy, checked) as the padded blocks `evaluate_blocks` takes,
+    each (its arrays on the devices, its number of real rows). Built once, a training run's
+    validation set is evaluated after every epoch without copying, padding or checking it again."""
+    blocks = []
     for start in range(0, X.shape[0], block):
         Xb, yb = X[start:start + block], labels[start:start + block]
         size = padded_size(Xb.shape[0], device_count(mesh))
         Y = np.eye(n_classes, dtype=Xb.dtype)[yb]
         valid = np.arange(size) < Xb.shape[0]
-        rows = [shard_rows(pad_rows(a, size), mesh) for a in (Xb, yb, Y, valid)]
+        blocks.append(([shard_rows(pad_rows(a, size), mesh) for a in (Xb, yb, Y, valid)], Xb.shape[0]))
+    return blocks
+
+
+def evaluate_blocks(params, blocks: list, config: TrainConfig, mesh=None, *, batch_stats=()) -> dict:
+    """Mean loss and accuracy of params over `evaluation_blocks`."""
+    params, batch_stats = _placed((params, batch_stats), mesh)
+    total_loss, total_correct, total = 0.0, 0, 0
+    for rows, n_rows in blocks:
         loss, correct = _evaluate_block(params, batch_stats, *rows, config=model.network(config))
         total_loss += float(loss)
         total_correct += int(correct)
-    return {"loss": total_loss / X.shape[0], "accuracy": total_correct / X.shape[0]}
+        total += n_rows
+    return {"loss": total_loss / total, "accuracy": total_correct / total}
 
 
 def _placed(tree, mesh):

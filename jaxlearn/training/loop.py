@@ -1,17 +1,21 @@
 """Minibatch training of an MLP, the lecture's strategy: `fit` runs the epochs.
 
-Every random choice comes from the config's seed (parameters from fold_in(seed, 0), the
-shuffles from fold_in(seed, 1)), so a resumed run ends with the same parameters as an
-uninterrupted one.
+Every random choice comes from the config's seed (parameters from fold_in(key(seed), 0), the
+shuffles from NumPy's stream (seed, 1, epoch), dropout and augmentation from
+fold_in(key(seed), 2)), so a resumed run ends with the same parameters as an uninterrupted one.
 """
 
 import functools
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 from jax.typing import ArrayLike
 
+from jaxlearn import divergence
 from jaxlearn._errors import DivergenceError
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
@@ -19,7 +23,7 @@ from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, put, repl
 from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
-from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss
+from jaxlearn.training.evaluate import _evaluate_block, check_not_diverged, evaluate_blocks, evaluation_blocks
 from jaxlearn.training.optimizers import make_optimizer
 from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step, progress_blocks
 
@@ -27,9 +31,46 @@ from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, 
 def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int):
     """Fresh parameters (from the config's seed), optimizer state and batch statistics; returns
     (state, optimizer)."""
-    params = model.init_params(config, jax.random.fold_in(jax.random.key(config.seed), 0), n_features, n_classes)
+    programs = _start_programs(config, n_features, n_classes, steps_per_epoch)
+    return programs.fresh(config.seed), programs.optimizer
+
+
+class _StartPrograms(NamedTuple):
+    fresh: Callable          # seed → the fresh TrainState
+    start: Callable          # (seed, X_0, Y_0, valid) → (the fresh TrainState, Σ of the valid rows' losses)
+    optimizer: optax.GradientTransformation
+
+
+@functools.lru_cache(maxsize=64)
+def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int) -> _StartPrograms:
+    """A run's start as jitted programs, one per (config, shapes): its fresh state, and that
+    state with the summed loss of its parameters on the valid rows of (X_0, Y_0) (n L_0,
+    `initial_loss`). Each one program: eagerly, the key, the draws and the optimizer's zero
+    states compiled a dozen programs (1.0 s of a cold start here), and L_0 one more."""
     optimizer = make_optimizer(config, steps_per_epoch)
-    return TrainState(params, optimizer.init(params), model.init_batch_stats(config)), optimizer
+
+    def fresh(seed):
+        params = model.init_params(config, jax.random.fold_in(jax.random.key(seed), 0), n_features, n_classes)
+        return TrainState(params, optimizer.init(params), model.init_batch_stats(config))
+
+    def start(seed, X0, Y0, valid):
+        state = fresh(seed)
+        loss_sum, _ = _evaluate_block(state.params, state.batch_stats, X0, jnp.argmax(Y0, axis=1), Y0, valid,
+                                     config=model.network(config))
+        return state, loss_sum
+
+    return _StartPrograms(jax.jit(fresh), jax.jit(start), optimizer)
+
+
+def _start(config: TrainConfig, X, Y, n_classes: int, steps_per_epoch: int):
+    """(fresh state, L_0) of a run on (X (M, n_0), Y (M, K)) (NumPy): L_0 on the first
+    `divergence.INITIAL_LOSS_SAMPLES` rows, as `initial_loss`, padded to their bucket."""
+    programs = _start_programs(config, X.shape[1], n_classes, steps_per_epoch)
+    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
+    size = bucket(n)
+    state, loss_sum = programs.start(config.seed, pad_rows(X[:n], size), pad_rows(Y[:n], size),
+                                     np.arange(size) < n)
+    return state, float(loss_sum) / n
 
 
 @functools.lru_cache(maxsize=64)
@@ -76,31 +117,31 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     """
     from tqdm.auto import tqdm
 
-    X_train, y_train, n_classes = check_training_data(config, X_train, y_train, n_classes=n_classes)
+    X_train, y_train, n_classes = check_training_data(config, X_train, y_train, n_classes=n_classes, to_host=True)
     mesh = data_mesh(devices)
     check_batch_size(config.batch_size, mesh)
     n_samples = X_train.shape[0]
     # On the host: one-hot targets, and both padded with zero rows to the bucket of M
     # (jaxlearn.buckets), which no batch ever indexes: one compiled epoch per bucket.
-    X_train = np.asarray(X_train)
-    Y_train = np.eye(n_classes, dtype=X_train.dtype)[np.asarray(y_train)]
+    Y_train = np.eye(n_classes, dtype=X_train.dtype)[y_train]
     X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype)
+    # placed once, evaluated after every epoch
+    val_blocks = None if X_val is None else evaluation_blocks(np.asarray(X_val), np.asarray(y_val), n_classes,
+                                                              mesh=mesh)
     steps = X_train.shape[0] // config.batch_size
-    fresh, optimizer = init_state(config, X_train.shape[1], n_classes, steps)
+    # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
+    fresh, start_loss = _start(config, X_train, Y_train, n_classes, steps)
     state = fresh if state is None else state
     model.check_params(config, state.params, X_train.shape[1])
     model.check_batch_stats(config, state.batch_stats)
     run_batches = _epoch_program(config, steps, mesh)
     history = list(history or [])
-    # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
-    start_loss = initial_loss(fresh.params, X_train, Y_train, config, batch_stats=fresh.batch_stats)
     everywhere = None if mesh is None else replicated(mesh)      # one device: JAX's default placement
     X_train = put(pad_rows(X_train, bucket(n_samples)), everywhere)
     Y_train = put(pad_rows(Y_train, bucket(n_samples)), everywhere)
     if mesh is not None:
         state = put(state, everywhere)
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
-    key = jax.random.fold_in(jax.random.key(config.seed), 1)
     # augmentation and dropout: epoch e from fold_in(fold_in(seed, 2), e), batch b of it from
     # fold_in(that, b) (`make_run_batches`)
     noise_key = jax.random.fold_in(jax.random.key(config.seed), 2) if model.needs_key(config) else None
@@ -110,7 +151,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     try:
         for epoch in range(start_epoch, config.epochs):
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
-            batches = epoch_batches(key, epoch, n_samples, config.batch_size)
+            batches = epoch_batches(config.seed, epoch, n_samples, config.batch_size)
             epoch_key = None if noise_key is None else jax.random.fold_in(noise_key, epoch)
             for block in progress_blocks(batches) if progress else [batches]:   # no bar: one dispatch
                 indices = block if mesh is None else put(block, batch_rows(mesh, axis=1))
@@ -132,9 +173,8 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             state = new_state
             record = {"epoch": epoch + 1, "train_loss": train_loss,
                       "train_accuracy": correct / (steps * config.batch_size)}
-            if X_val is not None:
-                metrics = evaluate(state.params, X_val, y_val, config, devices=mesh or 1,
-                                   batch_stats=state.batch_stats)
+            if val_blocks is not None:
+                metrics = evaluate_blocks(state.params, val_blocks, config, mesh, batch_stats=state.batch_stats)
                 record |= {"val_loss": metrics["loss"], "val_accuracy": metrics["accuracy"]}
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
                                     f"val_acc {metrics['accuracy']:.4f}")
