@@ -169,25 +169,27 @@ def check_labels(labels, length: int | None = None, name: str = "y", *, n_classe
     return labels.astype(np.int32), K
 
 
-def check_validation_X(X_val, y_val, n_features: int, dtype):
-    """X_val (M_v, N) in dtype, once X_val and y_val are known to come together; None if neither."""
+def check_validation_X(X_val, y_val, n_features: int, dtype, *, to_host: bool = False):
+    """X_val (M_v, N) in dtype, once X_val and y_val are known to come together; None if neither
+    (to_host=True: as a NumPy array)."""
     if (X_val is None) != (y_val is None):
         raise ValueError("give both X_val and y_val, or neither")
     if X_val is None:
         return None
-    X_val = check_matrix(X_val, "X_val").astype(dtype)
+    X_val = check_matrix(X_val, "X_val", to_host=to_host).astype(dtype)
     if X_val.shape[1] != n_features:
         raise ValueError(f"X_val has {X_val.shape[1]} features but the training data has {n_features}")
     return X_val
 
 
-def check_validation_data(X_val, y_val, n_features: int, n_classes: int, dtype):
-    """(X_val (M_v, n_0), y_val (M_v,)) checked like the training data, or (None, None)."""
-    X_val = check_validation_X(X_val, y_val, n_features, dtype)
+def check_validation_data(X_val, y_val, n_features: int, n_classes: int, dtype, *, to_host: bool = False):
+    """(X_val (M_v, n_0), y_val (M_v,)) checked like the training data, or (None, None); JAX
+    arrays, or NumPy arrays with to_host=True."""
+    X_val = check_validation_X(X_val, y_val, n_features, dtype, to_host=to_host)
     if X_val is None:
         return None, None
     y_val, _ = check_labels(y_val, X_val.shape[0], "y_val", n_classes=n_classes, x_name="X_val")
-    return X_val, jnp.asarray(y_val)
+    return X_val, (y_val if to_host else jnp.asarray(y_val))
 
 
 def check_bool(value, name: str) -> bool:

@@ -30,9 +30,7 @@ def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None
     if np.ndim(X) != 2:
         raise ValueError(f"{x_name} must be (M, n_features) (flatten images with "
                          f"jaxlearn.data.flatten_images), got shape {np.shape(X)}")
-    X = check_matrix(X, x_name, to_host=to_host)
-    dtype = jnp.dtype(config.dtype)
-    X = X.astype(dtype, copy=False) if to_host else X.astype(dtype)      # NumPy: no copy when it is dtype
+    X = check_matrix(X, x_name, to_host=to_host).astype(jnp.dtype(config.dtype), copy=False)
     labels, n_classes = check_labels(labels, X.shape[0], y_name, n_classes=n_classes, x_name=x_name)
     present = np.unique(labels)
     if present.size < 2:

@@ -10,7 +10,7 @@ from jax.typing import ArrayLike
 from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_labels, check_matrix, check_scalar
-from jaxlearn.buckets import map_row_blocks, pad_rows, padded_size
+from jaxlearn.buckets import bucket, map_row_blocks, pad_rows, padded_size
 from jaxlearn.parallel import (
     addressable,
     data_mesh,
@@ -114,11 +114,19 @@ def predict_proba(params, X: ArrayLike, config: TrainConfig, block: int = 10_000
 def initial_loss(params, X, Y, config: TrainConfig, *, batch_stats=()) -> float:
     """L_0: the mean loss of the initial parameters on the first `divergence.INITIAL_LOSS_SAMPLES`
     samples of X (M, n_0) with one-hot targets Y (M, K)."""
-    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
-    X, Y = np.asarray(X)[:n], np.asarray(Y)[:n]      # cut on the host: no slicing program per shape
-    loss_sum, _ = _evaluate_block(params, batch_stats, X, np.argmax(Y, axis=1), Y, np.ones(n, bool),
-                                  config=model.network(config))
+    rows, n = initial_loss_rows(X, Y)
+    loss_sum, _ = _evaluate_block(params, batch_stats, *rows, config=model.network(config))
     return float(loss_sum) / n
+
+
+def initial_loss_rows(X, Y):
+    """((X_0, labels_0, Y_0, valid), n): the first n = min(M, `divergence.INITIAL_LOSS_SAMPLES`)
+    rows of X and Y, cut and padded to their bucket on the host (no slicing program per shape,
+    one loss program per bucket), as `_evaluate_block` takes them."""
+    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
+    X, Y = np.asarray(X)[:n], np.asarray(Y)[:n]
+    size = bucket(n)
+    return tuple(pad_rows(a, size) for a in (X, np.argmax(Y, axis=1), Y, np.ones(n, bool))), n
 
 
 def check_not_diverged(loss: float, epoch: int, start_loss: float, best_loss: float,

@@ -10,12 +10,10 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.typing import ArrayLike
 
-from jaxlearn import divergence
 from jaxlearn._errors import DivergenceError
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
@@ -23,7 +21,13 @@ from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, put, repl
 from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
-from jaxlearn.training.evaluate import _evaluate_block, check_not_diverged, evaluate_blocks, evaluation_blocks
+from jaxlearn.training.evaluate import (
+    _evaluate_block,
+    check_not_diverged,
+    evaluate_blocks,
+    evaluation_blocks,
+    initial_loss_rows,
+)
 from jaxlearn.training.optimizers import make_optimizer
 from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step, progress_blocks
 
@@ -37,15 +41,15 @@ def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_e
 
 class _StartPrograms(NamedTuple):
     fresh: Callable          # seed → the fresh TrainState
-    start: Callable          # (seed, X_0, Y_0, valid) → (the fresh TrainState, Σ of the valid rows' losses)
+    start: Callable          # (seed, X_0, labels_0, Y_0, valid) → (the fresh TrainState, Σ of the valid rows' losses)
     optimizer: optax.GradientTransformation
 
 
 @functools.lru_cache(maxsize=64)
 def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int) -> _StartPrograms:
     """A run's start as jitted programs, one per (config, shapes): its fresh state, and that
-    state with the summed loss of its parameters on the valid rows of (X_0, Y_0) (n L_0,
-    `initial_loss`). Each one program: eagerly, the key, the draws and the optimizer's zero
+    state with the summed loss of its parameters on the rows of `initial_loss_rows` (n L_0,
+    as `initial_loss`). Each one program: eagerly, the key, the draws and the optimizer's zero
     states compiled a dozen programs (1.0 s of a cold start here), and L_0 one more."""
     optimizer = make_optimizer(config, steps_per_epoch)
 
@@ -53,23 +57,18 @@ def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_
         params = model.init_params(config, jax.random.fold_in(jax.random.key(seed), 0), n_features, n_classes)
         return TrainState(params, optimizer.init(params), model.init_batch_stats(config))
 
-    def start(seed, X0, Y0, valid):
+    def start(seed, *rows):
         state = fresh(seed)
-        loss_sum, _ = _evaluate_block(state.params, state.batch_stats, X0, jnp.argmax(Y0, axis=1), Y0, valid,
-                                     config=model.network(config))
+        loss_sum, _ = _evaluate_block(state.params, state.batch_stats, *rows, config=model.network(config))
         return state, loss_sum
 
     return _StartPrograms(jax.jit(fresh), jax.jit(start), optimizer)
 
 
 def _start(config: TrainConfig, X, Y, n_classes: int, steps_per_epoch: int):
-    """(fresh state, L_0) of a run on (X (M, n_0), Y (M, K)) (NumPy): L_0 on the first
-    `divergence.INITIAL_LOSS_SAMPLES` rows, as `initial_loss`, padded to their bucket."""
-    programs = _start_programs(config, X.shape[1], n_classes, steps_per_epoch)
-    n = min(X.shape[0], divergence.INITIAL_LOSS_SAMPLES)
-    size = bucket(n)
-    state, loss_sum = programs.start(config.seed, pad_rows(X[:n], size), pad_rows(Y[:n], size),
-                                     np.arange(size) < n)
+    """(fresh state, L_0) of a run on (X (M, n_0), Y (M, K)) (NumPy), L_0 as `initial_loss`."""
+    rows, n = initial_loss_rows(X, Y)
+    state, loss_sum = _start_programs(config, X.shape[1], n_classes, steps_per_epoch).start(config.seed, *rows)
     return state, float(loss_sum) / n
 
 
@@ -124,10 +123,9 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     # On the host: one-hot targets, and both padded with zero rows to the bucket of M
     # (jaxlearn.buckets), which no batch ever indexes: one compiled epoch per bucket.
     Y_train = np.eye(n_classes, dtype=X_train.dtype)[y_train]
-    X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype)
+    X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype, to_host=True)
     # placed once, evaluated after every epoch
-    val_blocks = None if X_val is None else evaluation_blocks(np.asarray(X_val), np.asarray(y_val), n_classes,
-                                                              mesh=mesh)
+    val_blocks = None if X_val is None else evaluation_blocks(X_val, y_val, n_classes, mesh=mesh)
     steps = X_train.shape[0] // config.batch_size
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
     fresh, start_loss = _start(config, X_train, Y_train, n_classes, steps)
