@@ -1,5 +1,11 @@
 """Exceptions and warnings that jaxlearn raises when the numbers go wrong."""
 
+import contextlib
+import functools
+import sys
+import warnings
+from pathlib import Path
+
 import numpy as np
 
 
@@ -26,3 +32,21 @@ class DivergenceError(FloatingPointError):
 
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped at its iteration limit before its tolerance."""
+
+
+class StalledTrainingWarning(UserWarning):
+    """Training is not learning: the accuracy stays at chance and the loss at the class shares'
+    entropy (dead ReLUs after too large a step, say); the rule is in `jaxlearn.stall`."""
+
+
+_LIBRARY_FOLDER = str(Path(__file__).parent)
+_PASS_THROUGH = (_LIBRARY_FOLDER, contextlib.__file__, functools.__file__)
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """warnings.warn, attributed to the first caller outside jaxlearn (and the decorators around
+    its functions), so the warning points at the user's line whatever the depth of the call."""
+    frame, level = sys._getframe(1), 2      # stacklevel 1 is this function, 2 its caller
+    while frame is not None and frame.f_code.co_filename.startswith(_PASS_THROUGH):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

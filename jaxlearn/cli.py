@@ -5,10 +5,13 @@ import dataclasses
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import jaxlearn
-from jaxlearn.compilation_cache import library_cache
+from jaxlearn import _interrupts
+
+# Only light imports above: main() installs its Ctrl-C handler before JAX is imported.
 
 
 def _info(_args) -> int:
@@ -25,6 +28,11 @@ def _info(_args) -> int:
           f"(process {jax.process_index()} of {jax.process_count()})")
     print(f"x64      {'on' if jax.config.jax_enable_x64 else 'off'} (jaxlearn follows the input dtype)")
     return 0
+
+
+# Exit codes besides 0 and argparse's 2 (usage): 1 a failed run, 3 a run that ended without learning
+# (jaxlearn.stall; its folder is written), 130 Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_FAILED, EXIT_USAGE, EXIT_STALLED, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 # TrainConfig field → its command-line option (the others are spelt as the field).
@@ -121,12 +129,25 @@ def _join_processes(settings: dict, timeout: int) -> None:
     jax.distributed.initialize(**settings, initialization_timeout=timeout)
 
 
+def _run_dtype(config, run_dir) -> str:
+    """The run's dtype: the given config's, else the one saved in run_dir (float32 when unreadable:
+    the run's own checks then name what is wrong with the folder)."""
+    if config is not None:
+        return config.dtype
+    from jaxlearn.training.runs import read_run_config
+
+    try:
+        return read_run_config(run_dir)["config"].dtype
+    except ValueError:
+        return "float32"
+
+
 def _train(args) -> int:
     import jax
 
     from jaxlearn import DivergenceError
     from jaxlearn.training.config import TrainConfig
-    from jaxlearn.training.runs import train_and_evaluate
+    from jaxlearn.training.runs import NothingToResumeError, train_and_evaluate
 
     try:
         processes = _process_settings(args)
@@ -143,13 +164,15 @@ def _train(args) -> int:
             print(f"jaxlearn train: error: {', '.join(changed)} cannot be given with --resume: a resumed run "
                   f"keeps the settings saved in {args.out / 'config.json'}. To change them, start a new run in "
                   "another --out folder.", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     out = args.out or Path("runs") / f"{getattr(args, 'dataset', 'mnist')}-{time.strftime('%Y%m%d-%H%M%S')}"
     x64_before = jax.config.jax_enable_x64
     try:
         config = None if args.resume else TrainConfig(**given)
-        if args.resume or config.dtype == "float64":
-            # float64 needs x64 (a resumed run's dtype is in its folder); switched back below
+        # float64 needs x64, switched back below. Only then: x64 also changes a float32 run's
+        # program (optax computes its schedule and Adam's bias correction in float64), so a
+        # float32 run resumed under x64 ended ~1e-4 away from the uninterrupted one.
+        if _run_dtype(config, args.out if args.resume else None) == "float64":
             jax.config.update("jax_enable_x64", True)
         result = train_and_evaluate(config, out, dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
                                     validation_size=getattr(args, "validation_size", 5000),
@@ -157,10 +180,13 @@ def _train(args) -> int:
                                     progress=first and not args.no_progress, devices=args.devices,
                                     log=print if first else lambda message: None)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except NothingToResumeError as err:     # a request that does not fit the folder: a usage error
+        print(f"jaxlearn train: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     except (ValueError, TypeError, OSError, DivergenceError) as err:
         print(f"jaxlearn train: error: {err}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     finally:
         jax.config.update("jax_enable_x64", x64_before)
     if not first:
@@ -171,6 +197,10 @@ def _train(args) -> int:
     print(f"test accuracy {100 * result['test_accuracy']:.2f}% (test loss {result['test_loss']:.4f})")
     print(f"run folder: {out} (config.json, metrics.json, params.npz, curves.png, confusion.png, "
           "misclassified.png)")
+    if result["stalled"]:
+        print(f"jaxlearn train: error: the run ended without learning (accuracy at chance; see the "
+              f"StalledTrainingWarning above); its folder {out} was written. Try a smaller --lr.", file=sys.stderr)
+        return EXIT_STALLED
     return 0
 
 
@@ -181,7 +211,8 @@ def _evaluate(args) -> int:
 
     x64_before = jax.config.jax_enable_x64
     try:
-        jax.config.update("jax_enable_x64", True)  # a float64 run's parameters stay float64
+        if _run_dtype(None, args.run_dir) == "float64":    # a float64 run's parameters stay float64
+            jax.config.update("jax_enable_x64", True)
         metrics = evaluate_run(args.run_dir, data_dir=args.data_dir)
     except (ValueError, TypeError, OSError) as err:
         print(f"jaxlearn evaluate: error: {err}", file=sys.stderr)
@@ -251,8 +282,9 @@ def _add_train(commands) -> None:
                    help="continue the interrupted run in --out, with its saved settings")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--devices", type=int, default=None,
-                   help="data parallelism over the first N devices (default: every device JAX sees; each batch "
-                        "is split over them, so --batch-size must be a multiple of N)")
+                   help="data parallelism over the first N devices (default: every device JAX sees, and with "
+                        "--resume as many as the run used; each batch is split over them, so --batch-size must be "
+                        "a multiple of N)")
     several = p.add_argument_group("several processes (one per host or GPU; see the README's 'Scaling out')")
     several.add_argument("--coordinator", default=None, metavar="HOST:PORT",
                          help="process 0's address and a free port, the same for every process "
@@ -283,7 +315,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"jaxlearn: {category.__name__}: {message}\n"
+
+
 def main(argv=None) -> int:
+    # jaxlearn's warnings as one line each, "jaxlearn: StalledTrainingWarning: …" (the process is ours)
+    warnings.formatwarning = _one_line_warning
+    try:
+        # Ctrl-C from here on is recorded and acted on at the run's safe points (jaxlearn._interrupts),
+        # also while JAX is imported and programs compile; outside a run it ends the command here.
+        with _interrupts.deferred_interrupts():
+            return _main(argv)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv) -> int:
+    from jaxlearn.compilation_cache import library_cache
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -291,6 +342,7 @@ def main(argv=None) -> int:
         return 0
     if args.command == "train" and args.resume and args.out is None:
         parser.error("--resume needs --out RUN_DIR (the run to continue)")
+    _interrupts.check()
     with library_cache():   # a second run of the same command compiles nothing
         return args.run(args)
 

@@ -116,6 +116,8 @@ def _fit_standardizer(X, weights, keep_constant: bool):
 
 
 def _check_scaler_input(scaler: Standardizer, X, name: str):
+    if not isinstance(scaler, Standardizer):
+        raise TypeError(f"scaler must be a Standardizer from fit_standardizer(X_train), got {type(scaler).__name__}")
     X = check_matrix(X, name)
     if X.shape[1] != scaler.mean.shape[0]:
         raise ValueError(

@@ -9,6 +9,8 @@ left out of the penalty, as the lecture suggests: ‖θ‖² becomes Σ_{j≥1} 
 """
 
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -122,6 +124,11 @@ def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT
             Gram matrix XᵀX + λMD, or below max(M, N)·eps for R (the error suggests
             "svd" or λ > 0).
         DivergenceError: "gd" diverged.
+
+    Warns:
+        numpy.exceptions.RankWarning: "auto", "svd" or "pinv" without ridge found X (M ≥ N)
+        numerically rank-deficient; θ is then the minimum-norm solution, one of many. The
+        message names the effective rank and rcond.
     """
     check_option(method, "method", METHODS)
     X = check_matrix(X, finite=False)  # NaN/inf: see below
@@ -182,7 +189,24 @@ def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT
     elif not np.all(np.isfinite(np.asarray(theta))):
         raise FloatingPointError(f"method={method!r} produced non-finite θ from finite input "
                                  "(overflow?); scale the features (jaxlearn.features.standardize)")
+    elif not ridge and M >= N and rcond_est <= rcond:
+        _warn_rank_deficient(X, rcond, method)
     return theta
+
+
+def _warn_rank_deficient(X, rcond: float, method: str) -> None:
+    """The minimum-norm θ of a numerically rank-deficient X (M ≥ N): right, but not the only
+    least-squares solution, which the caller should know (numpy.linalg.lstsq reports the rank)."""
+    s = np.linalg.svd(np.asarray(X, dtype=np.float64), compute_uv=False)
+    rank = int(np.sum(s > rcond * s[0]))
+    if rank == X.shape[1]:
+        return          # the cheap estimate of "auto" was pessimistic: full rank after all
+    warnings.warn(
+        f"solve(method={method!r}): X is numerically rank-deficient, effective rank {rank} of {X.shape[1]} "
+        f"(singular values below rcond·s_max = {rcond:.3g}·{s[0]:.3g} count as zero; cond(X) ≈ "
+        f"{s[0] / max(s[-1], np.finfo(float).tiny):.3g}). θ is the minimum-norm least-squares solution, but it is not "
+        "unique: any θ + v with Xv ≈ 0 fits as well. Drop collinear features, add ridge regularisation (lam > 0), or "
+        "pass a larger rcond.", np.exceptions.RankWarning, stacklevel=3)
 
 
 def _check_not_singular(method, theta, rcond_est, threshold, dtype):

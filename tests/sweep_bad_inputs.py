@@ -134,8 +134,10 @@ def cases():
         ("nn.cross_entropy_loss", lambda **k: nn.cross_entropy_loss(params, **k), dict(X=X, Y=Y_HOT),
          dict(X="array", Y="array")),
         ("backprop", lambda **k: backprop(params, **k), dict(X=X, Y=Y_HOT), dict(X="array", Y="array")),
-        ("nn.one_hot", nn.one_hot, dict(labels=LABELS, num_classes=3), dict(labels="array"), {"labels"},
-         {("labels", "empty")}),
+        ("nn.one_hot", nn.one_hot, dict(labels=LABELS, num_classes=3),
+         dict(labels="array", num_classes=("number", ("2.5 (not an integer)",))), {"labels"}, {("labels", "empty")}),
+        ("nn.init_mlp(dtype=…)", lambda **k: nn.init_mlp(jax.random.key(0), [N, 4, 3], **k), dict(dtype=np.float32),
+         dict(dtype=("number", ()))),
         ("train.TrainConfig", train.TrainConfig, dict(learning_rate=0.1, batch_size=8, epochs=1, momentum=0.9),
          dict(learning_rate=("number", positive), batch_size=("number", integer), epochs=("number", integer),
               momentum=("number", ("zero", "2.5 (not an integer)")))),
@@ -171,6 +173,50 @@ def cases():
                    {param: make().get_params()[param]}, {param: rule})
         yield (f"{make.__name__}().fit", lambda make=make, **k: make().fit(**k), dict(X=data[0]) |
                (dict(y=data[1]) if len(data) > 1 else {}), {"X": "array"} | ({"y": "array"} if len(data) > 1 else {}))
+
+
+def single_cases():
+    """(name, call, the words a clear answer names, expected: "raise" or a warning class) for inputs
+    that are not a spoiling of one argument: files, whole objects, numerically singular systems."""
+    import struct
+    import tempfile
+    from pathlib import Path
+
+    import jaxlearn
+    from jaxlearn import nn
+    from jaxlearn.checkpoint import save_params
+    from jaxlearn.data.idx import parse_idx, read_idx
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "a-file").write_text("not a folder")
+    params = nn.init_mlp(jax.random.key(0), [N, 4, 3])
+    n = 100
+    kahan = np.diag(np.sin(1.2) ** np.arange(n)) @ (np.eye(n) - np.cos(1.2) * np.triu(np.ones((n, n)), 1))
+    return [
+        ("save_params(path inside a file)", lambda: save_params(folder / "a-file" / "p.npz", params),
+         ("a-file",), "raise"),
+        ("save_params(params=None)", lambda: save_params(folder / "p.npz", None), ("params",), "raise"),
+        ("standardize(scaler=None)", lambda: jaxlearn.standardize(None, X), ("scaler",), "raise"),
+        ("read_idx(a missing file)", lambda: read_idx(folder / "missing.gz"), ("missing.gz", "does not exist"),
+         "raise"),
+        ("parse_idx(2³¹ × 2³¹ × 2³¹ elements)",
+         lambda: parse_idx(struct.pack(">HBB3I", 0, 8, 3, 2**31, 2**31, 2**31), "huge"), ("huge",), "raise"),
+        ("solve(Kahan n=100, cond ≈ 1e17)", lambda: jaxlearn.solve(kahan, kahan @ np.ones(n)), ("rank",),
+         np.exceptions.RankWarning),
+    ]
+
+
+def run_single(call, names, expected):
+    if expected == "raise":
+        return classify(call, {}, False, names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call()
+        except Exception as err:  # noqa: BLE001 - a finding
+            return "unclear", f"{type(err).__name__}: {err}"[:150]
+    hits = [w for w in caught if issubclass(w.category, expected) and any(n in str(w.message) for n in names)]
+    return ("clear", str(hits[0].message)[:150]) if hits else ("SILENT", "returned without a warning")
 
 
 def cli_cases():
@@ -267,7 +313,8 @@ def main():
     parser.add_argument("--verbose", action="store_true", help="print every case")
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", not args.defaults)
-    results = list(spoiled_calls()) + [(f"jaxlearn {name}", *run_cli(argv)) for name, argv in cli_cases()]
+    results = (list(spoiled_calls()) + [(name, *run_single(*rest)) for name, *rest in single_cases()]
+               + [(f"jaxlearn {name}", *run_cli(argv)) for name, argv in cli_cases()])
     counts = {}
     for description, outcome, detail in results:
         counts[outcome] = counts.get(outcome, 0) + 1

@@ -26,6 +26,8 @@ from jaxlearn import (
 )
 from jaxlearn import estimators as est
 from jaxlearn.backprop import backprop
+from jaxlearn.checkpoint import save_params
+from jaxlearn.data.idx import IDXFormatError, parse_idx, read_idx
 from jaxlearn.kernels import Kernel, gram, resolve_gamma
 
 RNG = np.random.default_rng(0)
@@ -189,7 +191,40 @@ CASES = {
     "RidgeCV(alphas='1')": (lambda: est.RidgeCV(alphas="1").fit(X2, Y_PM), TypeError,
                             "alphas must be a non-empty 1-D list of real numbers, got str '1'"),
     "SVC(degree=2.5)": (lambda: est.SVC(degree=2.5).fit(X2, Y_01), TypeError, "SVC: degree must be an integer"),
+    # files and small helpers
+    "save_params inside a file": (lambda: save_params(_a_file() / "params.npz", mlp()), NotADirectoryError,
+                                  r"cannot write .*params.npz: .*a-file is a file, not a folder"),
+    "save_params(params=None)": (lambda: save_params(_a_file().with_name("p.npz"), None), TypeError,
+                                 r"params must be a list of \(W, b\) pairs, one per layer.*got NoneType"),
+    "one_hot(num_classes='10')": (lambda: nn.one_hot(np.arange(3), num_classes="10"), TypeError,
+                                  "num_classes must be a real number, got str"),
+    "standardize(None, X)": (lambda: standardize(None, X2), TypeError,
+                             "scaler must be a Standardizer from fit_standardizer"),
+    "init_mlp(dtype=int32)": (lambda: nn.init_mlp(jax.random.key(0), [3, 2], dtype=np.int32), TypeError,
+                              "dtype must be a floating dtype such as jnp.float32 .*got int32"),
+    "read_idx of a missing file": (lambda: read_idx(_a_file().with_name("missing.gz")), FileNotFoundError,
+                                   r"missing.gz does not exist$"),
+    "parse_idx with 2³¹ × 2³¹ × 2³¹ elements": (lambda: parse_idx(_huge_idx_header(), "huge"), IDXFormatError,
+                                                r"huge: truncated: 16 bytes, but the header \(shape \(2147483648, "
+                                                r"2147483648, 2147483648\), uint8\) needs "
+                                                r"9903520314283042199192993808"),
 }
+
+
+def _a_file():
+    """A regular file in a fresh temporary folder (a path 'inside' it cannot be a folder)."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "a-file"
+    path.write_text("not a folder")
+    return path
+
+
+def _huge_idx_header() -> bytes:
+    import struct
+
+    return struct.pack(">HBB3I", 0, 0x08, 3, 2**31, 2**31, 2**31)
 
 
 def run_case(name):
@@ -237,6 +272,28 @@ def test_gamma_scale_does_not_overflow_to_zero():
     gamma = resolve_gamma("scale", X_HUGE)
     expected = 1 / (3 * np.var(X_HUGE.astype(np.float64)))
     assert gamma > 0 and gamma == pytest.approx(expected)
+
+
+def test_a_numerically_singular_system_warns_with_its_rank():
+    """Kahan's matrix (n = 100, cond ≈ 1e17): the minimum-norm θ, and a warning naming the rank."""
+    n = 100
+    c, s = np.cos(1.2), np.sin(1.2)
+    kahan = np.diag(s ** np.arange(n)) @ (np.eye(n) - c * np.triu(np.ones((n, n)), 1))
+    with pytest.warns(np.exceptions.RankWarning, match=r"effective rank 99 of 100 \(singular values below "
+                                                      r"rcond·s_max = 2.22e-14.*θ is the minimum-norm least-squares "
+                                                      r"solution, but it is not unique") as caught:
+        solve(kahan, kahan @ np.ones(n))
+    assert caught[0].filename == __file__
+
+
+def test_a_well_conditioned_system_does_not_warn():
+    import warnings
+
+    X = RNG.normal(size=(40, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("auto", "svd", "pinv"):
+            solve(X, X @ np.ones(4), method=method)
 
 
 def test_svm_predict_takes_a_list():

@@ -92,8 +92,18 @@ def test_missing_data_says_where_it_looked(isolated):
 
 def test_an_explicit_empty_folder_is_an_error_not_a_search(isolated, data_dir, monkeypatch):
     monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))  # would hold a copy: not used
-    with pytest.raises(DataNotFoundError, match=r"data_dir .*nowhere holds no mnist files.*train-images-idx3-ubyte"):
+    (isolated / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match=r"data_dir .*empty holds no mnist files.*train-images-idx3-ubyte"):
+        load_mnist("mnist", isolated / "empty")
+
+
+def test_an_explicit_missing_folder_is_named_as_missing(isolated, data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))  # would hold a copy: not used
+    with pytest.raises(DataNotFoundError, match=r"data_dir .*nowhere does not exist; give the folder that holds"):
         load_mnist("mnist", isolated / "nowhere")
+    (isolated / "a-file").write_text("x")
+    with pytest.raises(DataNotFoundError, match=r"data_dir .*a-file is a file, not a folder"):
+        load_mnist("mnist", isolated / "a-file")
 
 
 def test_an_explicit_folder_lacking_one_file_names_it(isolated, data_dir, monkeypatch):

@@ -41,7 +41,8 @@ def test_resume_refuses_settings_it_would_ignore(capsys, finished_run, tiny_data
 
 def test_resuming_a_finished_run_says_there_is_nothing_to_resume(capsys, finished_run, tiny_data):
     code, err = train(capsys, finished_run, tiny_data, "--resume")
-    assert code == 1 and "has finished all 2 epochs: nothing to resume" in err and "jaxlearn evaluate" in err
+    # a request that does not fit the folder: argparse's usage status, as a refused option gets
+    assert code == 2 and "has finished all 2 epochs: nothing to resume" in err and "jaxlearn evaluate" in err
 
 
 def test_resume_rewrites_damaged_final_parameters(capsys, finished_run, tiny_data):
@@ -124,6 +125,16 @@ def test_an_unwritable_out_is_named(capsys, tmp_path, tiny_data):
     # /proc refuses new folders even to root (a chmod'ed folder would not stop root)
     code, err = train(capsys, "/proc/jaxlearn-run", tiny_data, *ARGS)
     assert code == 1 and "cannot write into the run folder /proc/jaxlearn-run" in err and "choose another --out" in err
+
+
+def test_a_missing_data_folder_is_named_as_missing(capsys, tmp_path):
+    code, err = train(capsys, tmp_path / "run", tmp_path / "no-such-folder", *ARGS)
+    assert code == 1 and f"data_dir {tmp_path / 'no-such-folder'} does not exist" in err
+
+
+def test_a_data_folder_without_the_files_is_named_as_such(capsys, tmp_path):
+    code, err = train(capsys, tmp_path / "run", tmp_path, *ARGS)
+    assert code == 1 and f"data_dir {tmp_path} holds no mnist files" in err
 
 
 def test_resume_without_a_run_folder_is_named(capsys, tmp_path, tiny_data):

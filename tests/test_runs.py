@@ -189,7 +189,7 @@ def test_cli_reports_bad_options(tmp_path, tiny_data, capsys, args, message):
 def test_cli_reports_missing_data(tmp_path, capsys):
     code = main(["train", "--out", str(tmp_path / "x"), "--data-dir", str(tmp_path / "empty"), "--no-progress"])
     err = capsys.readouterr().err
-    assert code == 1 and "data_dir" in err and "empty holds no mnist files" in err
+    assert code == 1 and "data_dir" in err and "empty does not exist" in err
 
 
 def test_cli_rejects_bad_choices_and_sizes(capsys):

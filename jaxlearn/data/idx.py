@@ -5,6 +5,7 @@ number of dimensions d, then d 32-bit sizes, then the data in row-major order.
 """
 
 import gzip
+import math
 import struct
 from pathlib import Path
 
@@ -25,6 +26,10 @@ def read_bytes(path: Path, gzipped: bool | None = None) -> bytes:
     """The file's bytes, decompressed when gzipped (default: when its name ends in .gz);
     `IDXFormatError` when it cannot be read."""
     gzipped = path.suffix == ".gz" if gzipped is None else gzipped
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not an IDX file")
     try:
         if gzipped:
             with gzip.open(path, "rb") as f:
@@ -52,7 +57,7 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
         raise IDXFormatError(f"{source}: truncated header ({len(data)} bytes, {ndim} dimensions need {header})")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_TYPES[type_code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize       # Python ints: no overflow
     if len(data) != expected:
         problem = "truncated" if len(data) < expected else "has trailing bytes"
         raise IDXFormatError(f"{source}: {problem}: {len(data)} bytes, but the header (shape {shape}, "
@@ -61,7 +66,12 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
 
 
 def read_idx(path) -> np.ndarray:
-    """Read an IDX file (`.gz` decompressed on the fly) into a NumPy array, validating every field."""
+    """Read an IDX file (`.gz` decompressed on the fly) into a NumPy array, validating every field.
+
+    Raises:
+        FileNotFoundError: the file does not exist (IsADirectoryError: it is a folder).
+        IDXFormatError: it cannot be read, or its contents are not a whole IDX array.
+    """
     path = Path(path)
     return parse_idx(read_bytes(path), str(path))
 

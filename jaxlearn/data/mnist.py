@@ -179,6 +179,12 @@ def _explicit_folder(name: str, data_dir: Path) -> Path:
     A folder the user named is never silently swapped for another copy of the data: if it
     lacks a file, that is an error naming the missing files.
     """
+    if not data_dir.exists():
+        raise DataNotFoundError(f"data_dir {data_dir} does not exist; give the folder that holds the {name} files "
+                                f"(or its parent, with a '{name}/' subfolder)")
+    if not data_dir.is_dir():
+        raise DataNotFoundError(f"data_dir {data_dir} is a file, not a folder; give the folder that holds the "
+                                f"{name} files")
     options = [data_dir / name, data_dir]
     complete = next((f for f in options if _complete(f)), None)
     if complete is not None:

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn import losses
-from jaxlearn._validation import as_float_array, check_finite, check_option
+from jaxlearn._validation import as_float_array, check_finite, check_option, check_scalar
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, apply_output
 from jaxlearn.nn.mlp import logits
 
@@ -18,6 +18,7 @@ LOSSES = ("cross_entropy", "quadratic")
 
 def one_hot(labels, num_classes: int, dtype=jnp.float32):
     """Labels (M,) in 0 … K−1 → one-hot rows Y (M, K)."""
+    num_classes = check_scalar(num_classes, "num_classes", minimum=1, integer=True)
     if not isinstance(labels, jax.core.Tracer):
         labels = np.asarray(labels)
         if labels.dtype.kind not in "iu":

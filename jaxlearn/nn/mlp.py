@@ -37,7 +37,13 @@ def init_mlp(key: jax.Array, sizes, *, activation: str = "relu", dtype=jnp.float
     check_key(key)
     sizes = _check_sizes(sizes)
     check_option(activation, "activation", tuple(ACTIVATIONS))
-    return _init_mlp(key, tuple(sizes), activation, jnp.dtype(dtype))
+    try:
+        dtype = jnp.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a floating dtype such as jnp.float32, got {dtype!r}") from None
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"dtype must be a floating dtype such as jnp.float32 (weights are real numbers), got {dtype}")
+    return _init_mlp(key, tuple(sizes), activation, dtype)
 
 
 @partial(jax.jit, static_argnums=(1, 2, 3))

@@ -18,8 +18,8 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 from jax.typing import ArrayLike
 
-from jaxlearn import divergence, nn
-from jaxlearn._errors import DivergenceError
+from jaxlearn import divergence, nn, stall
+from jaxlearn._errors import DivergenceError, StalledTrainingWarning
 from jaxlearn._validation import check_grid, check_scalar
 from jaxlearn.parallel import AXIS, data_mesh, device_count
 from jaxlearn.training.config import TrainConfig
@@ -45,18 +45,25 @@ class Sweep(NamedTuple):
     validation_accuracy: Any      # (S,), NaN for a diverged model; or None
     diverged: np.ndarray          # (S,) bool: the loss became NaN/inf or grew (jaxlearn.divergence);
                                   # params: its last good epoch
+    train_accuracy: Any = None    # (S, epochs): training accuracy per epoch (NaN after divergence)
+    stalled: Any = None           # (S,) bool: ended at chance (jaxlearn.stall), not learning
 
     def model(self, i: int):
         """The parameters [(W, b), …] of model i."""
         return [(W[i], b[i]) for W, b in self.params]
 
     def best(self) -> int:
-        """The index of the model with the highest validation accuracy (diverged ones excluded)."""
+        """The index of the model with the highest validation accuracy (diverged and stalled
+        ones excluded)."""
         if self.validation_accuracy is None:
             raise ValueError("this sweep was trained without validation data (give X_val and y_val)")
+        stalled = np.zeros_like(self.diverged) if self.stalled is None else self.stalled
         if self.diverged.all():
             raise DivergenceError("every model of the sweep diverged; try smaller learning rates")
-        return int(np.nanargmax(self.validation_accuracy))
+        if (self.diverged | stalled).all():
+            raise ValueError("every model of the sweep diverged or stalled at chance (jaxlearn.stall); try "
+                             "smaller learning rates")
+        return int(np.nanargmax(np.where(stalled, np.nan, self.validation_accuracy)))
 
 
 def _settings(config: TrainConfig, learning_rates, seeds):
@@ -125,7 +132,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     A model whose loss becomes NaN/inf or grows far above its start and its best (the rule
     of `jaxlearn.divergence`) is marked in `Sweep.diverged` and keeps the parameters of its
     last good epoch; the others train on, and a `RuntimeWarning`
-    names the diverged settings.
+    names the diverged settings. A model that ends at chance (`jaxlearn.stall`) is marked in
+    `Sweep.stalled`, named by a `StalledTrainingWarning`, and left out of `Sweep.best` too.
 
     Args:
         config: architecture, optimizer, schedule, batch size, epochs (its learning_rate and
@@ -175,11 +183,12 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     run_batches = make_run_batches(make_step(config, optimizer, layout="columns" if chunk > 1 else "rows"))
 
     def epoch_of(states, X, Y, batches, frozen, limits):
-        new, loss_sums, _ = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states, batch_size=chunk)
+        new, loss_sums, correct = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states,
+                                              batch_size=chunk)
         losses = loss_sums / steps
         # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)
         keep = jnp.isfinite(losses) & (losses <= limits) & ~frozen
-        return _select_models(keep, new, states), losses
+        return _select_models(keep, new, states), losses, correct
 
     if mesh is None:
         run_epoch = jax.jit(epoch_of)
@@ -187,11 +196,13 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         models, everywhere = PartitionSpec(AXIS), PartitionSpec()
         run_epoch = jax.jit(jax.shard_map(epoch_of, mesh=mesh, in_specs=(models, everywhere, everywhere, everywhere,
                                                                          models, models),
-                                          out_specs=(models, models)))
+                                          out_specs=(models, models, models)))
         states = jax.device_put(states, NamedSharding(mesh, models))
 
     losses = np.full((len(rates), config.epochs), np.nan)
+    accuracy = np.full((len(rates), config.epochs), np.nan)
     diverged = np.zeros(len(rates), bool)
+    shares = stall.class_shares(y, K)
     start_losses = _initial_losses(states.params, X, Y, config)
     best_losses = start_losses.copy()
     with tqdm(total=config.epochs, unit="epoch", disable=not progress, dynamic_ncols=True,
@@ -199,9 +210,10 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         for epoch in range(config.epochs):
             batches = jnp.asarray(epoch_batches(config.seed, epoch, X.shape[0], config.batch_size))
             limits = divergence.loss_limit(start_losses, best_losses)
-            states, epoch_losses = run_epoch(states, X, Y, batches, jnp.asarray(diverged),
-                                             jnp.asarray(limits, X.dtype))
+            states, epoch_losses, correct = run_epoch(states, X, Y, batches, jnp.asarray(diverged),
+                                                      jnp.asarray(limits, X.dtype))
             losses[:, epoch] = np.where(diverged, np.nan, np.asarray(epoch_losses))
+            accuracy[:, epoch] = np.where(diverged, np.nan, np.asarray(correct) / (steps * config.batch_size))
             diverged |= divergence.has_diverged(losses[:, epoch], start_losses, best_losses)
             best_losses = np.where(diverged, best_losses, np.fmin(best_losses, losses[:, epoch]))
             bar.update(1)
@@ -214,8 +226,16 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                       f"(seeds {seeds[diverged].tolist()}); those models keep their last good epoch's "
                       f"parameters and are left out of Sweep.best(). Use smaller learning rates.",
                       RuntimeWarning, stacklevel=2)
+    stalled = ~diverged & stall.stalled(stall.at_chance(losses, accuracy, shares, steps * config.batch_size,
+                                                        config.batch_size, config.loss), steps)
+    if stalled.any():
+        warnings.warn(f"train_many: training is not learning (accuracy at chance, loss at the class shares' entropy "
+                      f"in the last {stall.STALLED_EPOCHS} epochs; see jaxlearn.stall) for learning_rates "
+                      f"{rates[stalled].tolist()} (seeds {seeds[stalled].tolist()}): likely dead ReLUs after too "
+                      "large a step. They are left out of Sweep.best(); try smaller learning rates.",
+                      StalledTrainingWarning, stacklevel=2)
     return Sweep(states.params, rates, seeds, losses, _validation_accuracy(states.params, X_val, y_val, config,
-                                                                          diverged), diverged)
+                                                                          diverged), diverged, accuracy, stalled)
 
 
 def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:

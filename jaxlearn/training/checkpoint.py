@@ -33,6 +33,11 @@ class CheckpointMismatchError(CheckpointError):
 
 def _atomic_savez(path, arrays: dict) -> Path:
     path = Path(path)
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise NotADirectoryError(f"cannot write {path}: {blocking} is a file, not a folder; choose another path")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name such as {path / 'params.npz'}")
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -54,6 +59,11 @@ def _read_npz(path) -> dict:
 
 
 def _params_arrays(params) -> dict:
+    if not isinstance(params, list | tuple) or not all(
+            isinstance(layer, list | tuple) and len(layer) == 2 for layer in params):
+        got = type(params).__name__ if not isinstance(params, list | tuple) else "a sequence of other items"
+        raise TypeError(f"params must be a list of (W, b) pairs, one per layer, as init_mlp and fit return; "
+                        f"got {got}")
     arrays = {}
     for layer, (W, b) in enumerate(params, start=1):
         arrays[f"W{layer}"], arrays[f"b{layer}"] = np.asarray(W), np.asarray(b)

@@ -14,7 +14,9 @@ import numpy as np
 import optax
 from jax.typing import ArrayLike
 
-from jaxlearn._errors import DivergenceError
+from jaxlearn import _interrupts as interrupts
+from jaxlearn import stall
+from jaxlearn._errors import DivergenceError, StalledTrainingWarning, warn
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
 from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, put, replicated
@@ -81,6 +83,7 @@ def _epoch_program(config: TrainConfig, steps_per_epoch: int, mesh=None) -> Call
 
 
 @library_cache()
+@interrupts.deferred_interrupts()      # Ctrl-C stops the run between blocks, never lost (`interrupts`)
 def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: ArrayLike | None = None,
         y_val: ArrayLike | None = None, *, n_classes: int | None = None,
         state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,
@@ -113,6 +116,12 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         DivergenceError: the loss became NaN/inf or grew far above its start and its best
         (the rule is in `jaxlearn.divergence`); `.result` holds (state, history) of the
         last good epoch.
+        KeyboardInterrupt: Ctrl-C, acted on at the next block of batches (`interrupts`): the
+        epochs finished before it have been passed to on_epoch_end.
+
+    Warns:
+        StalledTrainingWarning: the accuracy stayed at chance with the loss at the class shares'
+        entropy for two epochs (`jaxlearn.stall`); those epochs' records get "stalled": True.
     """
     from tqdm.auto import tqdm
 
@@ -144,9 +153,13 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     # fold_in(that, b) (`make_run_batches`)
     noise_key = jax.random.fold_in(jax.random.key(config.seed), 2) if model.needs_key(config) else None
 
+    shares = stall.class_shares(y_train, n_classes)
+    at_chance = [bool(stall.at_chance(h["train_loss"], h["train_accuracy"], shares, steps * config.batch_size,
+                                      config.batch_size, config.loss)) for h in history]
     bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=not progress,
                dynamic_ncols=True)
-    try:
+    with bar:
+        interrupts.check()
         for epoch in range(start_epoch, config.epochs):
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
             batches = epoch_batches(config.seed, epoch, n_samples, config.batch_size)
@@ -158,6 +171,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
                 loss_sum += float(block_loss)
                 correct += int(block_correct)
                 seen += block.shape[0]
+                interrupts.check()          # Ctrl-C: stop here; the last epoch's checkpoint stays
                 bar.update(block.shape[0])
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {loss_sum / seen:.4f} "
                                     f"acc {correct / (seen * config.batch_size):.4f}")
@@ -176,9 +190,15 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
                 record |= {"val_loss": metrics["loss"], "val_accuracy": metrics["accuracy"]}
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
                                     f"val_acc {metrics['accuracy']:.4f}")
+            at_chance.append(bool(stall.at_chance(train_loss, record["train_accuracy"], shares,
+                                                  steps * config.batch_size, config.batch_size, config.loss)))
+            if stall.stalled(at_chance, steps):
+                record["stalled"] = True
+                if not stall.stalled(at_chance[:-1], steps):   # warn once, when it starts
+                    warn(stall.describe(history + [record], shares, config.learning_rate, learning_rate_name,
+                                        config.loss, config.activation), StalledTrainingWarning)
             history.append(record)
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1, state, history)
-    finally:
-        bar.close()
+            interrupts.check()
     return state, history

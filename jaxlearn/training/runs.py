@@ -19,12 +19,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxlearn import _interrupts as interrupts
 from jaxlearn import nn, plots
 from jaxlearn._errors import DivergenceError
 from jaxlearn._files import atomic_write, remove_stale_temporaries
 from jaxlearn.data.mnist import flatten_images, load_mnist
 from jaxlearn.nn.augment import check_augmentations
-from jaxlearn.parallel import data_mesh, describe, host_copy
+from jaxlearn.parallel import data_mesh, describe, device_count, host_copy
 from jaxlearn.training import model
 from jaxlearn.training.checkpoint import (
     CheckpointError,
@@ -40,12 +41,17 @@ from jaxlearn.training.loop import fit, init_state
 
 CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
 # config.json: the TrainConfig under "config", and how the data were prepared
-RUN_KEYS = ("config", "dataset", "validation_size", "scale", "data_source", "devices")
-OPTIONAL_RUN_KEYS = {"data_source", "devices"}      # absent in folders written by earlier versions
+RUN_KEYS = ("config", "dataset", "validation_size", "scale", "data_source", "devices", "device_count")
+OPTIONAL_RUN_KEYS = {"data_source", "devices", "device_count"}  # absent in folders of earlier versions
 
 
 class RunFolderError(ValueError):
     """A run folder cannot be used: not writable, damaged files, or a request that does not fit it."""
+
+
+class NothingToResumeError(RunFolderError):
+    """--resume of a run that has nothing left to train: finished, or no epoch checkpointed yet.
+    A request that does not fit the folder, like a bad option (the CLI exits 2), not a failure."""
 
 
 def _write_json(path: Path, data) -> None:
@@ -118,14 +124,17 @@ def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, se
             "class_names": data.class_names, "source": str(data.source)}
 
 
+@interrupts.deferred_interrupts()    # Ctrl-C during start-up, training or testing: never lost (`interrupts`)
 def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", data_dir=None,
                        validation_size: int = 5000, scale: bool = True, resume: bool = False,
                        progress: bool = True, log=print, devices=None) -> dict:
     """Train (or resume) a run in run_dir, then test it and write its files and figures.
 
     With resume=True the run's saved config is used and training continues after the
-    last checkpointed epoch; the result equals an uninterrupted run's, also on another number
-    of devices. devices: as `jaxlearn.training.fit` (data parallelism; default every device);
+    last checkpointed epoch; the result equals an uninterrupted run's bit for bit on the same
+    number of devices (a resumed run's default: the number the run used), and up to the order of
+    floating-point sums on another. devices: as `jaxlearn.training.fit` (data parallelism;
+    default every device);
     config.json (a new run) and metrics.json (each session) name the devices used. With
     several processes (`jax.distributed`) every process runs this with the same arguments and
     computes, and only process 0 writes the run folder (on a folder all of them can read, for
@@ -149,7 +158,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
         config = saved["config"]
         dataset, validation_size, scale = saved["dataset"], saved["validation_size"], saved["scale"]
         if not (run_dir / CHECKPOINT).is_file():
-            raise RunFolderError(f"{run_dir / CHECKPOINT} does not exist: nothing to resume (no epoch of this "
+            raise NothingToResumeError(f"{run_dir / CHECKPOINT} does not exist: nothing to resume (no epoch of this "
                                  "run finished)")
     elif writer and (run_dir / CHECKPOINT).exists():
         raise FileExistsError(f"{run_dir} already holds a run; use --resume to continue it or pick "
@@ -157,21 +166,25 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     elif config is None:
         raise ValueError("config is required for a new run (config=None only with resume=True)")
     check_augmentations(config.augment, dataset)  # no mirrored digits
-    used = describe(data_mesh(devices))            # checks devices before any work
+    if resume and devices is None:
+        devices = _saved_devices(saved)
+    mesh = data_mesh(devices)                     # checks devices before any work
+    used = describe(mesh)
     log(f"training on {used}")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed,
                         scale=scale, dtype=config.dtype)
     if writer and not resume:
         _write_json(run_dir / CONFIG, {"config": config.to_dict(), "dataset": dataset,
                                        "validation_size": validation_size, "scale": scale,
-                                       "data_source": data["source"], "devices": used})
+                                       "data_source": data["source"], "devices": used,
+                                       "device_count": device_count(mesh)})
     state, start_epoch, history = None, 0, []
     if resume:
         template, _ = init_state(config, data["X_train"].shape[1], len(data["class_names"]),
                                  data["X_train"].shape[0] // config.batch_size)
         state, start_epoch, history = load_checkpoint(run_dir / CHECKPOINT, template)
         if start_epoch >= config.epochs and _finished(run_dir):
-            raise RunFolderError(
+            raise NothingToResumeError(
                 f"{run_dir} has finished all {config.epochs} epochs: nothing to resume. Test it again with "
                 f"'jaxlearn evaluate {run_dir}'; to train longer, start a new run with --epochs in another "
                 "folder (the learning-rate schedule spans the whole run, so a longer run is another run)")
@@ -184,12 +197,12 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
 
     started = time.perf_counter()
     try:
+        interrupts.check()
         state, history = fit(config, data["X_train"], data["y_train"], data["X_val"], data["y_val"],
                              n_classes=len(data["class_names"]), state=state, start_epoch=start_epoch, history=history,
                              on_epoch_end=checkpoint, progress=progress, devices=devices)
     except KeyboardInterrupt:
-        log(f"\ninterrupted: the checkpoint of the last finished epoch is in {run_dir / CHECKPOINT}.\n"
-            f"continue with: jaxlearn train --resume --out {run_dir}")
+        log(_interrupted_message(run_dir))
         raise
     except DivergenceError as err:
         _, good_history = err.result
@@ -198,14 +211,37 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                  "No checkpoint was written.")
         raise DivergenceError(f"{err} {where}", err.result) from None
     seconds = time.perf_counter() - started
-    if writer:
-        save_params(run_dir / PARAMS, host_copy(state.params), host_copy(state.batch_stats))
-    result = _test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer,
-                            batch_stats=state.batch_stats)
-    result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used}
-    if writer:
-        _write_json(run_dir / METRICS, result)
+    try:
+        interrupts.check()
+        if writer:
+            save_params(run_dir / PARAMS, host_copy(state.params), host_copy(state.batch_stats))
+        result = _test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer,
+                                batch_stats=state.batch_stats)
+        result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used,
+                   "stalled": bool(history and history[-1].get("stalled", False))}
+        if writer:
+            _write_json(run_dir / METRICS, result)
+        interrupts.check()
+    except KeyboardInterrupt:
+        log(_interrupted_message(run_dir))
+        raise
     return result
+
+
+def _saved_devices(saved: dict):
+    """A resumed run's default devices: as many as the run used, where this process sees that many
+    (the same batches split the same way: bit-identical to the uninterrupted run); else every
+    device (the same parameters up to the order of floating-point sums)."""
+    count = saved.get("device_count")
+    return count if isinstance(count, int) and 0 < count <= len(jax.devices()) else None
+
+
+def _interrupted_message(run_dir: Path) -> str:
+    if (run_dir / CHECKPOINT).is_file():
+        return (f"\ninterrupted: the checkpoint of the last finished epoch is in {run_dir / CHECKPOINT}.\n"
+                f"continue with: jaxlearn train --resume --out {run_dir}")
+    return (f"\ninterrupted before the first epoch finished: no checkpoint was written, so there is nothing to "
+            f"resume; start the run again (the folder {run_dir} may be reused)")
 
 
 def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: list, write: bool = True,

@@ -86,11 +86,17 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
 
     if per_step:
         jitted = jax.jit(one)
+        # Several CPU devices: one step in flight at a time. XLA:CPU's in-process all-reduce waits
+        # for every device's thread; with steps queued asynchronously, threads busy in the next
+        # step's rendezvous can starve this one's (seen: a 4-device CNN aborted after 40 s).
+        wait = mesh is not None and mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
 
         def run_batches(state, X, Y, batch_indices, key=None, first_batch=0):
             losses, correct = [], []
             for i, idx in enumerate(batch_indices):
                 state, (loss, right) = jitted(state, X, Y, idx, key, first_batch + i)
+                if wait:
+                    jax.block_until_ready(state)
                 losses.append(loss)
                 correct.append(right)
             return state, jnp.sum(jnp.stack(losses)), jnp.sum(jnp.stack(correct))

@@ -1,0 +1,96 @@
+"""The resume matrix, for tests/test_resume.py: a run interrupted by a real SIGINT and resumed in a
+new process ends bit for bit where the uninterrupted run ends.
+
+    python tests/resume_checks.py first  ROOT CELL …   each cell: an uninterrupted run into
+                                                        ROOT/CELL/whole and one into ROOT/CELL/cut
+                                                        that gets SIGINT right after epoch 1's
+                                                        checkpoint (exit 130)
+    python tests/resume_checks.py resume ROOT CUT CELL …  in a new process: `jaxlearn train --resume`
+                                                        of each ROOT/CELL/CUT (the folder "cut" or a
+                                                        copy), compared with == to ROOT/CELL/whole;
+                                                        prints "ok CELL"
+
+ROOT/data holds the tiny data set of tests/tiny_data.py (its checksums are accepted here). A cell
+is model-optimizer-schedule-devices-progress, e.g. "mlp-adam-cosine-4-bar" (devices 1 or 4: the
+process is started with JAX_NUM_CPU_DEVICES=4; progress "bar" or "nobar"). Runs under JAX's
+defaults (x64 off), as users run; the compilation cache is whatever JAXLEARN_COMPILATION_CACHE
+says, so the caller chooses a cold or a warm one.
+"""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from jaxlearn import cli
+from jaxlearn.data import mnist as mnist_module
+from jaxlearn.training import runs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.tiny_data import tiny_mnist_hashes  # noqa: E402
+
+MODELS = {"mlp": ["--hidden", "32"],
+          "cnn": ["--model", "cnn", "--architecture", "c4bn-p-d16-drop0.25", "--augment", "shift"]}
+OPTIMIZERS = ("adam", "sgd", "momentum")
+SCHEDULES = ("cosine", "constant")
+DEVICES = ("1", "4")
+PROGRESS = ("bar", "nobar")
+CELLS = [f"{m}-{o}-{s}-{d}-{p}" for m in MODELS for o in OPTIMIZERS for s in SCHEDULES for d in DEVICES
+         for p in PROGRESS]
+
+
+def options(cell: str) -> list[str]:
+    """The `jaxlearn train` options of a cell: batches of 12 (a multiple of 4 devices), 75 steps an
+    epoch on the tiny data, 3 epochs: enough steps for any rounding difference to show."""
+    model, optimizer, schedule, devices, progress = cell.split("-")
+    return [*MODELS[model], "--optimizer", optimizer, "--schedule", schedule, "--devices", devices,
+            "--batch-size", "12", "--epochs", "3", "--lr", "3e-3", "--validation-size", "100",
+            *(["--no-progress"] if progress == "nobar" else [])]
+
+
+def first(root: Path, cell: str) -> None:
+    data = ["--data-dir", str(root / "data")]
+    status = cli.main(["train", *data, *options(cell), "--out", str(root / cell / "whole")])
+    assert status == 0, f"{cell}: the uninterrupted run exited {status}"
+    real_save = runs.save_checkpoint
+
+    def save_then_sigint(path, state, epoch, history):    # Ctrl-C right after epoch 1's checkpoint
+        real_save(path, state, epoch, history)
+        if epoch == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    runs.save_checkpoint = save_then_sigint
+    try:
+        status = cli.main(["train", *data, *options(cell), "--out", str(root / cell / "cut")])
+    finally:
+        runs.save_checkpoint = real_save
+    assert status == 130, f"{cell}: the interrupted run exited {status}, not 130"
+
+
+def resume(root: Path, cell: str, cut: str) -> None:
+    status = cli.main(["train", "--resume", "--data-dir", str(root / "data"), "--out", str(root / cell / cut)]
+                      + (["--no-progress"] if cell.endswith("nobar") else []))
+    assert status == 0, f"{cell}: the resumed run exited {status}"
+    whole = np.load(root / cell / "whole" / "params.npz")
+    cut = np.load(root / cell / cut / "params.npz")
+    assert sorted(whole.files) == sorted(cut.files)
+    for name in whole.files:
+        difference = np.max(np.abs(whole[name].astype(float) - cut[name].astype(float)), initial=0.0)
+        assert np.array_equal(whole[name], cut[name]), f"{cell}: {name} differs by up to {difference:.3g}"
+
+
+def main() -> int:
+    what, root = sys.argv[1], Path(sys.argv[2])
+    cut, cells = (sys.argv[3], sys.argv[4:]) if what == "resume" else (None, sys.argv[3:])
+    mnist_module.SHA256["mnist"] = tiny_mnist_hashes(root / "data")
+    runs.plots.save = lambda figure, path: None     # the figures take half the time and change no parameter
+    for cell in cells:
+        first(root, cell) if what == "first" else resume(root, cell, cut)
+        print(f"ok {cell}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

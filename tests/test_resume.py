@@ -1,0 +1,51 @@
+"""A resumed run equals the uninterrupted one bit for bit, in every cell of the matrix
+(tests/resume_checks.py): MLP and CNN × adam, sgd, momentum × cosine, constant × 1 and 4 devices
+× progress bar on and off, each interrupted by a real SIGINT after epoch 1 and resumed in a new
+process, once with a cold compilation cache and once with the warm one the first runs filled.
+
+The root cause this guards against: the CLI turned on jax_enable_x64 for every --resume (to read
+float64 runs), and under x64 optax computes a float32 run's cosine schedule and Adam's bias
+correction in float64, so the resumed epochs rounded differently (up to 8e-3 after 12 epochs).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.resume_checks import CELLS
+
+CHECKS = Path(__file__).with_name("resume_checks.py")
+
+
+def _start(*args, cache: str) -> subprocess.Popen:
+    env = os.environ | {"JAX_NUM_CPU_DEVICES": "4", "JAX_PLATFORMS": "cpu", "JAXLEARN_COMPILATION_CACHE": cache,
+                        "JAX_ENABLE_X64": "0"}
+    return subprocess.Popen([sys.executable, str(CHECKS), *map(str, args)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _assert_all_ok(process: subprocess.Popen, cells: list, what: str) -> None:
+    output, _ = process.communicate()
+    done = [line[3:] for line in output.splitlines() if line.startswith("ok ")]
+    assert done == cells, f"{what}:\n{output[-4000:]}"
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_every_cell_resumes_bit_for_bit(tmp_path, model):
+    from tests.tiny_data import write_tiny_mnist
+
+    write_tiny_mnist(tmp_path / "data")
+    cells = [cell for cell in CELLS if cell.startswith(model)]
+    warm = tmp_path / "xla"
+    _assert_all_ok(_start("first", tmp_path, *cells, cache=str(warm)), cells, "the first runs")
+    assert any(warm.iterdir()), "the first runs filled no compilation cache"
+    for cell in cells:                     # each resume from its own copy of the epoch-1 folder
+        shutil.copytree(tmp_path / cell / "cut", tmp_path / cell / "cut-warm")
+    cold = _start("resume", tmp_path, "cut", *cells, cache="0")
+    warmed = _start("resume", tmp_path, "cut-warm", *cells, cache=str(warm))
+    _assert_all_ok(cold, cells, "resumed in a new process, cold compilation cache")
+    _assert_all_ok(warmed, cells, "resumed in a new process, warm compilation cache")
