@@ -27,7 +27,7 @@ _NAMES = {
     "GDResult": "jaxlearn.optim", "gradient_descent": "jaxlearn.optim",
 }
 # the subpackages and modules reachable as jaxlearn.<name>
-SUBMODULES = ("condition", "data", "divergence", "estimators", "features", "kernels", "linear",
+SUBMODULES = ("condition", "data", "divergence", "estimators", "features", "gradcheck", "kernels", "linear",
               "logistic", "losses", "lstsq", "nn", "objectives", "optim", "parallel", "plots", "stall", "svm",
               "sweeps", "training")
 

@@ -223,6 +223,28 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _verify(args) -> int:
+    """Every hand-derived formula through jaxlearn.gradcheck; the table, non-zero on a failure."""
+    from jaxlearn.gradcheck import verify
+
+    chosen = verify.selected(args.quick)
+    rows = []
+    for i, formula in enumerate(chosen, start=1):
+        row = verify.verify_formula(formula)
+        rows.append(row)
+        if not args.markdown:
+            print(f"[{i}/{len(chosen)}] {'pass' if row.ok else 'FAIL'}  {formula.name} ({row.seconds:.1f} s)",
+                  file=sys.stderr)
+    print(verify.table(rows, markdown=args.markdown))
+    failed = [row for row in rows if not row.ok]
+    for row in failed:
+        for dtype, report in row.failures.items():
+            print(f"\n{row.formula} ({dtype}):\n{report}", file=sys.stderr)
+    print(f"\n{len(rows) - len(failed)} of {len(rows)} formulas pass"
+          + (f"; FAILED: {', '.join(row.formula for row in failed)}" if failed else ""), file=sys.stderr)
+    return EXIT_FAILED if failed else 0
+
+
 def _names(text: str) -> tuple:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
@@ -312,6 +334,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run_dir", type=Path)
     evaluate.add_argument("--data-dir", type=Path, default=None)
     evaluate.set_defaults(run=_evaluate)
+    verify = commands.add_parser(
+        "verify", help="check every hand-derived gradient of the library against jax.grad and finite differences",
+        description="Runs each hand-derived formula (least squares, ridge, logistic and softmax cross-entropy, "
+                    "the hinge, the logistic Hessian, backpropagation for every activation, loss and output, the "
+                    "convolution, pooling, batch normalisation, dropout and whole-CNN backward passes) through "
+                    "jaxlearn.gradcheck.check_gradient in float32 and float64; exits 1 if any fails.")
+    verify.add_argument("--quick", action="store_true",
+                        help="backpropagation for the cross-entropy only (one formula per activation)")
+    verify.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the docs)")
+    verify.set_defaults(run=_verify)
     return parser
 
 

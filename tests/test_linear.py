@@ -10,6 +10,7 @@ from sklearn.linear_model import Ridge
 
 from jaxlearn import SingularMatrixError
 from jaxlearn.features import vandermonde
+from jaxlearn.gradcheck import assert_gradients_match
 from jaxlearn.linear import METHODS, back_substitution, least_squares_grad, least_squares_loss, solve
 from tests.conftest import RTOL, random_problem
 
@@ -52,9 +53,13 @@ def test_autodiff_equals_hand_gradient(M, N, lam, seed, penalize_bias, use_float
 
 @pytest.mark.parametrize("lam", [0.0, 0.7])
 def test_finite_differences(lam):
+    """Eq. 17 / 20 by hand = jax.grad = finite differences (the public jaxlearn.gradcheck), and the
+    loss's second derivatives through JAX's own check."""
     X, y, theta = random_problem(0, M=20, N=4)
+    assert_gradients_match(least_squares_loss, least_squares_grad, theta, X, y, lam)
+    assert_gradients_match(least_squares_loss, least_squares_grad, theta.astype(np.float32), X.astype(np.float32),
+                           y.astype(np.float32), lam, dtype="float32")
     check_grads(lambda t: least_squares_loss(t, X, y, lam), (theta,), order=2, modes=["rev", "fwd"])
-    check_grads(lambda t: least_squares_grad(t, X, y, lam), (theta,), order=1, modes=["rev", "fwd"])
 
 
 def test_gradient_vanishes_at_the_solution():

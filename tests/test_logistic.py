@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression
 
 from jaxlearn import ConvergenceWarning
 from jaxlearn import logistic as lg
+from jaxlearn.gradcheck import assert_gradients_match
 from jaxlearn.nn import one_hot
 from tests.conftest import RTOL
 
@@ -53,6 +54,7 @@ def test_binary_cross_entropy_is_the_lecture_formula_and_passes_finite_differenc
     expected = -np.mean(y * np.log(h) + (1 - y) * np.log(1 - h)) + 0.3 / 2 * theta @ theta
     np.testing.assert_allclose(lg.binary_cross_entropy(theta, X, y, 0.3), expected, rtol=1e-12)
     check_grads(lambda t: lg.binary_cross_entropy(t, X, y, 0.3), (theta,), order=2, modes=["rev"])
+    assert_gradients_match(lg.binary_cross_entropy, lg.binary_cross_entropy_grad, theta, X, y, 0.3)   # eq. 34
 
 
 def test_huge_logits_give_finite_loss_and_gradient():

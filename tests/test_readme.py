@@ -38,6 +38,16 @@ def test_the_network_example_runs(data_dir, monkeypatch):
         np.testing.assert_allclose(dW, gW, rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(db, gb, rtol=1e-4, atol=1e-6)
     assert namespace["history"][-1]["train_accuracy"] > 0.9
+    assert namespace["report"].ok and [leaf.name for leaf in namespace["report"].leaves][:2] == ["W1", "b1"]
+
+
+@pytest.mark.jax_defaults
+def test_the_broken_backward_pass_is_found(capsys):
+    run(python_block("def my_backprop"))
+    printed = capsys.readouterr().out
+    assert "MISMATCH" in printed and "a missing σ'(z^1) in δ^1" in printed
+    shown = re.search(r"prints \(from a real run\)\n\n```\n(.*?)```", README.read_text(), flags=re.S).group(1)
+    assert shown.strip() == printed.strip()          # the README shows what the code prints
 
 
 @pytest.mark.jax_defaults
