@@ -24,7 +24,7 @@ import numpy as np
 
 from benchmarks._torch import predict, torch_cnn, train_epochs
 from jaxlearn.data import flatten_images, load_mnist
-from jaxlearn.train import TrainConfig, evaluate, fit
+from jaxlearn.training import TrainConfig, evaluate, fit
 
 BATCH, LR = 128, 1e-3
 

@@ -50,7 +50,7 @@ def _data(train_size: int):
 def run_jaxlearn(X, y, Xt, yt, epochs, seed):
     import jax
 
-    from jaxlearn.train import TrainConfig, evaluate, fit
+    from jaxlearn.training import TrainConfig, evaluate, fit
 
     config = TrainConfig(hidden=HIDDEN, optimizer="adam", learning_rate=LR, schedule="constant",
                          batch_size=BATCH, epochs=epochs, seed=seed)

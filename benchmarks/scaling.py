@@ -24,7 +24,7 @@ import jax
 import numpy as np
 
 from jaxlearn.data import flatten_images, load_mnist
-from jaxlearn.train import TrainConfig, evaluate, fit
+from jaxlearn.training import TrainConfig, evaluate, fit
 
 HIDDEN, BATCH = (256, 256), 128
 

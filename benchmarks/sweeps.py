@@ -2,7 +2,7 @@
 
 1. 16 MLPs (784-128-10, ReLU, Adam, batch 128, 3 epochs) on MNIST, one per learning rate in
    logspace(−4, −2, 16), scored on 5 000 held-out training images:
-   `jaxlearn.sweeps.train_many` (vmapped) vs 16 × `jaxlearn.train.fit` vs scikit-learn
+   `jaxlearn.sweeps.train_many` (vmapped) vs 16 × `jaxlearn.training.fit` vs scikit-learn
    `GridSearchCV(MLPClassifier)` over the same grid and the same train/validation split.
 2. A 100-point ridge path (λ in logspace(−6, 2)) on a 16 000 × 200 regression problem, scored
    by leave-one-out: `jaxlearn.sweeps.ridge_loo_path` and `jaxlearn.estimators.RidgeCV` vs
@@ -33,7 +33,7 @@ import numpy as np
 
 from jaxlearn import sweeps
 from jaxlearn.data import flatten_images, load_mnist
-from jaxlearn.train import TrainConfig, fit, predict
+from jaxlearn.training import TrainConfig, fit, predict
 
 RATES = np.logspace(-4, -2, 16)
 

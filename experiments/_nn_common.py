@@ -1,12 +1,14 @@
 """Shared helpers for the neural-network experiments: data once, one training curve per config."""
 
 import time
+import warnings
 
 import jax
 import jax.numpy as jnp
 
-from jaxlearn.runs import prepare_data
-from jaxlearn.train import TrainConfig, evaluate, fit
+from jaxlearn import UnscaledInputWarning
+from jaxlearn.training import TrainConfig, evaluate, fit
+from jaxlearn.training.runs import prepare_data
 
 _CACHE = {}
 
@@ -25,8 +27,10 @@ def data(name: str, *, quick: bool, scale: bool = True) -> dict:
 def train_curve(config: TrainConfig, d: dict) -> dict:
     """Train, then return the per-epoch history, the test accuracy and the wall time."""
     start = time.perf_counter()
-    state, history = fit(config, d["X_train"], d["y_train"], d["X_val"], d["y_val"], n_classes=10,
-                         progress=False)
+    with warnings.catch_warnings():     # unscaled pixels on purpose: the lecture's scaling comparison
+        warnings.simplefilter("ignore", UnscaledInputWarning)
+        state, history = fit(config, d["X_train"], d["y_train"], d["X_val"], d["y_val"], n_classes=10,
+                             progress=False)
     seconds = time.perf_counter() - start
     test = evaluate(state.params, jnp.asarray(d["X_test"]), jnp.asarray(d["y_test"]), config,
                     batch_stats=state.batch_stats)

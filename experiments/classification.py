@@ -14,7 +14,7 @@ from jaxlearn import ConvergenceWarning, logistic, plots, polynomial_features, s
 from jaxlearn.data import circles, moons, two_blobs, xor
 from jaxlearn.features import fit_standardizer, standardize
 from jaxlearn.logistic.model import BINARY
-from jaxlearn.optimize import gradient_descent
+from jaxlearn.optim import gradient_descent
 
 NAME = "classification"
 

@@ -22,7 +22,7 @@ import numpy as np
 from _common import DEFAULT_RESULTS, write_summary
 from _nn_common import data, train_curve
 
-from jaxlearn.train import TrainConfig
+from jaxlearn.training import TrainConfig
 
 NAME = "cnn_targets"
 RECIPE = "c16bn-c16bn-p-c32bn-c32bn-p-d128-drop0.5"       # the default CNN

@@ -5,7 +5,7 @@ import numpy as np
 from _common import parse_args, write_summary
 from _nn_common import data, train_curve
 
-from jaxlearn.train import TrainConfig
+from jaxlearn.training import TrainConfig
 
 NAME = "mnist_targets"
 RUNS = {"mnist": TrainConfig(epochs=10), "fashion-mnist": TrainConfig(epochs=20)}

@@ -9,7 +9,7 @@ from _common import parse_args, write_summary
 from _nn_common import data, train_curve
 
 from jaxlearn import plots, sweeps
-from jaxlearn.train import TrainConfig, evaluate
+from jaxlearn.training import TrainConfig, evaluate
 
 NAME = "nn_comparisons"
 

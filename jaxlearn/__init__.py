@@ -19,6 +19,7 @@ __version__ = _metadata.version("jaxlearn")   # the one place is pyproject.toml
 _NAMES = {
     "ConvergenceWarning": "jaxlearn._errors", "DivergenceError": "jaxlearn._errors",
     "SingularMatrixError": "jaxlearn._errors", "StalledTrainingWarning": "jaxlearn._errors",
+    "UnscaledInputWarning": "jaxlearn._errors",
     "Standardizer": "jaxlearn.features", "fit_standardizer": "jaxlearn.features",
     "polynomial_features": "jaxlearn.features", "standardize": "jaxlearn.features",
     "unstandardize": "jaxlearn.features", "vandermonde": "jaxlearn.features",

@@ -34,6 +34,11 @@ class ConvergenceWarning(UserWarning):
     """An iterative method stopped at its iteration limit before its tolerance."""
 
 
+class UnscaledInputWarning(UserWarning):
+    """Training inputs look unscaled (0–255 pixels, columns on very different scales); training
+    still runs. Silence with warnings.filterwarnings("ignore", category=UnscaledInputWarning)."""
+
+
 class StalledTrainingWarning(UserWarning):
     """Training is not learning: the accuracy stays at chance and the loss at the class shares'
     entropy (dead ReLUs after too large a step, say); the rule is in `jaxlearn.stall`."""
@@ -47,6 +52,15 @@ def warn(message: str, category: type[Warning]) -> None:
     """warnings.warn, attributed to the first caller outside jaxlearn (and the decorators around
     its functions), so the warning points at the user's line whatever the depth of the call."""
     frame, level = sys._getframe(1), 2      # stacklevel 1 is this function, 2 its caller
-    while frame is not None and frame.f_code.co_filename.startswith(_PASS_THROUGH):
-        frame, level = frame.f_back, level + 1
+    while frame is not None and (frame.f_code.co_filename.startswith(_PASS_THROUGH)
+                                 or frame.f_code.co_filename.startswith("<frozen importlib")):
+        # warnings.warn itself skips the import machinery's frames when it counts
+        level += not frame.f_code.co_filename.startswith("<frozen importlib")
+        frame = frame.f_back
     warnings.warn(message, category, stacklevel=level)
+
+
+def warn_moved(old: str, new: str) -> None:
+    """The DeprecationWarning of a module kept one release under its old name."""
+    warn(f"{old} is deprecated: import from {new} instead (the same names; {old} will be removed in "
+         "jaxlearn 0.3)", DeprecationWarning)

@@ -169,6 +169,19 @@ def check_labels(labels, length: int | None = None, name: str = "y", *, n_classe
     return labels.astype(np.int32), K
 
 
+def check_every_class_present(labels: np.ndarray, n_classes: int, name: str = "y") -> None:
+    """Training labels must hold every class 0 … K−1 when K was inferred as max label + 1: a gap
+    ({1, 2, 3}, {0, 5}) would silently add classes with no samples (an empty row of θ)."""
+    counts = np.bincount(labels, minlength=n_classes)
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        shown = ", ".join(map(str, empty[:10])) + (" …" if empty.size > 10 else "")
+        raise ValueError(
+            f"{name} has no samples of class(es) {shown} of 0 … {n_classes - 1} (K = max label + 1 = {n_classes}): "
+            f"labels must be 0 … K−1 without gaps. Map them with classes, {name} = np.unique({name}, "
+            f"return_inverse=True), or pass n_classes={n_classes} if those classes are absent on purpose")
+
+
 def check_validation_X(X_val, y_val, n_features: int, dtype, *, to_host: bool = False):
     """X_val (M_v, N) in dtype, once X_val and y_val are known to come together; None if neither
     (to_host=True: as a NumPy array)."""

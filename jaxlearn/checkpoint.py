@@ -1,5 +1,6 @@
-"""Checkpoints; moved to `jaxlearn.training.checkpoint` (this name keeps working)."""
+"""Checkpoints; moved to `jaxlearn.training.checkpoint` (this name is deprecated and warns)."""
 
+from jaxlearn._errors import warn_moved
 from jaxlearn.training.checkpoint import (
     CheckpointError,
     CheckpointMismatchError,
@@ -12,3 +13,5 @@ from jaxlearn.training.checkpoint import (
 
 __all__ = ["CheckpointError", "CheckpointMismatchError", "load_checkpoint", "load_model", "load_params",
            "save_checkpoint", "save_params"]
+
+warn_moved("jaxlearn.checkpoint", "jaxlearn.training.checkpoint")

@@ -177,7 +177,8 @@ def _train(args) -> int:
         result = train_and_evaluate(config, out, dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
                                     validation_size=getattr(args, "validation_size", 5000),
                                     scale=not getattr(args, "raw_pixels", False), resume=args.resume,
-                                    progress=first and not args.no_progress, devices=args.devices,
+                                    progress=("lines" if args.no_progress else True) if first else False,
+                                    devices=args.devices,
                                     log=print if first else lambda message: None)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -195,8 +196,7 @@ def _train(args) -> int:
     print(f"epochs {last['epoch']}: train loss {last['train_loss']:.4f}"
           + (f", validation accuracy {100 * last['val_accuracy']:.2f}%" if "val_accuracy" in last else ""))
     print(f"test accuracy {100 * result['test_accuracy']:.2f}% (test loss {result['test_loss']:.4f})")
-    print(f"run folder: {out} (config.json, metrics.json, params.npz, curves.png, confusion.png, "
-          "misclassified.png)")
+    print(f"run folder: {out} ({', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))})")
     if result["stalled"]:
         print(f"jaxlearn train: error: the run ended without learning (accuracy at chance; see the "
               f"StalledTrainingWarning above); its folder {out} was written. Try a smaller --lr.", file=sys.stderr)
@@ -261,10 +261,10 @@ def _positive_ints(text: str) -> tuple:
 
 
 def _add_train(commands) -> None:
-    from jaxlearn import nn, train
+    from jaxlearn import nn, training
     from jaxlearn.training.config import MODELS
 
-    defaults = train.TrainConfig()
+    defaults = training.TrainConfig()
     not_given = argparse.SUPPRESS  # absent from args unless given: --resume can tell what was asked for
     p = commands.add_parser("train", help="train an MLP or a CNN on MNIST or Fashion-MNIST",
                             description="Train an MLP (or with --model cnn a convolutional network); writes config, "
@@ -276,8 +276,9 @@ def _add_train(commands) -> None:
     p.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<dataset>-<time>)")
     # one option per TrainConfig field, so that the two cannot drift apart (tested)
     choices = {"activation": list(nn.ACTIVATIONS), "loss": list(nn.LOSSES), "output": list(nn.OUTPUTS),
-               "optimizer": list(train.OPTIMIZERS), "schedule": list(train.SCHEDULES),
-               "gradient": list(train.GRADIENTS), "dtype": list(train.DTYPES), "model": list(MODELS)}
+               "optimizer": list(training.OPTIMIZERS), "schedule": list(training.SCHEDULES),
+               "gradient": list(training.GRADIENTS), "dtype": list(training.DTYPES), "model": list(MODELS),
+               "init": list(nn.mlp.INITS)}
     helps = {"hidden": "hidden layer sizes", "learning_rate": "learning rate η (peak, for the cosine schedule)",
              "output": "output activation (default: softmax for cross_entropy, sigmoid for quadratic)",
              "momentum": "for --optimizer momentum", "epochs": "passes over the training set",
@@ -285,11 +286,13 @@ def _add_train(commands) -> None:
              "model": "mlp (dense layers, --hidden) or cnn (convolutions, --architecture)",
              "architecture": f"the CNN's layers joined by '-': {nn.cnn.LAYER_HELP}",
              "image_shape": "channels,height,width of the CNN's input images",
-             "augment": "CNN only, on the device: any of shift,flip,erase (comma-separated; no flip on mnist)"}
-    for field in dataclasses.fields(train.TrainConfig):
+             "augment": "CNN only, on the device: any of shift,flip,erase (comma-separated; no flip on mnist)",
+             "lam": "L2 penalty λ/2 Σ‖W‖² on the weights", "init": "MLP initialisation (he, or scikit-learn's "
+                                                                  "glorot_uniform)"}
+    for field in dataclasses.fields(training.TrainConfig):
         default = getattr(defaults, field.name)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "batch_size": int,
+        kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float, "batch_size": int,
                 "epochs": int, "seed": int, "image_shape": _positive_ints, "augment": _names}.get(field.name)
         help_text = helps.get(field.name, field.name.replace("_", " "))
         if field.name != "output":
@@ -302,7 +305,8 @@ def _add_train(commands) -> None:
                    help="feed 0–255 pixels instead of [0, 1]")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out, with its saved settings")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar: one line per epoch (the default when the output is not a terminal)")
     p.add_argument("--devices", type=int, default=None,
                    help="data parallelism over the first N devices (default: every device JAX sees, and with "
                         "--resume as many as the run used; each batch is split over them, so --batch-size must be "
@@ -330,9 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("info", help="print versions, the JAX backend and its devices").set_defaults(run=_info)
     _add_train(commands)
-    evaluate = commands.add_parser("evaluate", help="reload a run folder and report its test accuracy")
-    evaluate.add_argument("run_dir", type=Path)
-    evaluate.add_argument("--data-dir", type=Path, default=None)
+    evaluate = commands.add_parser("evaluate", help="reload a run folder and report its test accuracy",
+                                   description="Reload a finished run's params.npz and config.json and print its "
+                                               "test loss and accuracy.")
+    evaluate.add_argument("run_dir", type=Path, help="the run folder (written by 'jaxlearn train --out RUN_DIR')")
+    evaluate.add_argument("--data-dir", type=Path, default=None,
+                          help="folder with the IDX files of the run's data set (default: $JAXLEARN_DATA_DIR, the "
+                               "cache, or download)")
     evaluate.set_defaults(run=_evaluate)
     verify = commands.add_parser(
         "verify", help="check every hand-derived gradient of the library against jax.grad and finite differences",

@@ -24,6 +24,7 @@ from jax.typing import ArrayLike
 from jaxlearn._validation import check_matrix, check_option, check_scalar
 
 KERNELS = ("linear", "polynomial", "rbf", "sigmoid", "laplacian")
+ALIASES = {"poly": "polynomial"}       # scikit-learn's name, accepted everywhere a kernel is named
 
 
 class Kernel(NamedTuple):
@@ -36,8 +37,10 @@ class Kernel(NamedTuple):
 
 
 def make_kernel(name: str, *, gamma: float = 1.0, coef0: float = 0.0, degree: int = 3) -> Kernel:
-    """A validated `Kernel`. gamma > 0; degree an integer ≥ 1; coef0 any real number."""
-    check_option(name, "kernel", KERNELS)
+    """A validated `Kernel`. name: one of KERNELS, or scikit-learn's "poly" for "polynomial";
+    gamma > 0; degree an integer ≥ 1; coef0 any real number."""
+    name = ALIASES.get(name, name) if isinstance(name, str) else name
+    check_option(name, "kernel", KERNELS + tuple(ALIASES))
     if isinstance(gamma, str):
         raise TypeError(f"gamma must be a number here, got {gamma!r} (resolve 'scale'/'auto' with "
                         "jaxlearn.kernels.resolve_gamma first)")

@@ -79,16 +79,27 @@ def plot_train_validation(ax, values, train, validation, *, xlabel: str, title: 
 
 
 def plot_training_curves(history: list, *, title: str = ""):
-    """Loss and accuracy per epoch, training and validation, side by side. Returns the figure."""
+    """Loss and accuracy per epoch, training and validation, side by side. Returns the figure.
+
+    The training values are each epoch's mean over its minibatches, taken while the parameters
+    still change; validation is measured once, with the parameters at the epoch's end. That is
+    why epoch 1's training accuracy lies below its validation accuracy; the legend says so.
+    """
+    from matplotlib.ticker import MaxNLocator
+
     fig, (ax_loss, ax_acc) = new_axes(2, width=5.0, height=3.8)
     epochs = [h["epoch"] for h in history]
-    for key, label in [("train", "training"), ("val", "validation")]:
+    for key, label in [("train", "training (mean over the epoch)"), ("val", "validation (at the epoch's end)")]:
         if f"{key}_loss" in history[0]:
             ax_loss.plot(epochs, [h[f"{key}_loss"] for h in history], "o-", ms=3, label=label)
             ax_acc.plot(epochs, [100 * h[f"{key}_accuracy"] for h in history], "o-", ms=3, label=label)
     ax_loss.set(xlabel="epoch", ylabel="loss", title=f"{title} loss".strip(), yscale="log")
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title=f"{title} accuracy".strip())
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))       # epochs are whole numbers
+        if len(epochs) == 1:
+            ax.set_xlim(epochs[0] - 0.5, epochs[0] + 0.5)
+            ax.set_xticks(epochs)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     return fig
@@ -105,7 +116,10 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names, *, title: str = ""):
     n = matrix.shape[0]
     fig, ax = new_axes(1, width=6.4, height=5.6)
     shown = np.log1p(matrix)  # log scale: the diagonal would hide every mistake otherwise
-    ax.imshow(shown, cmap="Blues")
+    image = ax.imshow(shown, cmap="Blues")
+    bar = fig.colorbar(image, ax=ax, shrink=0.8, label="samples (log scale)")
+    ticks = [t for t in (0, 1, 10, 100, 1000, 10000, 100000) if t <= max(1, matrix.max())]
+    bar.set_ticks(np.log1p(ticks), labels=[str(t) for t in ticks])
     for i in range(n):
         for j in range(n):
             ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,

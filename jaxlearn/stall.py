@@ -10,7 +10,9 @@ silent. An epoch e is *at chance* when
                          BATCH_SAMPLES / B)  n = the samples the epoch's accuracy counts, B the
                                           batch size, and
     |L_e − H(p)| ≤ LOSS_TOLERANCE · ln K  (cross-entropy only) H(p) = −Σ_k p_k ln p_k, the loss
-                                          of predicting the class shares p (ln K when balanced)
+                                          of predicting the class shares p (ln K when balanced);
+                                          with an L2 penalty the epoch loss holds λ/2 ‖W‖² too,
+                                          and the accuracy alone decides
 
 and a run has *stalled* once STALLED_EPOCHS epochs in a row are at chance, after at least
 MIN_STEPS optimizer steps (a run of a few dozen small steps may not have moved yet). The accuracy allows

@@ -12,7 +12,8 @@ new process ends bit for bit where the uninterrupted run ends.
 
 ROOT/data holds the tiny data set of tests/tiny_data.py (its checksums are accepted here). A cell
 is model-optimizer-schedule-devices-progress, e.g. "mlp-adam-cosine-4-bar" (devices 1 or 4: the
-process is started with JAX_NUM_CPU_DEVICES=4; progress "bar" or "nobar"). Runs under JAX's
+process is started with JAX_NUM_CPU_DEVICES=4; progress "bar" (epochs in blocks) or "nobar" (one
+dispatch an epoch), forced through jaxlearn.training.progress.resolve). Runs under JAX's
 defaults (x64 off), as users run; the compilation cache is whatever JAXLEARN_COMPILATION_CACHE
 says, so the caller chooses a cold or a warm one.
 """
@@ -26,7 +27,7 @@ import numpy as np
 
 from jaxlearn import cli
 from jaxlearn.data import mnist as mnist_module
-from jaxlearn.training import runs
+from jaxlearn.training import progress, runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.tiny_data import tiny_mnist_hashes  # noqa: E402
@@ -44,10 +45,10 @@ CELLS = [f"{m}-{o}-{s}-{d}-{p}" for m in MODELS for o in OPTIMIZERS for s in SCH
 def options(cell: str) -> list[str]:
     """The `jaxlearn train` options of a cell: batches of 12 (a multiple of 4 devices), 75 steps an
     epoch on the tiny data, 3 epochs: enough steps for any rounding difference to show."""
-    model, optimizer, schedule, devices, progress = cell.split("-")
+    model, optimizer, schedule, devices, shown = cell.split("-")
     return [*MODELS[model], "--optimizer", optimizer, "--schedule", schedule, "--devices", devices,
             "--batch-size", "12", "--epochs", "3", "--lr", "3e-3", "--validation-size", "100",
-            *(["--no-progress"] if progress == "nobar" else [])]
+            *(["--no-progress"] if shown == "nobar" else [])]
 
 
 def first(root: Path, cell: str) -> None:
@@ -81,12 +82,20 @@ def resume(root: Path, cell: str, cut: str) -> None:
         assert np.array_equal(whole[name], cut[name]), f"{cell}: {name} differs by up to {difference:.3g}"
 
 
+def _progress(cell: str) -> None:
+    """"bar": the run dispatches its epochs in blocks, as with a bar (or the per-epoch lines); "nobar":
+    one dispatch per epoch, as a quiet fit (progress=False). Forced, whatever the output is."""
+    mode = "bar" if cell.endswith("-bar") else "off"
+    progress.resolve = lambda _: mode
+
+
 def main() -> int:
     what, root = sys.argv[1], Path(sys.argv[2])
     cut, cells = (sys.argv[3], sys.argv[4:]) if what == "resume" else (None, sys.argv[3:])
     mnist_module.SHA256["mnist"] = tiny_mnist_hashes(root / "data")
     runs.plots.save = lambda figure, path: None     # the figures take half the time and change no parameter
     for cell in cells:
+        _progress(cell)
         first(root, cell) if what == "first" else resume(root, cell, cut)
         print(f"ok {cell}", flush=True)
     return 0

@@ -77,12 +77,12 @@ def cases():
     length is free (default: the only array argument)[, legitimate (arg, array spoil) pairs]])."""
     import jaxlearn
     from jaxlearn import estimators as est
-    from jaxlearn import kernels, logistic, nn, svm, sweeps, train
-    from jaxlearn.backprop import backprop
+    from jaxlearn import kernels, logistic, nn, svm, sweeps, training
+    from jaxlearn.nn.backprop import backprop
 
     params = nn.init_mlp(jax.random.key(0), [N, 4, 3])
     Y_HOT = np.asarray(nn.one_hot(LABELS, 3, dtype=np.float32))
-    config = train.TrainConfig(hidden=(4,), epochs=1, batch_size=8)
+    config = training.TrainConfig(hidden=(4,), epochs=1, batch_size=8)
     kernel_model = svm.fit_kernel_svm(X, Y_PM)
     scaler = jaxlearn.fit_standardizer(X)
     nonneg = ("zero", "2.5 (not an integer)")
@@ -115,7 +115,7 @@ def cases():
         ("logistic.binary_cross_entropy", logistic.binary_cross_entropy, dict(theta=np.ones(3), X=X1, y=Y01),
          dict(theta="array", X="array", y="array")),
         ("svm.fit_linear_svm", svm.fit_linear_svm, dict(X=X, y=Y_PM, C=1.0),
-         dict(X="array", y="array", C=("number", positive))),
+         dict(X="array", y="array", C=("number", positive)), set(), {("y", "extra axis")}),   # (M, K): K problems
         ("svm.fit_kernel_svm", svm.fit_kernel_svm, dict(X=X, y=LABELS, C=1.0, gamma=0.5),
          dict(X="array", C=("number", positive), gamma=("number", positive))),
         ("svm.hinge_objective", svm.hinge_objective, dict(w=np.ones(N), b=0.0, X=X, y=Y_PM, C=1.0),
@@ -137,13 +137,13 @@ def cases():
         ("nn.one_hot", nn.one_hot, dict(labels=LABELS, num_classes=3),
          dict(labels="array", num_classes=("number", ("2.5 (not an integer)",))), {"labels"}, {("labels", "empty")}),
         ("nn.init_mlp(dtype=…)", lambda **k: nn.init_mlp(jax.random.key(0), [N, 4, 3], **k), dict(dtype=np.float32),
-         dict(dtype=("number", ()))),
-        ("train.TrainConfig", train.TrainConfig, dict(learning_rate=0.1, batch_size=8, epochs=1, momentum=0.9),
+         dict(dtype=("number", ("None",)))),              # None: the default float, as NumPy's
+        ("training.TrainConfig", training.TrainConfig, dict(learning_rate=0.1, batch_size=8, epochs=1, momentum=0.9),
          dict(learning_rate=("number", positive), batch_size=("number", integer), epochs=("number", integer),
               momentum=("number", ("zero", "2.5 (not an integer)")))),
-        ("train.fit", lambda **k: train.fit(config, progress=False, **k), dict(X_train=X, y_train=LABELS),
+        ("training.fit", lambda **k: training.fit(config, progress=False, **k), dict(X_train=X, y_train=LABELS),
          dict(X_train="array", y_train="array")),
-        ("train.evaluate", lambda **k: train.evaluate(params, config=config, **k),
+        ("training.evaluate", lambda **k: training.evaluate(params, config=config, **k),
          dict(X=X.astype(np.float32), labels=LABELS, block=10), dict(X="array", labels="array",
                                                                      block=("number", integer))),
         ("sweeps.ridge_path", sweeps.ridge_path, dict(X=X, y=Y_REAL, lams=[0.1, 1.0]),
@@ -184,8 +184,8 @@ def single_cases():
 
     import jaxlearn
     from jaxlearn import nn
-    from jaxlearn.checkpoint import save_params
     from jaxlearn.data.idx import parse_idx, read_idx
+    from jaxlearn.training.checkpoint import save_params
 
     folder = Path(tempfile.mkdtemp())
     (folder / "a-file").write_text("not a folder")

@@ -21,14 +21,14 @@ from jaxlearn import (
     standardize,
     svm,
     sweeps,
-    train,
+    training,
     vandermonde,
 )
 from jaxlearn import estimators as est
-from jaxlearn.backprop import backprop
-from jaxlearn.checkpoint import save_params
 from jaxlearn.data.idx import IDXFormatError, parse_idx, read_idx
 from jaxlearn.kernels import Kernel, gram, resolve_gamma
+from jaxlearn.nn.backprop import backprop
+from jaxlearn.training.checkpoint import save_params
 
 RNG = np.random.default_rng(0)
 X2 = RNG.normal(size=(20, 2))
@@ -36,7 +36,7 @@ Y_PM = np.array([-1.0, 1.0] * 10)
 Y_01 = np.array([0, 1] * 10)
 X_HUGE = (RNG.normal(size=(50, 3)) * 1e30).astype(np.float32)
 Y_HUGE = np.where(X_HUGE[:, 0] > 0, 1.0, -1.0).astype(np.float32)
-TINY_CONFIG = train.TrainConfig(hidden=(4,), epochs=1, batch_size=5)
+TINY_CONFIG = training.TrainConfig(hidden=(4,), epochs=1, batch_size=5)
 
 
 def mlp():
@@ -105,7 +105,7 @@ CASES = {
     "ridge_path with a zero bias column": (lambda: sweeps.ridge_path(np.column_stack([np.zeros(20), X2]), Y_PM,
                                                                      [0.1, 1.0], penalize_bias=False),
                                            ValueError, r"X\[:, 0\] is all zero; make it a column of ones"),
-    "train.fit on a single class": (lambda: train.fit(TINY_CONFIG, X2, np.zeros(20, np.int32), progress=False),
+    "training.fit on a single class": (lambda: training.fit(TINY_CONFIG, X2, np.zeros(20, np.int32), progress=False),
                                     ValueError, r"y_train holds a single class \(0\); a classifier needs at least two"),
     "train_many on a single class": (lambda: sweeps.train_many(TINY_CONFIG, X2, np.ones(20, np.int32), seeds=[0],
                                                                n_classes=2, progress=False),
@@ -115,13 +115,13 @@ CASES = {
                                         TypeError, "eta .* must be a number or a 1-D array of numbers, got str '0.1'"),
     "solve gd with eta='0.1'": (lambda: solve(X2, Y_PM, method="gd", eta="0.1"), TypeError,
                                 "eta must be a real number, got str"),
-    "fit with n_classes=2.5": (lambda: train.fit(TINY_CONFIG, X2, Y_01, n_classes=2.5, progress=False), TypeError,
+    "fit with n_classes=2.5": (lambda: training.fit(TINY_CONFIG, X2, Y_01, n_classes=2.5, progress=False), TypeError,
                                "n_classes must be an integer, got 2.5"),
     "fit_softmax with n_classes=2.5": (lambda: logistic.fit_softmax(X2, Y_01, n_classes=2.5), TypeError,
                                        "n_classes must be an integer, got 2.5"),
-    "TrainConfig(hidden=5)": (lambda: train.TrainConfig(hidden=5), TypeError,
+    "TrainConfig(hidden=5)": (lambda: training.TrainConfig(hidden=5), TypeError,
                               r"hidden must be a sequence of hidden layer sizes such as \(5,\), got int 5"),
-    "TrainConfig(hidden=None)": (lambda: train.TrainConfig(hidden=None), TypeError,
+    "TrainConfig(hidden=None)": (lambda: training.TrainConfig(hidden=None), TypeError,
                                  "hidden must be a sequence of hidden layer sizes, got NoneType"),
     "init_mlp(key=0)": (lambda: nn.init_mlp(0, [2, 3, 2]), TypeError,
                         r"key must be a jax.random key such as jax.random.key\(0\), got int 0"),
@@ -129,7 +129,7 @@ CASES = {
                           "sizes must be a list of layer sizes"),
     "svm.decision_function with block=0": (lambda: svm.decision_function(svm.fit_kernel_svm(X2, Y_PM), X2, block=0),
                                            ValueError, "block must be ≥ 1, got 0"),
-    "train.evaluate with block=0": (lambda: train.evaluate(nn.init_mlp(jax.random.key(0), [2, 3, 2]),
+    "training.evaluate with block=0": (lambda: training.evaluate(nn.init_mlp(jax.random.key(0), [2, 3, 2]),
                                                            X2.astype(np.float32), Y_01, TINY_CONFIG, block=0),
                                     ValueError, "block must be ≥ 1, got 0"),
     "solve with float16": (lambda: solve(X2.astype(np.float16), Y_PM.astype(np.float16), method="qr"), TypeError,
@@ -158,7 +158,7 @@ CASES = {
         mlp(), lecture_batch(), np.full((10, 10), np.nan)), ValueError, "Y contains 100 NaN or inf"),
     "one_hot of strings": (lambda: nn.one_hot(np.array(["a", "b"]), 2), TypeError,
                            r"labels must be integers 0 … 1, got <U1"),
-    "train.evaluate with NaN inputs": (lambda: train.evaluate(nn.init_mlp(jax.random.key(0), [2, 3, 2]),
+    "training.evaluate with NaN inputs": (lambda: training.evaluate(nn.init_mlp(jax.random.key(0), [2, 3, 2]),
                                                               np.full((4, 2), np.nan, np.float32), Y_01[:4],
                                                               TINY_CONFIG), ValueError, "X contains 8 NaN or inf"),
     "ridge_path with complex lams": (lambda: sweeps.ridge_path(X2, Y_PM, [1.0 + 1j]), TypeError,

@@ -1,4 +1,4 @@
-"""CNNs through the one trainer: `train.fit` and `jaxlearn train --model cnn` on the tiny IDX data
+"""CNNs through the one trainer: `training.fit` and `jaxlearn train --model cnn` on the tiny IDX data
 set (tests/tiny_data.py), with augmentation on the device, resume, the hand gradient, and the
 errors of mixing models."""
 
@@ -9,9 +9,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxlearn.checkpoint import load_model
 from jaxlearn.cli import main
 from jaxlearn.training import TrainConfig, fit, runs
+from jaxlearn.training.checkpoint import load_model
 
 CNN = TrainConfig(model="cnn", architecture="c4-p-d16", image_shape=(1, 8, 8), batch_size=20, epochs=4,
                   learning_rate=1e-2, augment=("shift",))

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jaxlearn import gradcheck, linear, logistic, nn
@@ -252,6 +252,7 @@ def test_bad_input_is_named(call, error, words):
 
 # --- any shape (hypothesis) ----------------------------------------------------------------------
 
+@settings(max_examples=10)      # each example a new shape: a compilation each
 @given(st.integers(2, 30), st.integers(1, 6), st.sampled_from([2.0, -1.0, 0.5]))
 def test_least_squares_passes_and_a_factor_is_named_for_any_shape(m, n, factor):
     rng = np.random.default_rng(m * 7 + n)

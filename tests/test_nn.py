@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from jax.test_util import check_grads
 
 from jaxlearn import nn
-from jaxlearn.backprop import backprop
+from jaxlearn.nn.backprop import backprop
 from tests.conftest import RTOL
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from jaxlearn import ConvergenceWarning, DivergenceError
 from jaxlearn.linear import least_squares_grad, least_squares_loss, solve
-from jaxlearn.optimize import gradient_descent
+from jaxlearn.optim import gradient_descent
 from tests.conftest import random_problem
 
 X, Y, _ = random_problem(0, M=100, N=4)

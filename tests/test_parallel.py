@@ -96,8 +96,8 @@ def start_processes(tiny_idx_folder, options_per_process, stop_after=0):
 def test_two_processes_train_as_one_and_one_process_resumes(tmp_path, tiny_idx_folder, tiny_data):
     """jaxlearn train over two local processes joined on gloo, interrupted after epoch 1: only process 0
     wrote its run folder; one process resumes it and ends with the single-process parameters."""
-    from jaxlearn.checkpoint import load_params
     from jaxlearn.training import runs
+    from jaxlearn.training.checkpoint import load_params
 
     common = ["--hidden", "16", "--epochs", "2", "--batch-size", "100", "--validation-size", "100", "--no-progress",
               "--coordinator", f"127.0.0.1:{free_port()}", "--num-processes", "2", "--coordinator-timeout", "60"]

@@ -53,8 +53,8 @@ def test_resume_rewrites_damaged_final_parameters(capsys, finished_run, tiny_dat
 
 
 def test_the_library_refuses_a_changed_config_on_resume(finished_run, tiny_data):
-    from jaxlearn.runs import RunFolderError, train_and_evaluate
-    from jaxlearn.train import TrainConfig
+    from jaxlearn.training import TrainConfig
+    from jaxlearn.training.runs import RunFolderError, train_and_evaluate
 
     with pytest.raises(RunFolderError, match=r"a resumed run keeps the configuration in .*config.json, but "
                                              r"hidden=\(64,\) \(the run has \(8,\)\) was asked for"):

@@ -13,7 +13,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxlearn.checkpoint import (
+from jaxlearn.cli import main
+from jaxlearn.training import TrainConfig, init_state, runs
+from jaxlearn.training.checkpoint import (
     CheckpointError,
     CheckpointMismatchError,
     load_checkpoint,
@@ -21,9 +23,6 @@ from jaxlearn.checkpoint import (
     save_checkpoint,
     save_params,
 )
-from jaxlearn.cli import main
-from jaxlearn.train import TrainConfig, init_state
-from jaxlearn.training import runs
 
 TINY = TrainConfig(hidden=(16,), epochs=2, batch_size=100)
 TINY_ARGS = ["--hidden", "16", "--epochs", "2", "--batch-size", "100", "--validation-size", "100", "--no-progress"]

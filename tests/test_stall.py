@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from jaxlearn import StalledTrainingWarning, stall
 from jaxlearn import estimators as est
@@ -84,8 +85,9 @@ def test_train_many_marks_a_stalled_model_and_best_skips_it(subset):
 
 def test_mlp_classifier_names_its_own_parameter(subset):
     X, y = subset
-    with pytest.warns(StalledTrainingWarning, match="learning_rate_init = 1"):
-        est.MLPClassifier((64,), learning_rate_init=1.0, max_iter=4, batch_size=50, random_state=0).fit(X, y)
+    with pytest.warns(StalledTrainingWarning, match="learning_rate_init = 10"), pytest.warns(ConvergenceWarning):
+        est.MLPClassifier((64,), solver="sgd", learning_rate_init=10.0, max_iter=4, batch_size=50,
+                          random_state=0).fit(X, y)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 
 from jaxlearn import ConvergenceWarning, DivergenceError, SingularMatrixError, logistic, solve, sweeps
 from jaxlearn.data import flatten_images
-from jaxlearn.mlp_sweep import models_per_chunk
-from jaxlearn.train import TrainConfig, fit
+from jaxlearn.sweeps.mlp import models_per_chunk
+from jaxlearn.training import TrainConfig, fit
 from tests.conftest import random_problem
 
 

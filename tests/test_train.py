@@ -5,7 +5,7 @@ import pytest
 
 from jaxlearn import DivergenceError
 from jaxlearn.data import flatten_images
-from jaxlearn.train import TrainConfig, evaluate, fit, make_optimizer, split_indices
+from jaxlearn.training import TrainConfig, evaluate, fit, make_optimizer, split_indices
 
 SMALL = dict(hidden=(32,), epochs=2, batch_size=64)
 
@@ -153,7 +153,7 @@ def test_bad_training_data_is_named(mnist_small):
     X, y, _, _ = mnist_small
     config = TrainConfig(**SMALL)
     with pytest.raises(ValueError, match=r"batch_size=64 is larger than the training set \(10 samples\)"):
-        fit(config, X[:10], y[:10], progress=False)
+        fit(config, X[:10], y[:10], n_classes=10, progress=False)
     with pytest.raises(ValueError, match=r"X_train must be \(M, n_features\).*flatten_images"):
         fit(config, X.reshape(-1, 28, 28), y, progress=False)
     with pytest.raises(ValueError, match=r"y_train has length 100 but X_train has 4000 rows"):

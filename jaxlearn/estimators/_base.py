@@ -13,6 +13,7 @@ The same methods compile with jaxlearn's persistent compilation cache (`jaxlearn
 """
 
 import functools
+import inspect
 import warnings
 
 import jax
@@ -22,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from jaxlearn._errors import ConvergenceWarning
+from jaxlearn._errors import ConvergenceWarning, warn
 from jaxlearn._validation import check_scalar
 from jaxlearn.compilation_cache import library_cache
 
@@ -30,7 +31,9 @@ FLOATS = [np.float64, np.float32]
 
 
 def _sklearn_warnings(fit):
-    """Re-issue jaxlearn's ConvergenceWarning as scikit-learn's, which its tools expect and filter."""
+    """Re-issue jaxlearn's ConvergenceWarning as scikit-learn's, which its tools expect and filter,
+    in the estimator's own parameter names (`_ADVICE`: C, not the lecture's λ) and at the
+    caller's line (the first frame outside jaxlearn), not inside this wrapper."""
     @functools.wraps(fit)
     def wrapper(self, *args, **kwargs):
         with warnings.catch_warnings(record=True) as caught:
@@ -38,7 +41,10 @@ def _sklearn_warnings(fit):
             result = fit(self, *args, **kwargs)
         for w in caught:
             category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else w.category
-            warnings.warn(str(w.message), category, stacklevel=2)
+            message = str(w.message)
+            for lecture, own in getattr(self, "_ADVICE", {}).items():
+                message = message.replace(lecture, own)
+            warn(message, category)
         return result
 
     return wrapper
@@ -70,14 +76,33 @@ def _in_input_precision(method, fitting: bool):
     return wrapper
 
 
+def _named_parameters(init, cls):
+    """__init__ with an unknown keyword answered by the parameters this estimator has (scikit-learn's
+    estimator may have more); functools.wraps keeps the signature scikit-learn's get_params reads."""
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        known = list(inspect.signature(init).parameters)[1:]
+        unknown = [k for k in kwargs if k not in known]
+        if unknown:
+            raise TypeError(f"{cls.__name__}: {', '.join(map(repr, unknown))} is not a parameter of jaxlearn's "
+                            f"{cls.__name__} (scikit-learn's may have it; jaxlearn implements only these): "
+                            f"{', '.join(known)}")
+        init(self, *args, **kwargs)
+
+    return wrapper
+
+
 class _InputPrecision:
-    """Mixin: wraps each class's own PRECISION_METHODS so that they run in the data's precision."""
+    """Mixin: wraps each class's own PRECISION_METHODS so that they run in the data's precision,
+    and its __init__ so that an unknown parameter is named with the supported ones."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _named_parameters(cls.__dict__["__init__"], cls)
         for name in PRECISION_METHODS:
             method = cls.__dict__.get(name)
-            if method is not None and not getattr(method, "_in_input_precision", False):
+            if callable(method) and not getattr(method, "_in_input_precision", False):
                 setattr(cls, name, _in_input_precision(method, fitting=name == "fit"))
 
 

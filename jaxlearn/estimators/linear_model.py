@@ -104,6 +104,9 @@ class LogisticRegression(_LinearClassifier):
 
     Parameters:
         C: inverse regularisation strength > 0; tol: gradient tolerance; max_iter: iterations.
+        class_weight: None, "balanced" (n_samples / (n_classes · count of the class)) or
+            {class: weight}, as scikit-learn's: sample m's loss is weighted by its class's weight
+            (`jaxlearn.logistic.fit(..., sample_weight=...)`); fit's sample_weight multiplies in.
 
     Example:
         >>> import numpy as np
@@ -113,26 +116,45 @@ class LogisticRegression(_LinearClassifier):
         ['no', 'yes']
     """
 
-    def __init__(self, C=1.0, *, tol=1e-4, max_iter=100):
+    # the solvers' advice speaks of the lecture's λ = 1/(C·M); a user of this class sets C
+    _ADVICE = {"add regularisation (lam > 0;": "regularise more (a smaller C;",
+               "use lam > 0": "use a finite C (smaller is stronger regularisation)", "lam = 0": "C = inf"}
+
+    def __init__(self, C=1.0, *, tol=1e-4, max_iter=100, class_weight=None):
         self.C = C
         self.tol = tol
         self.max_iter = max_iter
+        self.class_weight = class_weight
 
     @_sklearn_warnings
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         X, encoded = self._targets(X, y)
         check_hyperparameters(self, C=POSITIVE, tol=NON_NEGATIVE, max_iter=COUNT)
-        return self._fit_with_C(X, encoded, float(self.C))
+        return self._fit_with_C(X, encoded, float(self.C), self._sample_weight(y, sample_weight, X.shape[0]))
 
-    def _fit_with_C(self, X, encoded, C):
+    def _sample_weight(self, y, sample_weight, n_samples):
+        """class_weight (scikit-learn's own computation) times fit's sample_weight; None for neither."""
+        from sklearn.utils.class_weight import compute_sample_weight
+        from sklearn.utils.validation import _check_sample_weight
+
+        if getattr(self, "class_weight", None) is None and sample_weight is None:
+            return None
+        weight = np.ones(n_samples)
+        if getattr(self, "class_weight", None) is not None:
+            weight = weight * compute_sample_weight(self.class_weight, np.asarray(y).ravel())
+        if sample_weight is not None:
+            weight = weight * _check_sample_weight(sample_weight, np.ones((n_samples, 1)))
+        return weight
+
+    def _fit_with_C(self, X, encoded, C, sample_weight=None):
         lam, design = 1.0 / (C * X.shape[0]), _with_bias(X)
         if len(self.classes_) == 2:
             result = logistic.fit(design, encoded.astype(X.dtype), lam, penalize_bias=False, tol=self.tol,
-                                  max_iter=self.max_iter)
+                                  max_iter=self.max_iter, sample_weight=sample_weight)
             theta = np.asarray(result.theta)[:, None]
         else:
             result = logistic.fit_softmax(design, encoded, lam, penalize_bias=False, tol=self.tol,
-                                          max_iter=self.max_iter)
+                                          max_iter=self.max_iter, sample_weight=sample_weight)
             theta = np.asarray(result.theta)
         self.intercept_, self.coef_ = theta[0], theta[1:].T
         self.n_iter_ = np.array([result.n_iter])

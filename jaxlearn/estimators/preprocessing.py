@@ -1,7 +1,12 @@
-"""PolynomialFeatures and StandardScaler over `jaxlearn.features`."""
+"""PolynomialFeatures and StandardScaler over `jaxlearn.features`.
+
+Both name their output columns (`get_feature_names_out`), so scikit-learn's `set_output` works:
+`StandardScaler().set_output(transform="pandas")` returns DataFrames (pandas installed).
+"""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn import preprocessing as sklearn_preprocessing
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from jaxlearn.estimators._base import FLOATS, _InputPrecision
@@ -32,8 +37,16 @@ class PolynomialFeatures(_InputPrecision, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=FLOATS)
         return np.asarray(polynomial_features(X, self.degree, self.include_bias), X.dtype)
 
+    def get_feature_names_out(self, input_features=None):
+        """The monomials' names ("x0", "x0^2", "x0 x1", …): scikit-learn's, whose column order
+        these are."""
+        check_is_fitted(self)
+        names = sklearn_preprocessing.PolynomialFeatures(self.degree, include_bias=self.include_bias)
+        return names.fit(np.zeros((1, self.n_features_in_))).get_feature_names_out(
+            input_features if input_features is not None else getattr(self, "feature_names_in_", None))
 
-class StandardScaler(_InputPrecision, TransformerMixin, BaseEstimator):
+
+class StandardScaler(_InputPrecision, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Feature scaling x_sc = (x − μ) / σ (lecture eq. 35), fitted on training data only.
 
     As in scikit-learn, a constant column is centred and keeps σ = 1 (the library function

@@ -14,7 +14,15 @@ from jax.typing import ArrayLike
 
 from jaxlearn import losses
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import NO_THETA, check_fit_matrix, check_labels, check_matrix, check_option, check_scalar
+from jaxlearn._validation import (
+    NO_THETA,
+    check_every_class_present,
+    check_fit_matrix,
+    check_labels,
+    check_matrix,
+    check_option,
+    check_scalar,
+)
 from jaxlearn.buckets import pad_samples
 from jaxlearn.logistic.model import BINARY, SOFTMAX, binary_hessian, check_binary_problem, check_multiclass_problem
 from jaxlearn.optim import FitResult, default_tol, finish, gradient_descent_to_tol, lbfgs, newton
@@ -50,6 +58,24 @@ def softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter, weights=None):
     return lbfgs(SOFTMAX.value, Theta0, (X, Xt, Y, lam, d, weights), tol, max_iter)
 
 
+def _check_sample_weight(sample_weight, n_samples: int, method: str, dtype) -> np.ndarray:
+    """The weights s (M,) ≥ 0, finite, not all 0 (ones when None)."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype)
+    if method == "gd":
+        raise ValueError("sample_weight needs method='newton' or 'lbfgs' (the lecture's 'gd' takes the plain mean)")
+    s = np.asarray(sample_weight, dtype=float)
+    if s.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have one weight per sample, shape ({n_samples},), got {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0) or not np.any(s > 0):
+        raise ValueError("sample_weight must be finite and ≥ 0, with at least one weight > 0")
+    return s.astype(dtype)
+
+
+def _padded(scale: np.ndarray, size: int) -> np.ndarray:
+    return np.concatenate([scale, np.zeros(size - scale.shape[0], scale.dtype)])
+
+
 def _warn_if_separable(lam, separated: Callable[[], bool]) -> None:
     """Warn when λ = 0 and separated() (a full pass over X on the host: only then computed)."""
     if float(lam) == 0 and separated():
@@ -68,7 +94,8 @@ def _gradient_descent(objective, theta0, data, factor, eta, tol, max_iter):
 
 
 def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton", penalize_bias: bool = True,
-        tol: float | None = None, max_iter: int = 100, eta: float | None = None) -> FitResult:
+        tol: float | None = None, max_iter: int = 100, eta: float | None = None,
+        sample_weight: ArrayLike | None = None) -> FitResult:
     """Binary logistic regression: θ minimising `binary_cross_entropy`.
 
     Methods: "newton" (default; H = (1/M) Xᵀ diag(σ(1 − σ)) X + λI, a few iterations),
@@ -80,6 +107,8 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton",
         tol: stop when ‖∇L‖_∞ ≤ tol (every method); default 1e-6 for float64 and 1e-4 for
             float32 data.
         max_iter: iteration limit; stopping before tol warns (`ConvergenceWarning`).
+        sample_weight: (M,) weights s_m ≥ 0: the loss becomes (1/M) Σ_m s_m ℓ_m (+ the penalty);
+            scikit-learn's class_weight is s_m = weight of m's class. "newton" and "lbfgs" only.
 
     Returns:
         A `FitResult` with θ (N,).
@@ -91,11 +120,13 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton",
     if len(np.unique(np.asarray(y))) < 2:
         raise ValueError("y holds a single class; logistic regression needs both 0 and 1")
     d = losses.penalty_mask(X.shape[1], X.dtype, penalize_bias)
+    scale = _check_sample_weight(sample_weight, X.shape[0], method, X.dtype)
     if method == "gd":
         theta, n_iter, grad_norm = _gradient_descent(BINARY, jnp.zeros(X.shape[1], X.dtype), (X, None, y, lam_arr, d),
                                                      4.0, eta, tol, max_iter)
     else:   # newton and lbfgs on the bucket-padded samples, the padding weighted 0
         X_padded, y_padded, weights = pad_samples(X, y)
+        weights = weights * _padded(scale, weights.shape[0])
         if method == "lbfgs":
             theta, n_iter, grad_norm = lbfgs(BINARY.value, jnp.zeros(X.shape[1], X.dtype),
                                              (X_padded, None, y_padded, lam_arr, d, weights), tol, max_iter)
@@ -107,7 +138,7 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = "newton",
 
 def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, n_classes: int | None = None,
                 method: str = "lbfgs", penalize_bias: bool = True, tol: float | None = None, max_iter: int = 500,
-                eta: float | None = None) -> FitResult:
+                eta: float | None = None, sample_weight: ArrayLike | None = None) -> FitResult:
     """Softmax regression: Θ (N, K) minimising `softmax_cross_entropy`.
 
     Args:
@@ -115,7 +146,7 @@ def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, n_classes:
         lam: λ ≥ 0; n_classes: K (default max label + 1).
         method: "lbfgs" (default, optax) or "gd" (gradient descent with the hand gradient;
             eta defaults to 2 / (λ_max(XᵀX/M) + 2λ)).
-        tol, max_iter: as in `fit`.
+        tol, max_iter, sample_weight: as in `fit` (sample_weight with "lbfgs" only).
 
     Returns:
         A `FitResult` with Θ (N, K).
@@ -127,16 +158,20 @@ def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, n_classes:
     if method == "newton":
         raise ValueError("method='newton' is for binary logistic regression; use 'lbfgs' or 'gd'")
     labels, K = check_labels(labels, X.shape[0], "labels", n_classes=n_classes)
+    if n_classes is None:
+        check_every_class_present(labels, K, "labels")
     if len(np.unique(labels)) < 2:
         raise ValueError("labels hold fewer than two classes")
     Y = np.eye(K, dtype=X.dtype)[labels]     # one-hot rows, on the host (no program per shape)
     _, X, Y, lam_arr = check_multiclass_problem(NO_THETA, X, Y, lam)
     d = losses.penalty_mask((X.shape[1], K), X.dtype, penalize_bias)
+    scale = _check_sample_weight(sample_weight, X.shape[0], method, X.dtype)
     if method == "gd":
         Theta, n_iter, grad_norm = _gradient_descent(SOFTMAX, jnp.zeros((X.shape[1], K), X.dtype),
                                                      (X, X.T, Y, lam_arr, d), 2.0, eta, tol, max_iter)
     else:   # L-BFGS on the bucket-padded samples, the padding weighted 0
         X_padded, Y_padded, weights = pad_samples(X, Y)
+        weights = weights * _padded(scale, weights.shape[0])
         Xt = np.ascontiguousarray(X_padded.T)   # a contiguous (N, M) copy for the fast gradient (objectives)
         Theta, n_iter, grad_norm = softmax_lbfgs_solve(X_padded, Xt, Y_padded, lam_arr, d, tol, max_iter, weights)
     _warn_if_separable(lam, lambda: bool(np.all(np.argmax(np.asarray(X) @ np.asarray(Theta), axis=1) == labels)))

@@ -22,11 +22,16 @@ from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, apply_output
 LAYOUTS = ("rows", "columns")
 
 
-def init_mlp(key: jax.Array, sizes, *, activation: str = "relu", dtype=jnp.float32) -> list:
+INITS = ("he", "glorot_uniform")
+
+
+def init_mlp(key: jax.Array, sizes, *, activation: str = "relu", dtype=jnp.float32, init: str = "he") -> list:
     """Random initial parameters [(W^1, b^1), …, (W^L, b^L)] for layer sizes [n_0, …, n_L].
 
-    W^l ~ N(0, 2 / n_{l−1}) (He) for ReLU hidden layers, N(0, 2 / (n_{l−1} + n_l)) (Glorot)
-    for the other activations and for the output layer; b^l = 0.
+    init="he" (default): W^l ~ N(0, 2 / n_{l−1}) (He) for ReLU hidden layers,
+    N(0, 2 / (n_{l−1} + n_l)) (Glorot) for the other activations and for the output layer;
+    b^l = 0. init="glorot_uniform": scikit-learn's MLP, W^l and b^l ~ U(−r, r) with
+    r = √(f / (n_{l−1} + n_l)), f = 2 for the sigmoid and 6 otherwise.
 
     Args:
         key: a `jax.random` key (same key, same parameters).
@@ -37,13 +42,32 @@ def init_mlp(key: jax.Array, sizes, *, activation: str = "relu", dtype=jnp.float
     check_key(key)
     sizes = _check_sizes(sizes)
     check_option(activation, "activation", tuple(ACTIVATIONS))
+    check_option(init, "init", INITS)
     try:
         dtype = jnp.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a floating dtype such as jnp.float32, got {dtype!r}") from None
     if not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(f"dtype must be a floating dtype such as jnp.float32 (weights are real numbers), got {dtype}")
+    if init == "glorot_uniform":
+        return _init_glorot_uniform(key, tuple(sizes), activation, dtype)
     return _init_mlp(key, tuple(sizes), activation, dtype)
+
+
+@partial(jax.jit, static_argnums=(1, 2, 3))
+def _init_glorot_uniform(key, sizes: tuple, activation: str, dtype):
+    """scikit-learn's MLP initialisation: W and b uniform in ±√(f / (n_in + n_out)), f = 2 for the
+    sigmoid, 6 otherwise; one uniform draw cut into the layers (as `_init_mlp`)."""
+    shapes = [(n_out, n_in) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    u = jax.random.uniform(key, (sum(o * (i + 1) for o, i in shapes),), dtype, -1.0, 1.0)
+    factor = 2.0 if activation == "sigmoid" else 6.0
+    params, start = [], 0
+    for n_out, n_in in shapes:
+        bound = jnp.sqrt(factor / (n_in + n_out)).astype(dtype)
+        block = bound * u[start:start + n_out * (n_in + 1)].reshape(n_out, n_in + 1)
+        params.append((block[:, :n_in], block[:, n_in]))
+        start += n_out * (n_in + 1)
+    return params
 
 
 @partial(jax.jit, static_argnums=(1, 2, 3))

@@ -7,6 +7,7 @@ Python dispatch). A vector of step sizes η, or batched loss arguments (for
 instance a grid of λ), runs as one `vmap`ped computation.
 """
 
+import numbers
 import warnings
 from collections.abc import Callable
 from functools import partial
@@ -101,14 +102,46 @@ def _run_batched(loss_fn, grad_fn, max_iter, eta_axis, in_axes, theta0, eta, tol
     return jax.vmap(one, in_axes=(eta_axis, *in_axes))(eta, *args)
 
 
-def _check_start(theta0) -> None:
-    """theta0: an array, or a pytree of arrays, of finite real numbers."""
+def _check_start(theta0):
+    """theta0: an array, or a pytree of arrays, of finite real numbers; a flat list of numbers
+    ([0.0, 0.0]) is the vector it spells. Returns theta0 (the list as an array)."""
+    if isinstance(theta0, list | tuple) and theta0 and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in theta0):
+        theta0 = np.asarray(theta0, dtype=float)
     leaves = jax.tree_util.tree_leaves(theta0)
     if not leaves:
         raise TypeError(f"theta0 must be an array (or a pytree of arrays) of starting parameters, got "
                         f"{type(theta0).__name__} {theta0!r}")
     for leaf in leaves:
+        if np.issubdtype(np.asarray(leaf).dtype, np.integer):
+            raise TypeError(f"theta0 holds integers ({np.asarray(leaf).dtype}); gradient descent moves parameters "
+                            "by real steps: start from floats, e.g. np.zeros(n) or theta0.astype(float)")
         check_finite(as_float_array(leaf, "theta0"), "theta0", "start from finite parameters")
+    return theta0
+
+
+def _check_loss_at_start(loss, theta0, args) -> None:
+    """loss(θ₀, *args) must run: its own complaint (θ of the wrong length, say) is passed on
+    naming theta0, the argument the user gave."""
+    try:
+        loss(theta0, *args)
+    except (TypeError, ValueError) as err:
+        shapes = ", ".join(str(np.shape(leaf)) for leaf in jax.tree_util.tree_leaves(theta0))
+        raise type(err)(f"gradient_descent: loss(theta0, *args) fails at the start theta0 (shape {shapes}): "
+                        f"{err}") from None
+
+
+def _check_grad_output(grad, theta0, args) -> None:
+    """grad(θ₀, *args) must have θ's structure and shapes (else the update θ − η g fails deep in JAX)."""
+    g = grad(theta0, *args)
+    expected, got = jax.tree_util.tree_structure(theta0), jax.tree_util.tree_structure(g)
+    if expected != got:
+        raise ValueError(f"grad(theta, *args) must return a pytree shaped like theta0 ({expected}), got {got}")
+    for i, (t, gi) in enumerate(zip(jax.tree_util.tree_leaves(theta0), jax.tree_util.tree_leaves(g))):
+        if np.shape(t) != np.shape(gi):
+            where = "" if expected.num_leaves == 1 else f" (leaf {i})"
+            raise ValueError(f"grad(theta, *args) returned shape {np.shape(gi)}{where} for theta of shape "
+                             f"{np.shape(t)}: the gradient must have the parameters' shape")
 
 
 def gradient_descent(loss: Callable, theta0, *args, eta: float | ArrayLike, tol: float = 1e-10, max_iter: int = 1000,
@@ -142,7 +175,7 @@ def gradient_descent(loss: Callable, theta0, *args, eta: float | ArrayLike, tol:
     """
     if not callable(loss):
         raise TypeError(f"loss must be callable, got {type(loss).__name__}")
-    _check_start(theta0)
+    theta0 = _check_start(theta0)
     if grad is not None and not callable(grad):
         raise TypeError(f"grad must be callable or None, got {type(grad).__name__}")
     check_scalar(tol, "tol", minimum=0)
@@ -165,6 +198,10 @@ def gradient_descent(loss: Callable, theta0, *args, eta: float | ArrayLike, tol:
 
     eta_axis = 0 if eta_values.ndim == 1 else None
     grad_fn = grad if grad is not None else jax.grad(loss)
+    if all(axis is None for axis in in_axes):     # unbatched data: one call at θ₀ tells
+        _check_loss_at_start(loss, theta0, args)
+        if grad is not None:
+            _check_grad_output(grad, theta0, args)
     result = _run_batched(loss, grad_fn, max_iter, eta_axis, in_axes, theta0,
                           jnp.asarray(eta), tol, max_loss_growth, args)
     batched = result.n_iter.ndim > 0

@@ -87,8 +87,9 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
 
     Args:
         X: (M, N) training samples.
-        y: (M,) class labels, at least two classes (for two classes {−1, +1} is natural).
-        kernel: a `Kernel`, or one of "linear", "polynomial", "rbf", "sigmoid", "laplacian".
+        y: (M,) class labels of any kind (numbers or strings), at least two classes; predictions come
+            back as these labels.
+        kernel: a `Kernel`, or one of "linear", "polynomial" (or "poly"), "rbf", "sigmoid", "laplacian".
         C: the box 0 ≤ a ≤ C (scikit-learn's SVC C), > 0.
         gamma: γ > 0, or "scale" = 1 / (N · var(X)) or "auto" = 1 / N (as scikit-learn).
         coef0, degree: c and d of the polynomial and sigmoid kernels.
@@ -109,8 +110,10 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
     X = check_matrix(X)
     check_fit_matrix(X)
     y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+    if y.ndim != 1:
         raise ValueError(f"y must be (M,) = ({X.shape[0]},), got shape {y.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y has {y.shape[0]} labels but X has {X.shape[0]} rows; they must match")
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         bad = np.flatnonzero(~np.isfinite(y))
         raise ValueError(f"y contains {bad.size} NaN or inf label(s), the first at index {bad[0]}; "
@@ -244,15 +247,19 @@ def support_bucket(n_support: int) -> int:
     return 2 ** max(3, math.ceil(math.log2(n_support))) if n_support <= 1024 else bucket(n_support)
 
 
-def predict(model: KernelSVM, X: ArrayLike) -> np.ndarray:
-    """Class labels: the sign of f for two classes, one-vs-one votes otherwise (ties: the lower class)."""
+def predict(model: KernelSVM, X: ArrayLike) -> jax.Array:
+    """Class labels: the sign of f for two classes, one-vs-one votes otherwise (ties: the lower class).
+
+    A JAX array, as the rest of the functional API returns (labels that JAX cannot hold, such as
+    strings, come back as the NumPy array of the model's classes)."""
     f = np.asarray(decision_function(model, X))
     f = f.reshape(f.shape[0], -1)
     winners = np.where(f > 0, model.pairs[:, 1][None, :], model.pairs[:, 0][None, :])
     votes = np.zeros((f.shape[0], len(model.classes)), np.int32)
     for p in range(f.shape[1]):
         np.add.at(votes, (np.arange(f.shape[0]), winners[:, p]), 1)
-    return model.classes[np.argmax(votes, axis=1)]
+    labels = np.asarray(model.classes)[np.argmax(votes, axis=1)]
+    return jax.device_put(labels) if labels.dtype.kind in "biuf" else labels
 
 
 def ovr_decision_function(model: KernelSVM, ovo_scores: ArrayLike) -> jax.Array:

@@ -11,6 +11,7 @@ from jax.typing import ArrayLike
 from jaxlearn import losses
 from jaxlearn._validation import (
     NO_THETA,
+    check_every_class_present,
     check_grid,
     check_labels,
     check_lapack_dtype,
@@ -81,7 +82,8 @@ def softmax_path(X: ArrayLike, labels: ArrayLike, lams: ArrayLike, X_val: ArrayL
     `jaxlearn.logistic.fit_softmax`. For scikit-learn's C, use λ = 1/(C·M).
 
     Args:
-        X: (M, N) with a column of ones for a bias; labels: (M,) integers 0 … K−1.
+        X: (M, N) with a column of ones for a bias; labels: (M,) integers 0 … K−1, every class present
+            unless n_classes is given.
         lams: (L,) values λ > 0.
         X_val, y_val: optional validation data (both or neither); the score is the accuracy.
         n_classes: K (default max label + 1); penalize_bias: include row 0 of Θ in the penalty.
@@ -93,6 +95,8 @@ def softmax_path(X: ArrayLike, labels: ArrayLike, lams: ArrayLike, X_val: ArrayL
     """
     X = check_matrix(X)
     labels, K = check_labels(labels, X.shape[0], "labels", n_classes=n_classes)
+    if n_classes is None:
+        check_every_class_present(labels, K, "labels")
     if len(np.unique(labels)) < 2:
         raise ValueError("labels hold fewer than two classes")
     lams = check_grid(lams, "lams", strictly_positive=True)

@@ -157,7 +157,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
 
     if config.model != "mlp":
         raise ValueError(f"train_many trains MLPs; model={config.model!r} is not supported (train CNNs one at a "
-                         "time with jaxlearn.train.fit)")
+                         "time with jaxlearn.training.fit)")
     rates, seeds = _settings(config, learning_rates, seeds)
     if chunk_size is not None:
         check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)

@@ -13,7 +13,7 @@ checkpoints and run folders.
 
 from jaxlearn.training.config import DTYPES, GRADIENTS, OPTIMIZERS, SCHEDULES, TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data, split_indices
-from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss, predict
+from jaxlearn.training.evaluate import check_not_diverged, evaluate, initial_loss, predict, predict_proba
 from jaxlearn.training.loop import fit, init_state
 from jaxlearn.training.optimizers import learning_rate_schedule, make_optimizer, with_peak_learning_rate
 from jaxlearn.training.step import (
@@ -27,6 +27,6 @@ from jaxlearn.training.step import (
 
 __all__ = ["DTYPES", "GRADIENTS", "OPTIMIZERS", "SCHEDULES", "TrainConfig", "check_training_data",
            "check_validation_data", "split_indices", "check_not_diverged", "evaluate", "initial_loss", "predict",
-           "fit", "init_state", "learning_rate_schedule", "make_optimizer", "with_peak_learning_rate",
+           "predict_proba", "fit", "init_state", "learning_rate_schedule", "make_optimizer", "with_peak_learning_rate",
            "PROGRESS_UPDATES_PER_EPOCH", "TrainState", "epoch_batches", "make_run_batches", "make_step",
            "progress_blocks"]

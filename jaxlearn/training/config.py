@@ -35,6 +35,8 @@ class TrainConfig:
     architecture: str = "c16bn-c16bn-p-c32bn-c32bn-p-d128-drop0.5"   # the CNN's layers (jaxlearn.nn.cnn)
     image_shape: tuple = (1, 28, 28)    # (channels, H, W) the CNN sees each flattened input row as
     augment: tuple = ()                 # CNN only: "shift", "flip", "erase" (jaxlearn.nn.augment)
+    lam: float = 0.0                    # L2 penalty λ/2 Σ_l ‖W^l‖² on the weights (not the biases)
+    init: str = "he"                    # MLP only: "he" or scikit-learn's "glorot_uniform" (nn.init_mlp)
 
     def __post_init__(self):
         if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
@@ -57,6 +59,10 @@ class TrainConfig:
         check_option(self.gradient, "gradient", GRADIENTS)
         check_option(self.dtype, "dtype", DTYPES)
         check_option(self.model, "model", MODELS)
+        check_scalar(self.lam, "lam", minimum=0)
+        check_option(self.init, "init", nn.mlp.INITS)
+        if self.model == "cnn" and self.init != "he":
+            raise ValueError(f"init={self.init!r} is for the MLP; a CNN is initialised as jaxlearn.nn.init_cnn does")
         object.__setattr__(self, "image_shape", tuple(self.image_shape))
         object.__setattr__(self, "augment", (self.augment,) if isinstance(self.augment, str) else tuple(self.augment))
         check_augmentations(self.augment)

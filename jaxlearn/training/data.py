@@ -4,7 +4,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn._validation import check_labels, check_matrix, check_validation_data  # noqa: F401 (re-exported)
+from jaxlearn._errors import UnscaledInputWarning, warn
+from jaxlearn._validation import (  # noqa: F401 (check_validation_data re-exported)
+    check_every_class_present,
+    check_labels,
+    check_matrix,
+    check_validation_data,
+)
 from jaxlearn.training.config import TrainConfig
 
 
@@ -31,7 +37,11 @@ def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None
         raise ValueError(f"{x_name} must be (M, n_features) (flatten images with "
                          f"jaxlearn.data.flatten_images), got shape {np.shape(X)}")
     X = check_matrix(X, x_name, to_host=to_host).astype(jnp.dtype(config.dtype), copy=False)
+    given = n_classes is not None
     labels, n_classes = check_labels(labels, X.shape[0], y_name, n_classes=n_classes, x_name=x_name)
+    if not given:
+        check_every_class_present(labels, n_classes, y_name)
+    warn_if_unscaled(X, x_name)
     present = np.unique(labels)
     if present.size < 2:
         raise ValueError(f"{y_name} holds a single class ({int(present[0])}); a classifier needs at least two "
@@ -39,3 +49,27 @@ def check_training_data(config: TrainConfig, X, labels, *, n_classes: int | None
     if config.batch_size > X.shape[0]:
         raise ValueError(f"batch_size={config.batch_size} is larger than the training set ({X.shape[0]} samples)")
     return X, (labels if to_host else jnp.asarray(labels)), n_classes
+
+
+# Inputs "look unscaled" when a column's spread is far beyond unit scale (0–255 pixels: up to 110),
+# or the columns' scales differ by orders of magnitude (metres next to micrometres). Scaled data
+# stay far from both: pixels in [0, 1] have column standard deviations ≤ 0.5, standardised ones 1.
+LARGEST_SCALE = 20.0
+SCALE_SPREAD = 1e3
+
+
+def warn_if_unscaled(X, name: str = "X") -> None:
+    """An `UnscaledInputWarning` when X's columns look unscaled (see LARGEST_SCALE, SCALE_SPREAD)."""
+    scales = np.std(np.asarray(X, dtype=np.float32), axis=0)
+    scales = scales[scales > 0]
+    if not scales.size:
+        return
+    largest, typical = float(scales.max()), float(np.median(scales))
+    if largest <= LARGEST_SCALE and largest <= SCALE_SPREAD * typical:
+        return
+    why = (f"a column's standard deviation is {largest:.3g} (far beyond unit scale)" if largest > LARGEST_SCALE
+           else f"the columns' standard deviations range from {typical:.3g} (median) to {largest:.3g}")
+    warn(f"{name} looks unscaled: {why}. Gradient-based training works poorly on such inputs (the lecture: "
+         "scaling is very important). Scale images to [0, 1] with jaxlearn.data.flatten_images (the CLI's "
+         "default), or standardise with jaxlearn.fit_standardizer / sklearn's StandardScaler. To silence this: "
+         "warnings.filterwarnings('ignore', category=jaxlearn.UnscaledInputWarning)", UnscaledInputWarning)

@@ -100,15 +100,17 @@ def _outputs(params, X, config: TrainConfig, block: int, devices, batch_stats):
 
 
 def predict(params, X: ArrayLike, config: TrainConfig, block: int = 10_000, *, devices=None,
-            batch_stats=()) -> np.ndarray:
-    """Predicted classes (M,) in blocks (rows split over `devices`, as `evaluate`)."""
-    return _outputs(params, X, config, block, devices, batch_stats)[0]
+            batch_stats=()) -> jax.Array:
+    """Predicted classes (M,) in blocks (rows split over `devices`, as `evaluate`); a JAX array,
+    as the functional API returns (the estimators return NumPy)."""
+    return jax.device_put(_outputs(params, X, config, block, devices, batch_stats)[0])
 
 
 def predict_proba(params, X: ArrayLike, config: TrainConfig, block: int = 10_000, *,
-                  devices=None, batch_stats=()) -> np.ndarray:
-    """The network's outputs a^L (M, K) (class probabilities for a softmax output), in blocks."""
-    return _outputs(params, X, config, block, devices, batch_stats)[1]
+                  devices=None, batch_stats=()) -> jax.Array:
+    """The network's outputs a^L (M, K) (class probabilities for a softmax output), in blocks;
+    a JAX array."""
+    return jax.device_put(_outputs(params, X, config, block, devices, batch_stats)[1])
 
 
 def initial_loss(params, X, Y, config: TrainConfig, *, batch_stats=()) -> float:

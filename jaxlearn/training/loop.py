@@ -6,6 +6,7 @@ fold_in(key(seed), 2)), so a resumed run ends with the same parameters as an uni
 """
 
 import functools
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -21,6 +22,7 @@ from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
 from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, put, replicated
 from jaxlearn.training import model
+from jaxlearn.training import progress as report
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import (
@@ -87,7 +89,7 @@ def _epoch_program(config: TrainConfig, steps_per_epoch: int, mesh=None) -> Call
 def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: ArrayLike | None = None,
         y_val: ArrayLike | None = None, *, n_classes: int | None = None,
         state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,
-        on_epoch_end: Callable | None = None, progress: bool = True, learning_rate_name: str = "learning rate",
+        on_epoch_end: Callable | None = None, progress=True, learning_rate_name: str = "learning rate",
         devices=None):
     """Train an MLP: config.epochs epochs of shuffled minibatches, metrics after each epoch.
 
@@ -98,8 +100,10 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         n_classes: K (default: max label + 1).
         state, start_epoch, history: continue a run (see `jaxlearn.training.checkpoint`).
         on_epoch_end: called as on_epoch_end(epoch, state, history) after each good epoch
-            (checkpointing goes here).
-        progress: show a tqdm progress bar with the running loss and accuracy.
+            (checkpointing goes here); returning True stops training after that epoch.
+        progress: True (a tqdm bar with the running loss and accuracy on a terminal or in a
+            notebook, one printed line per epoch when the output is a file or a pipe), "bar",
+            "lines" or False (`jaxlearn.training.progress`).
         learning_rate_name: what the divergence message calls the learning rate (a wrapper's
             own parameter name, e.g. "learning_rate_init").
         devices: data parallelism (`jaxlearn.parallel`): None (every device JAX sees),
@@ -154,9 +158,12 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     noise_key = jax.random.fold_in(jax.random.key(config.seed), 2) if model.needs_key(config) else None
 
     shares = stall.class_shares(y_train, n_classes)
+    # an L2 penalty adds λ/2 ‖W‖² to the epoch loss: then the accuracy alone tells a stall
+    stall_loss = config.loss if not config.lam else "penalised"
     at_chance = [bool(stall.at_chance(h["train_loss"], h["train_accuracy"], shares, steps * config.batch_size,
-                                      config.batch_size, config.loss)) for h in history]
-    bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=not progress,
+                                      config.batch_size, stall_loss)) for h in history]
+    mode = report.resolve(progress)
+    bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=mode != "bar",
                dynamic_ncols=True)
     with bar:
         interrupts.check()
@@ -164,7 +171,8 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
             batches = epoch_batches(config.seed, epoch, n_samples, config.batch_size)
             epoch_key = None if noise_key is None else jax.random.fold_in(noise_key, epoch)
-            for block in progress_blocks(batches) if progress else [batches]:   # no bar: one dispatch
+            started = time.perf_counter()
+            for block in progress_blocks(batches) if mode != "off" else [batches]:   # quiet: one dispatch
                 indices = block if mesh is None else put(block, batch_rows(mesh, axis=1))
                 new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices, epoch_key,
                                                                    seen)
@@ -191,14 +199,17 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
                                     f"val_acc {metrics['accuracy']:.4f}")
             at_chance.append(bool(stall.at_chance(train_loss, record["train_accuracy"], shares,
-                                                  steps * config.batch_size, config.batch_size, config.loss)))
+                                                  steps * config.batch_size, config.batch_size, stall_loss)))
             if stall.stalled(at_chance, steps):
                 record["stalled"] = True
                 if not stall.stalled(at_chance[:-1], steps):   # warn once, when it starts
                     warn(stall.describe(history + [record], shares, config.learning_rate, learning_rate_name,
                                         config.loss, config.activation), StalledTrainingWarning)
             history.append(record)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch + 1, state, history)
+            if mode == "lines":
+                print(report.epoch_line(record, config.epochs, time.perf_counter() - started), flush=True)
+            stop = on_epoch_end is not None and on_epoch_end(epoch + 1, state, history) is True
             interrupts.check()
+            if stop:                # the callback's early stopping (MLPClassifier's tol / n_iter_no_change)
+                break
     return state, history

@@ -45,7 +45,8 @@ def init_params(config: TrainConfig, key, n_features: int, n_classes: int):
     if config.model == "cnn":
         check_image_rows(config, n_features)
         return nn.init_cnn(key, config.architecture, config.image_shape, n_classes, dtype=dtype)
-    return nn.init_mlp(key, [n_features, *config.hidden, n_classes], activation=config.activation, dtype=dtype)
+    return nn.init_mlp(key, [n_features, *config.hidden, n_classes], activation=config.activation, dtype=dtype,
+                       init=config.init)
 
 
 def init_batch_stats(config: TrainConfig):

@@ -127,7 +127,7 @@ def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, se
 @interrupts.deferred_interrupts()    # Ctrl-C during start-up, training or testing: never lost (`interrupts`)
 def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", data_dir=None,
                        validation_size: int = 5000, scale: bool = True, resume: bool = False,
-                       progress: bool = True, log=print, devices=None) -> dict:
+                       progress=True, log=print, devices=None) -> dict:
     """Train (or resume) a run in run_dir, then test it and write its files and figures.
 
     With resume=True the run's saved config is used and training continues after the

@@ -41,7 +41,20 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
 
     def loss_and_logits(params, batch_stats, X, Y, key):
         z, batch_stats = model.training_logits(config, params, X, layout=layout, batch_stats=batch_stats, key=key)
-        return nn.loss_from_logits(z, Y, config.loss, output), (z, batch_stats)
+        loss = nn.loss_from_logits(z, Y, config.loss, output)
+        if config.lam:          # λ = 0 adds nothing to the program (a resumed run compiles the same)
+            loss = loss + penalty(params)
+        return loss, (z, batch_stats)
+
+    def penalty(params):
+        """λ/2 Σ_l ‖W^l‖² over the weights (a leaf W of two or more axes; biases, γ and β are not
+        penalised)."""
+        return 0.5 * config.lam * sum(jnp.sum(W * W) for W, _ in params if W.ndim >= 2)
+
+    def penalty_gradient(grads, params):
+        if not config.lam:
+            return grads
+        return [(gW + config.lam * W if W.ndim >= 2 else gW, gb) for (gW, gb), (W, _) in zip(grads, params)]
 
     def step(state: TrainState, X, Y, key=None):
         if config.augment and key is not None:
@@ -53,7 +66,8 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
                 state.params, state.batch_stats, X, Y, noise_key)
         else:
             loss, (z, batch_stats) = loss_and_logits(state.params, state.batch_stats, X, Y, noise_key)
-            grads = model.hand_gradient(config, state.params, X, Y, batch_stats=state.batch_stats, key=noise_key)
+            grads = penalty_gradient(model.hand_gradient(config, state.params, X, Y, batch_stats=state.batch_stats,
+                                                         key=noise_key), state.params)
         # optax mixes Python floats with int32 step counts, which strict dtype promotion
         # (equinox-style test settings, or a user's) refuses; its own code is standard-safe.
         with jax.numpy_dtype_promotion("standard"):
