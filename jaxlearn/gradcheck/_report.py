@@ -94,4 +94,4 @@ def _shape(leaf: LeafReport) -> str:
 
 
 def _number(x) -> str:
-    return "nan" if x is None or not np.isfinite(x) else f"{x:.2e}"
+    return "—" if x is None or not np.isfinite(x) else f"{x:.2e}"      # — : not comparable (shapes differ)
