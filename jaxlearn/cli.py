@@ -38,7 +38,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_STALLED, EXIT_INTERRUPTED = 1, 2, 3, 130
 # TrainConfig field → its command-line option (the others are spelt as the field).
 OPTION_NAMES = {"learning_rate": "lr"}
 # Options that describe the data rather than the model; a resumed run keeps these too.
-DATA_OPTIONS = ("dataset", "validation_size", "raw_pixels")
+DATA_OPTIONS = ("dataset", "validation_size", "train_size", "raw_pixels")
 
 
 def _option(field: str) -> str:
@@ -176,6 +176,7 @@ def _train(args) -> int:
             jax.config.update("jax_enable_x64", True)
         result = train_and_evaluate(config, out, dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
                                     validation_size=getattr(args, "validation_size", 5000),
+                                    train_size=getattr(args, "train_size", None),
                                     scale=not getattr(args, "raw_pixels", False), resume=args.resume,
                                     progress=("lines" if args.no_progress else True) if first else False,
                                     devices=args.devices,
@@ -299,6 +300,8 @@ def _add_train(commands) -> None:
             help_text += f" (default: {shown})"
         p.add_argument(_option(field.name), dest=field.name, type=kind, choices=choices.get(field.name),
                        default=not_given, help=help_text)
+    p.add_argument("--train-size", type=int, default=not_given, metavar="N",
+                   help="train on a seeded subset of N of the training images (quick studies; default: all)")
     p.add_argument("--validation-size", type=int, default=not_given,
                    help="training images held out for validation (default 5000)")
     p.add_argument("--raw-pixels", action="store_true", default=not_given,

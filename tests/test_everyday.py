@@ -165,3 +165,34 @@ def test_a_kernel_svm_names_mismatched_rows():
 
     with pytest.raises(ValueError, match="y has 20 labels but X has 19 rows; they must match"):
         fit_kernel_svm(X[:19], np.arange(20) % 2)
+
+
+# --- a quick subset: --train-size ---------------------------------------------------------------
+
+def test_train_size_trains_on_a_seeded_subset_and_resume_keeps_it(capsys, tmp_path, tiny_data):
+    import json
+
+    from jaxlearn.training.runs import prepare_data
+
+    run = tmp_path / "run"
+    code = main(["train", "--data-dir", str(tiny_data), "--out", str(run), "--hidden", "8", "--epochs", "1",
+                 "--batch-size", "30", "--validation-size", "100", "--train-size", "300", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["train_size"] == 300 and saved["validation_size"] == 100
+    subset = prepare_data("mnist", tiny_data, validation_size=100, train_size=300)
+    whole = prepare_data("mnist", tiny_data, validation_size=100)
+    assert subset["X_train"].shape == (300, 784)
+    np.testing.assert_array_equal(subset["X_train"], whole["X_train"][:300])      # the same seeded order
+    np.testing.assert_array_equal(subset["X_val"], whole["X_val"])
+    code = main(["train", "--resume", "--out", str(run), "--train-size", "500"])
+    assert code == 2 and "--train-size cannot be given with --resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["0", "901", "-5"])
+def test_a_train_size_out_of_range_is_named(capsys, tmp_path, tiny_data, size):
+    code = main(["train", "--data-dir", str(tiny_data), "--out", str(tmp_path / "run"), "--validation-size", "100",
+                 "--train-size", size, "--no-progress"])
+    assert code == 1
+    assert "train_size must be an integer in [1, 900] (the training images left after validation_size=100)" in \
+        capsys.readouterr().err

@@ -136,6 +136,25 @@ def test_train_many_equals_training_one_after_another(small_mnist):
     seeds = sweeps.train_many(config, X, y, seeds=[0, 1], progress=False)
     assert not np.allclose(seeds.model(0)[0][0], seeds.model(1)[0][0])   # other seeds, other inits
     np.testing.assert_array_equal(seeds.learning_rates, [config.learning_rate] * 2)
+    np.testing.assert_array_equal(seeds.data_seeds, [0, 1])
+
+
+def test_each_seed_has_its_own_shuffles_unless_they_are_shared(small_mnist):
+    """By default model s is fit() with seed s: its initialisation and its batches; data_seeds=0
+    shares seed 0's batches, so that only the initialisation differs."""
+    X, y = small_mnist
+    config = TrainConfig(hidden=(16,), epochs=2, batch_size=100)
+    own = sweeps.train_many(config, X, y, seeds=[0, 1], progress=False)
+    shared = sweeps.train_many(config, X, y, seeds=[0, 1], data_seeds=0, progress=False)
+    np.testing.assert_array_equal(shared.data_seeds, [0, 0])
+    state, history = fit(TrainConfig(**config.to_dict() | {"seed": 1}), X, y, progress=False)
+    np.testing.assert_allclose(own.train_loss[1], [h["train_loss"] for h in history], rtol=1e-5)
+    for (W, _), (W_fit, _) in zip(own.model(1), state.params):
+        np.testing.assert_allclose(W, W_fit, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(shared.model(1)[0][0], own.model(1)[0][0])     # seed 0's batches: another run
+    np.testing.assert_allclose(shared.train_loss[0], own.train_loss[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="data_seeds has 3 seeds but the sweep has 2 models"):
+        sweeps.train_many(config, X, y, seeds=[0, 1], data_seeds=[0, 1, 2], progress=False)
 
 
 def test_chunking_does_not_change_the_models(small_mnist):

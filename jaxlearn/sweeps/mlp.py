@@ -1,10 +1,11 @@
 """Many MLPs of one architecture trained side by side: one jitted program per epoch for all.
 
-The models are stacked along a leading axis of every parameter array and share the shuffled
-minibatches; each step of all models is the single-model step (`jaxlearn.training.step.make_step`)
-under vmap, with one optimizer whose peak learning rate sits in each model's state. On a CPU the
-models run in chunks (`jax.lax.map(..., batch_size=chunk)`) small enough for their parameters and
-Adam moments to stay in cache; on a GPU all of them at once. On D devices the model axis is
+The models are stacked along a leading axis of every parameter array, each with its own
+shuffled minibatches (`train_many`'s data_seeds); each step of all models is the single-model
+step (`jaxlearn.training.step.make_step`) under vmap, with one optimizer whose peak learning
+rate sits in each model's state. On a CPU the models run in chunks
+(`jax.lax.map(..., batch_size=chunk)`) small enough for their parameters and Adam moments to
+stay in cache; on a GPU all of them at once. On D devices the model axis is
 split over them (`jax.shard_map`): each device trains S/D of the models, chunked as above, and
 the data are replicated; no device talks to another during training.
 """
@@ -47,6 +48,7 @@ class Sweep(NamedTuple):
                                   # params: its last good epoch
     train_accuracy: Any = None    # (S, epochs): training accuracy per epoch (NaN after divergence)
     stalled: Any = None           # (S,) bool: ended at chance (jaxlearn.stall), not learning
+    data_seeds: Any = None        # (S,): the seed of each model's shuffled batches
 
     def model(self, i: int):
         """The parameters [(W, b), …] of model i."""
@@ -81,6 +83,20 @@ def _settings(config: TrainConfig, learning_rates, seeds):
     rates = np.full(size, config.learning_rate) if rates is None else rates
     seeds = np.full(size, config.seed) if seeds is None else seeds
     return rates, seeds.astype(int)
+
+
+def _data_seeds(data_seeds, seeds: np.ndarray) -> np.ndarray:
+    """(S,) data-order seeds: each model's own seed (None), one integer for all, or a list of S."""
+    if data_seeds is None:
+        return seeds.copy()
+    values = np.atleast_1d(np.asarray(data_seeds))
+    if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer) or np.any(values < 0):
+        raise ValueError(f"data_seeds must be None, an integer ≥ 0 or a list of them, got {data_seeds!r}")
+    if values.size == 1:
+        return np.full(len(seeds), int(values[0]))
+    if values.size != len(seeds):
+        raise ValueError(f"data_seeds has {values.size} seeds but the sweep has {len(seeds)} models")
+    return values.astype(int)
 
 
 def models_per_chunk(chunk_size, n_models: int, sizes, dtype) -> int:
@@ -121,13 +137,16 @@ def _select_models(keep, new, old):
 
 
 def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rates=None, seeds=None,
-               X_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
+               data_seeds=None, X_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
                n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True,
                devices=None) -> Sweep:
     """Train S MLPs of one architecture at once, one per (learning rate, seed) pair.
 
-    All models see the same shuffled batches (from config.seed); they differ in their
-    initialisation (seeds) and peak learning rates. Each epoch of all models is one jitted
+    Each model has an initialisation seed (seeds) and a data-order seed (data_seeds: its epochs'
+    shuffled batches, `jaxlearn.training.step.epoch_batches`). By default a model shuffles with its
+    own initialisation seed, as `training.fit` with that seed does, so that a spread over seeds
+    measures the whole run-to-run variance; data_seeds=config.seed (one number) gives every model
+    the same batches, so that seeds vary the initialisation alone. Each epoch of all models is one jitted
     program: the single-model step (`jaxlearn.training.step.make_step`) vmapped over the models.
     A model whose loss becomes NaN/inf or grows far above its start and its best (the rule
     of `jaxlearn.divergence`) is marked in `Sweep.diverged` and keeps the parameters of its
@@ -140,6 +159,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
             seed are the defaults for the lists below).
         X: (M, n_0) finite inputs; y: (M,) integer labels 0 … K−1.
         learning_rates, seeds: equal-length lists (or one of them; the other is repeated).
+        data_seeds: None (each model's seed), one integer for all, or a list (one per model).
         X_val, y_val: optional validation data (both or neither), scored by accuracy.
         n_classes: K (default max label + 1).
         chunk_size: models per vmapped step on each device (default: see `models_per_chunk`);
@@ -159,6 +179,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         raise ValueError(f"train_many trains MLPs; model={config.model!r} is not supported (train CNNs one at a "
                          "time with jaxlearn.training.fit)")
     rates, seeds = _settings(config, learning_rates, seeds)
+    data_seeds = _data_seeds(data_seeds, seeds)
     if chunk_size is not None:
         check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)
     mesh = model_mesh(devices, len(rates))
@@ -182,9 +203,17 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     # with several models per step, samples as columns: the stacked W¹ is never transposed (nn.logits)
     run_batches = make_run_batches(make_step(config, optimizer, layout="columns" if chunk > 1 else "rows"))
 
+    # one shuffle for all (a learning-rate sweep): batches (n_batches, B), each step's batch shared
+    # by the vmapped models; else (S, n_batches, B), each model its own
+    shared = len(set(data_seeds.tolist())) == 1
+
     def epoch_of(states, X, Y, batches, frozen, limits):
-        new, loss_sums, correct = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states,
-                                              batch_size=chunk)
+        if shared:
+            new, loss_sums, correct = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states,
+                                                  batch_size=chunk)
+        else:
+            new, loss_sums, correct = jax.lax.map(lambda sb: run_batches(sb[0], X, Y, sb[1]), (states, batches),
+                                                  batch_size=chunk)
         losses = loss_sums / steps
         # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)
         keep = jnp.isfinite(losses) & (losses <= limits) & ~frozen
@@ -192,10 +221,11 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
 
     if mesh is None:
         run_epoch = jax.jit(epoch_of)
-    else:   # each device its S/D models; the data and batches replicated
+    else:   # each device its S/D models (and their batches, unless shared); the data replicated
         models, everywhere = PartitionSpec(AXIS), PartitionSpec()
-        run_epoch = jax.jit(jax.shard_map(epoch_of, mesh=mesh, in_specs=(models, everywhere, everywhere, everywhere,
-                                                                         models, models),
+        batch_spec = everywhere if shared else models
+        run_epoch = jax.jit(jax.shard_map(epoch_of, mesh=mesh,
+                                          in_specs=(models, everywhere, everywhere, batch_spec, models, models),
                                           out_specs=(models, models, models)))
         states = jax.device_put(states, NamedSharding(mesh, models))
 
@@ -208,7 +238,9 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     with tqdm(total=config.epochs, unit="epoch", disable=not progress, dynamic_ncols=True,
               desc=f"{len(rates)} models") as bar:
         for epoch in range(config.epochs):
-            batches = jnp.asarray(epoch_batches(config.seed, epoch, X.shape[0], config.batch_size))
+            orders = [epoch_batches(int(s), epoch, X.shape[0], config.batch_size)
+                      for s in (data_seeds[:1] if shared else data_seeds)]
+            batches = jnp.asarray(orders[0] if shared else np.stack(orders))
             limits = divergence.loss_limit(start_losses, best_losses)
             states, epoch_losses, correct = run_epoch(states, X, Y, batches, jnp.asarray(diverged),
                                                       jnp.asarray(limits, X.dtype))
@@ -235,7 +267,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                       "large a step. They are left out of Sweep.best(); try smaller learning rates.",
                       StalledTrainingWarning, stacklevel=2)
     return Sweep(states.params, rates, seeds, losses, _validation_accuracy(states.params, X_val, y_val, config,
-                                                                          diverged), diverged, accuracy, stalled)
+                                                                          diverged), diverged, accuracy, stalled,
+                 data_seeds)
 
 
 def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:

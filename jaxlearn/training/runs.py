@@ -41,8 +41,8 @@ from jaxlearn.training.loop import fit, init_state
 
 CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
 # config.json: the TrainConfig under "config", and how the data were prepared
-RUN_KEYS = ("config", "dataset", "validation_size", "scale", "data_source", "devices", "device_count")
-OPTIONAL_RUN_KEYS = {"data_source", "devices", "device_count"}  # absent in folders of earlier versions
+RUN_KEYS = ("config", "dataset", "validation_size", "train_size", "scale", "data_source", "devices", "device_count")
+OPTIONAL_RUN_KEYS = {"data_source", "devices", "device_count", "train_size"}  # absent in earlier versions' folders
 
 
 class RunFolderError(ValueError):
@@ -108,15 +108,28 @@ def _config_differences(given: TrainConfig, saved: TrainConfig) -> list[str]:
 
 
 def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, seed: int = 0,
-                 scale: bool = True, dtype="float32") -> dict:
-    """Flattened, scaled MNIST-style data with a seeded validation part carved from training."""
+                 scale: bool = True, dtype="float32", train_size: int | None = None) -> dict:
+    """Flattened, scaled MNIST-style data with a seeded validation part carved from training.
+
+    train_size: train on that many of the remaining training images only (a seeded subset, the
+    same for the same seed: quick studies); None, all of them. The test set is always whole.
+    """
     data = load_mnist(dataset, data_dir)
     X = flatten_images(data.train_images, scale=scale, dtype=np.dtype(dtype))
     y = data.train_labels.astype(np.int32)
+    if isinstance(validation_size, bool) or not isinstance(validation_size, int | np.integer):
+        raise TypeError(f"validation_size must be an integer, got {validation_size!r}")
     if not 0 <= validation_size < X.shape[0]:
         raise ValueError(f"validation_size must be in [0, {X.shape[0]}), got {validation_size}")
+    if train_size is not None and (isinstance(train_size, bool) or not isinstance(train_size, int | np.integer)
+                                   or not 1 <= train_size <= X.shape[0] - validation_size):
+        raise ValueError(f"train_size must be an integer in [1, {X.shape[0] - validation_size}] (the training "
+                         f"images left after validation_size={validation_size}), got {train_size!r}")
+    # one seeded order: the first validation_size images validate, the next train_size train
     order = np.asarray(jax.random.permutation(jax.random.fold_in(jax.random.key(seed), 2), X.shape[0]))
     val, train = order[:validation_size], order[validation_size:]
+    if train_size is not None:
+        train = train[:train_size]
     return {"X_train": X[train], "y_train": y[train], "X_val": X[val] if validation_size else None,
             "y_val": y[val] if validation_size else None,
             "X_test": flatten_images(data.test_images, scale=scale, dtype=np.dtype(dtype)),
@@ -126,7 +139,8 @@ def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, se
 
 @interrupts.deferred_interrupts()    # Ctrl-C during start-up, training or testing: never lost (`interrupts`)
 def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", data_dir=None,
-                       validation_size: int = 5000, scale: bool = True, resume: bool = False,
+                       validation_size: int = 5000, train_size: int | None = None, scale: bool = True,
+                       resume: bool = False,
                        progress=True, log=print, devices=None) -> dict:
     """Train (or resume) a run in run_dir, then test it and write its files and figures.
 
@@ -157,6 +171,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                 "asked for; to change it, start a new run in another folder")
         config = saved["config"]
         dataset, validation_size, scale = saved["dataset"], saved["validation_size"], saved["scale"]
+        train_size = saved.get("train_size")
         if not (run_dir / CHECKPOINT).is_file():
             raise NothingToResumeError(f"{run_dir / CHECKPOINT} does not exist: nothing to resume (no epoch of this "
                                  "run finished)")
@@ -172,10 +187,11 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     used = describe(mesh)
     log(f"training on {used}")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed,
-                        scale=scale, dtype=config.dtype)
+                        scale=scale, dtype=config.dtype, train_size=train_size)
     if writer and not resume:
         _write_json(run_dir / CONFIG, {"config": config.to_dict(), "dataset": dataset,
-                                       "validation_size": validation_size, "scale": scale,
+                                       "validation_size": validation_size, "train_size": train_size,
+                                       "scale": scale,
                                        "data_source": data["source"], "devices": used,
                                        "device_count": device_count(mesh)})
     state, start_epoch, history = None, 0, []
