@@ -10,6 +10,7 @@ split over them (`jax.shard_map`): each device trains S/D of the models, chunked
 the data are replicated; no device talks to another during training.
 """
 
+import time
 import warnings
 from typing import Any, NamedTuple
 
@@ -23,6 +24,7 @@ from jaxlearn import divergence, nn, stall
 from jaxlearn._errors import DivergenceError, StalledTrainingWarning
 from jaxlearn._validation import check_grid, check_scalar
 from jaxlearn.parallel import AXIS, data_mesh, device_count
+from jaxlearn.sweeps import results
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import initial_loss
@@ -49,6 +51,30 @@ class Sweep(NamedTuple):
     train_accuracy: Any = None    # (S, epochs): training accuracy per epoch (NaN after divergence)
     stalled: Any = None           # (S,) bool: ended at chance (jaxlearn.stall), not learning
     data_seeds: Any = None        # (S,): the seed of each model's shuffled batches
+    val_loss: Any = None          # (S, epochs): validation loss after each epoch (NaN after divergence)
+    val_accuracy: Any = None      # (S, epochs): validation accuracy after each epoch
+    seconds: float = float("nan")  # wall time of the whole sweep
+
+    # the sweep as data (`jaxlearn.sweeps.results`)
+    def to_records(self) -> list:
+        """One dict per model and epoch (long, "tidy" form): settings, flags and the metrics."""
+        return results.records(self)
+
+    def to_csv(self, path):
+        """`to_records` as a CSV file; returns its path."""
+        return results.to_csv(self, path)
+
+    def to_frame(self):
+        """`to_records` as a pandas DataFrame (pandas is optional)."""
+        return results.to_frame(self)
+
+    def summary(self, by=("learning_rate",), metric: str = "val_accuracy") -> list:
+        """The last epoch's metric, mean ± std and n over the seeds, per combination of `by`."""
+        return results.summary(self, by, metric)
+
+    def plot(self, metric: str = "val_accuracy", by=("learning_rate",)):
+        """Curves per setting: the mean over seeds and a band from the lowest to the highest."""
+        return results.plot(self, metric, by)
 
     def model(self, i: int):
         """The parameters [(W, b), …] of model i."""
@@ -229,8 +255,11 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                                           out_specs=(models, models, models)))
         states = jax.device_put(states, NamedSharding(mesh, models))
 
+    started = time.perf_counter()
     losses = np.full((len(rates), config.epochs), np.nan)
     accuracy = np.full((len(rates), config.epochs), np.nan)
+    val_loss, val_accuracy = np.full_like(losses, np.nan), np.full_like(losses, np.nan)
+    validation = None if X_val is None else _validation_scores(config, X_val, y_val, K)
     diverged = np.zeros(len(rates), bool)
     shares = stall.class_shares(y, K)
     start_losses = _initial_losses(states.params, X, Y, config)
@@ -248,6 +277,10 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
             accuracy[:, epoch] = np.where(diverged, np.nan, np.asarray(correct) / (steps * config.batch_size))
             diverged |= divergence.has_diverged(losses[:, epoch], start_losses, best_losses)
             best_losses = np.where(diverged, best_losses, np.fmin(best_losses, losses[:, epoch]))
+            if validation is not None:          # every model after every epoch: the curves
+                epoch_val_loss, epoch_val_accuracy = (np.asarray(v) for v in validation(states.params))
+                val_loss[:, epoch] = np.where(diverged, np.nan, epoch_val_loss)
+                val_accuracy[:, epoch] = np.where(diverged, np.nan, epoch_val_accuracy)
             bar.update(1)
             if not diverged.all():
                 bar.set_postfix_str(f"lowest loss {np.nanmin(losses[:, epoch]):.4f}"
@@ -266,9 +299,10 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                       f"{rates[stalled].tolist()} (seeds {seeds[stalled].tolist()}): likely dead ReLUs after too "
                       "large a step. They are left out of Sweep.best(); try smaller learning rates.",
                       StalledTrainingWarning, stacklevel=2)
-    return Sweep(states.params, rates, seeds, losses, _validation_accuracy(states.params, X_val, y_val, config,
-                                                                          diverged), diverged, accuracy, stalled,
-                 data_seeds)
+    final = None if validation is None else np.where(diverged, np.nan, np.asarray(validation(states.params)[1]))
+    return Sweep(states.params, rates, seeds, losses, final, diverged, accuracy, stalled, data_seeds,
+                 None if validation is None else val_loss, None if validation is None else val_accuracy,
+                 time.perf_counter() - started)
 
 
 def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:
@@ -278,9 +312,16 @@ def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:
                      for i in range(n_models)])
 
 
-def _validation_accuracy(params, X_val, y_val, config: TrainConfig, diverged):
-    if X_val is None:
-        return None
-    predict = jax.jit(jax.vmap(lambda p, X: nn.predict(p, X, activation=config.activation), in_axes=(0, None)))
-    correct = np.asarray(jnp.mean(predict(params, X_val).astype(y_val.dtype) == y_val[None, :], axis=1))
-    return np.where(diverged, np.nan, correct)
+def _validation_scores(config: TrainConfig, X_val, y_val, n_classes: int):
+    """A jitted function of the stacked params: (validation loss (S,), validation accuracy (S,))."""
+    Y_val = nn.one_hot(y_val, n_classes, dtype=X_val.dtype)
+
+    @jax.jit
+    def scores(params):
+        def one(p):
+            z = nn.logits(p, X_val, activation=config.activation)
+            return (nn.loss_from_logits(z, Y_val, config.loss, config.output_activation),
+                    jnp.mean(jnp.argmax(z, axis=1).astype(y_val.dtype) == y_val))
+        return jax.vmap(one)(params)
+
+    return scores

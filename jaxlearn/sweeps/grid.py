@@ -1,0 +1,44 @@
+"""A grid of settings as one sweep: every combination, one vmapped program (`train_many`).
+
+    sweep(config, X, y, {"learning_rate": [1e-3, 3e-3, 1e-2], "seed": [0, 1, 2]}, X_val=…, y_val=…)
+
+trains the 9 combinations side by side. The grid takes the settings that change only values,
+not shapes: learning_rate, seed (the initialisation, and by default each model's own
+shuffles) and data_seed (the shuffles apart). A setting left out takes the config's value.
+"""
+
+import itertools
+
+import numpy as np
+
+from jaxlearn.sweeps.mlp import Sweep, train_many
+from jaxlearn.training.config import TrainConfig
+
+GRID_KEYS = ("learning_rate", "seed", "data_seed")
+
+
+def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
+    """Train every combination of `grid`'s values (a dict of setting → non-empty list) at once.
+
+    kwargs go to `train_many` (X_val, y_val, n_classes, chunk_size, progress, devices). Returns
+    the `Sweep`, its models in the order of `itertools.product` over the grid's keys as given.
+    """
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError(f"grid must be a non-empty dict of setting → list of values, such as "
+                         f"{{'learning_rate': [1e-3, 1e-2], 'seed': [0, 1]}}; got {grid!r}")
+    unknown = [key for key in grid if key not in GRID_KEYS]
+    if unknown:
+        raise ValueError(f"grid: {', '.join(map(repr, unknown))} cannot be swept in one program; the grid takes "
+                         f"{', '.join(GRID_KEYS)} (settings that change shapes, such as hidden, run as separate "
+                         "sweeps)")
+    values = {}
+    for key, options in grid.items():
+        options = list(np.atleast_1d(options)) if not isinstance(options, list | tuple) else list(options)
+        if not options:
+            raise ValueError(f"grid[{key!r}] is empty; give at least one value")
+        values[key] = options
+    combos = list(itertools.product(*values.values()))
+    column = {key: [combo[i] for combo in combos] for i, key in enumerate(values)}
+    return train_many(config, X, y, learning_rates=column.get("learning_rate"),
+                      seeds=column.get("seed", [config.seed] * len(combos)), data_seeds=column.get("data_seed"),
+                      **kwargs)

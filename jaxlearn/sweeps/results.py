@@ -1,0 +1,137 @@
+"""A sweep's results as data: long ("tidy") records, CSV, a pandas DataFrame, a summary over
+seeds, and a figure of the curves.
+
+One record per model and epoch: the model's settings (learning_rate, seed, data_seed), its flags
+(diverged, stalled) and the epoch's metrics (train_loss, train_accuracy, and with validation data
+val_loss, val_accuracy). `summary` takes each model's last epoch and groups the models by the
+settings named in `by`: mean ± sample standard deviation and n over the rest, the seeds. What a
+spread over seeds measures depends on the sweep's data_seeds: with each seed's own shuffles (the
+default) the whole run-to-run variance; with shared shuffles the initialisation's alone. Each
+summary row says which.
+"""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+SETTINGS = ("learning_rate", "seed", "data_seed")
+METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+
+
+def _curves(sweep) -> dict:
+    curves = {"train_loss": sweep.train_loss, "train_accuracy": sweep.train_accuracy,
+              "val_loss": sweep.val_loss, "val_accuracy": sweep.val_accuracy}
+    return {name: np.asarray(values) for name, values in curves.items() if values is not None}
+
+
+def records(sweep) -> list[dict]:
+    """One dict per model and epoch."""
+    curves = _curves(sweep)
+    n_models, n_epochs = sweep.train_loss.shape
+    rows = []
+    for i in range(n_models):
+        settings = {"model": i, "learning_rate": float(sweep.learning_rates[i]), "seed": int(sweep.seeds[i]),
+                    "data_seed": int(sweep.data_seeds[i]), "diverged": bool(sweep.diverged[i]),
+                    "stalled": bool(sweep.stalled[i])}
+        for e in range(n_epochs):
+            rows.append(settings | {"epoch": e + 1} | {name: float(values[i, e]) for name, values in curves.items()})
+    return rows
+
+
+def to_csv(sweep, path) -> Path:
+    path = Path(path)
+    rows = records(sweep)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def to_frame(sweep):
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("Sweep.to_frame needs pandas (pip install pandas); Sweep.to_records and Sweep.to_csv "
+                          "do not") from None
+    return pd.DataFrame(records(sweep))
+
+
+def _check_names(by, metric: str, sweep) -> tuple:
+    by = (by,) if isinstance(by, str) else tuple(by)
+    unknown = [name for name in by if name not in SETTINGS]
+    if unknown:
+        raise ValueError(f"by: {', '.join(map(repr, unknown))} is not a setting of the sweep; choose from "
+                         f"{', '.join(SETTINGS)}")
+    if metric not in _curves(sweep):
+        raise ValueError(f"metric {metric!r} is not in this sweep; it has {', '.join(_curves(sweep))}")
+    return by
+
+
+def _setting(sweep, name: str) -> np.ndarray:
+    return {"learning_rate": sweep.learning_rates, "seed": sweep.seeds, "data_seed": sweep.data_seeds}[name]
+
+
+def summary(sweep, by=("learning_rate",), metric: str = "val_accuracy") -> list[dict]:
+    """Per combination of the `by` settings: the last epoch's metric over its models (mean, std,
+    n), skipping diverged and stalled models (counted apart), and what the spread measures."""
+    by = _check_names(by, metric, sweep)
+    final = _curves(sweep)[metric][:, -1]
+    usable = ~(np.asarray(sweep.diverged) | np.asarray(sweep.stalled))
+    keys = [tuple(float(_setting(sweep, name)[i]) for name in by) for i in range(len(final))]
+    rows = []
+    for key in sorted(set(keys)):
+        members = [i for i, k in enumerate(keys) if k == key]
+        values = final[[i for i in members if usable[i]]]
+        shared = len({int(sweep.data_seeds[i]) for i in members}) == 1
+        rows.append(dict(zip(by, key)) | {
+            f"{metric}_mean": float(values.mean()) if values.size else float("nan"),
+            f"{metric}_std": float(values.std(ddof=1)) if values.size > 1 else float("nan"),
+            "n": int(values.size), "left_out": len(members) - int(values.size),
+            "spread_over": "initialisation only (shared shuffles)" if shared else "seeds (init and data order)"})
+    return rows
+
+
+def summary_markdown(rows: list[dict], metric: str = "val_accuracy") -> str:
+    """The summary as a Markdown table, the metric as mean ± std."""
+    settings = [k for k in rows[0] if k in SETTINGS]
+    lines = ["| " + " | ".join([*settings, metric, "n", "left out", "spread over"]) + " |",
+             "|" + "---|" * (len(settings) + 4)]
+    for row in rows:
+        mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+        shown = f"{mean:.4f}" + ("" if np.isnan(std) else f" ± {std:.4f}")
+        lines.append("| " + " | ".join([*(f"{row[s]:g}" for s in settings), shown, str(row["n"]),
+                                        str(row["left_out"]), row["spread_over"]]) + " |")
+    return "\n".join(lines)
+
+
+def plot(sweep, metric: str = "val_accuracy", by=("learning_rate",)):
+    """One colour per combination of `by`: the mean curve over its models and a band from the
+    lowest to the highest (diverged and stalled models left out). Returns the figure."""
+    from jaxlearn import plots
+
+    by = _check_names(by, metric, sweep)
+    curves = _curves(sweep)[metric]
+    usable = ~(np.asarray(sweep.diverged) | np.asarray(sweep.stalled))
+    epochs = np.arange(1, curves.shape[1] + 1)
+    fig, ax = plots.new_axes(1, width=6.0, height=4.0)
+    keys = [tuple(float(_setting(sweep, name)[i]) for name in by) for i in range(curves.shape[0])]
+    for key in sorted(set(keys)):
+        rows = curves[[i for i, k in enumerate(keys) if k == key and usable[i]]]
+        label = ", ".join(f"{name} {value:g}" for name, value in zip(by, key))
+        if not rows.size:
+            continue
+        scale = 100 if metric.endswith("accuracy") else 1
+        line, = ax.plot(epochs, scale * rows.mean(axis=0), "o-", ms=3, label=f"{label} (n={len(rows)})")
+        ax.fill_between(epochs, scale * rows.min(axis=0), scale * rows.max(axis=0), color=line.get_color(),
+                        alpha=0.2)
+    ax.set(xlabel="epoch", ylabel=metric.replace("_", " ") + (" (%)" if metric.endswith("accuracy") else ""),
+           title=f"{metric.replace('_', ' ')}: mean over seeds, band min–max")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,94 @@
+"""sweeps.sweep: a grid of learning rates × seeds in one program, its per-epoch curves and its
+results as data (records, CSV, DataFrame, summary over seeds, figure)."""
+
+import csv
+
+import matplotlib
+import numpy as np
+import pytest
+
+from jaxlearn import sweeps
+from jaxlearn.data import flatten_images
+from jaxlearn.sweeps.results import summary_markdown
+from jaxlearn.training import TrainConfig, fit
+
+matplotlib.use("Agg")
+CONFIG = TrainConfig(hidden=(16,), epochs=2, batch_size=100)
+GRID = {"learning_rate": [1e-3, 3e-3], "seed": [0, 1]}
+
+
+@pytest.fixture(scope="module")
+def small_mnist(mnist):
+    return flatten_images(mnist.train_images[:2000]), mnist.train_labels[:2000].astype(np.int32)
+
+
+@pytest.fixture(scope="module")
+def study(small_mnist):
+    X, y = small_mnist
+    return sweeps.sweep(CONFIG, X[:1500], y[:1500], GRID, X_val=X[1500:], y_val=y[1500:], progress=False)
+
+
+def test_a_grid_equals_its_models_trained_one_by_one(study, small_mnist):
+    X, y = small_mnist
+    assert list(study.learning_rates) == [1e-3, 1e-3, 3e-3, 3e-3] and list(study.seeds) == [0, 1, 0, 1]
+    assert list(study.data_seeds) == [0, 1, 0, 1]                     # each seed its own shuffles
+    for i, (rate, seed) in enumerate(zip(study.learning_rates, study.seeds)):
+        config = TrainConfig(**CONFIG.to_dict() | {"learning_rate": float(rate), "seed": int(seed)})
+        state, history = fit(config, X[:1500], y[:1500], X[1500:], y[1500:], progress=False)
+        np.testing.assert_allclose(study.train_loss[i], [h["train_loss"] for h in history], rtol=1e-5)
+        np.testing.assert_allclose(study.val_accuracy[i], [h["val_accuracy"] for h in history], atol=2e-3)
+        np.testing.assert_allclose(study.val_loss[i], [h["val_loss"] for h in history], rtol=1e-4)
+        for (W, _), (W_fit, _) in zip(study.model(i), state.params):
+            np.testing.assert_allclose(W, W_fit, rtol=1e-4, atol=1e-6)
+    assert study.seconds > 0
+
+
+def test_records_csv_and_frame_are_long_form(study, tmp_path):
+    rows = study.to_records()
+    assert len(rows) == 4 * 2 and rows[0]["epoch"] == 1 and rows[1]["epoch"] == 2
+    assert set(rows[0]) == {"model", "learning_rate", "seed", "data_seed", "diverged", "stalled", "epoch",
+                            "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    with open(study.to_csv(tmp_path / "results.csv")) as f:
+        read = list(csv.DictReader(f))
+    assert len(read) == 8 and float(read[3]["val_accuracy"]) == pytest.approx(rows[3]["val_accuracy"])
+    pytest.importorskip("pandas")
+    frame = study.to_frame()
+    assert frame.shape == (8, 11) and frame.groupby("learning_rate").size().tolist() == [4, 4]
+
+
+def test_the_summary_is_mean_std_and_n_over_seeds(study):
+    rows = study.summary(by="learning_rate")
+    final = study.val_accuracy[:, -1]
+    assert [r["learning_rate"] for r in rows] == [1e-3, 3e-3]
+    assert rows[0]["val_accuracy_mean"] == pytest.approx(final[:2].mean())
+    assert rows[0]["val_accuracy_std"] == pytest.approx(final[:2].std(ddof=1))
+    assert rows[0]["n"] == 2 and rows[0]["spread_over"] == "seeds (init and data order)"
+    table = summary_markdown(rows)
+    assert table.splitlines()[0] == "| learning_rate | val_accuracy | n | left out | spread over |"
+    assert " ± " in table.splitlines()[2]
+
+
+def test_the_figure_has_a_curve_and_band_per_setting(study):
+    fig = study.plot()
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["learning_rate 0.001 (n=2)",
+                                                                   "learning_rate 0.003 (n=2)"]
+
+
+@pytest.mark.parametrize("grid, words", [
+    ({}, "grid must be a non-empty dict"),
+    ({"hidden": [(8,), (16,)]}, "'hidden' cannot be swept in one program; the grid takes learning_rate, seed"),
+    ({"learning_rate": []}, r"grid\['learning_rate'\] is empty"),
+])
+def test_bad_grids_are_named(small_mnist, grid, words):
+    X, y = small_mnist
+    with pytest.raises(ValueError, match=words):
+        sweeps.sweep(CONFIG, X, y, grid, progress=False)
+
+
+def test_bad_summary_names_are_named(study):
+    with pytest.raises(ValueError, match="by: 'lr' is not a setting of the sweep; choose from learning_rate"):
+        study.summary(by="lr")
+    with pytest.raises(ValueError, match="metric 'val_f1' is not in this sweep"):
+        study.plot(metric="val_f1")
