@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 import jaxlearn
-from jaxlearn import _interrupts
+from jaxlearn import _interrupts, cli_study
 
 # Only light imports above: main() installs its Ctrl-C handler before JAX is imported.
 
@@ -261,20 +261,27 @@ def _positive_ints(text: str) -> tuple:
     return sizes
 
 
-def _add_train(commands) -> None:
+def add_data_options(p) -> None:
+    """--dataset, --data-dir, --train-size, --validation-size, --raw-pixels (train and sweep)."""
+    not_given = argparse.SUPPRESS
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=not_given, help="(default: mnist)")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="folder with the IDX files (default: $JAXLEARN_DATA_DIR, the cache, or download)")
+    p.add_argument("--train-size", type=int, default=not_given, metavar="N",
+                   help="train on a seeded subset of N of the training images (quick studies; default: all)")
+    p.add_argument("--validation-size", type=int, default=not_given,
+                   help="training images held out for validation (default 5000)")
+    p.add_argument("--raw-pixels", action="store_true", default=not_given,
+                   help="feed 0–255 pixels instead of [0, 1]")
+
+
+def add_config_options(p, skip=()) -> None:
+    """One option per TrainConfig field (but those in skip), absent from args unless given."""
     from jaxlearn import nn, training
     from jaxlearn.training.config import MODELS
 
     defaults = training.TrainConfig()
-    not_given = argparse.SUPPRESS  # absent from args unless given: --resume can tell what was asked for
-    p = commands.add_parser("train", help="train an MLP or a CNN on MNIST or Fashion-MNIST",
-                            description="Train an MLP (or with --model cnn a convolutional network); writes config, "
-                                        "metrics, parameters and figures into the run folder and prints the test "
-                                        "accuracy.")
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=not_given, help="(default: mnist)")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="folder with the IDX files (default: $JAXLEARN_DATA_DIR, the cache, or download)")
-    p.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<dataset>-<time>)")
+    not_given = argparse.SUPPRESS
     # one option per TrainConfig field, so that the two cannot drift apart (tested)
     choices = {"activation": list(nn.ACTIVATIONS), "loss": list(nn.LOSSES), "output": list(nn.OUTPUTS),
                "optimizer": list(training.OPTIMIZERS), "schedule": list(training.SCHEDULES),
@@ -291,6 +298,8 @@ def _add_train(commands) -> None:
              "lam": "L2 penalty λ/2 Σ‖W‖² on the weights", "init": "MLP initialisation (he, or scikit-learn's "
                                                                   "glorot_uniform)"}
     for field in dataclasses.fields(training.TrainConfig):
+        if field.name in skip:
+            continue
         default = getattr(defaults, field.name)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float, "batch_size": int,
@@ -300,12 +309,17 @@ def _add_train(commands) -> None:
             help_text += f" (default: {shown})"
         p.add_argument(_option(field.name), dest=field.name, type=kind, choices=choices.get(field.name),
                        default=not_given, help=help_text)
-    p.add_argument("--train-size", type=int, default=not_given, metavar="N",
-                   help="train on a seeded subset of N of the training images (quick studies; default: all)")
-    p.add_argument("--validation-size", type=int, default=not_given,
-                   help="training images held out for validation (default 5000)")
-    p.add_argument("--raw-pixels", action="store_true", default=not_given,
-                   help="feed 0–255 pixels instead of [0, 1]")
+
+
+def _add_train(commands) -> None:
+    # the options default to "not given" (argparse.SUPPRESS): --resume can tell what was asked for
+    p = commands.add_parser("train", help="train an MLP or a CNN on MNIST or Fashion-MNIST",
+                            description="Train an MLP (or with --model cnn a convolutional network); writes config, "
+                                        "metrics, parameters and figures into the run folder and prints the test "
+                                        "accuracy.")
+    add_data_options(p)
+    p.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<dataset>-<time>)")
+    add_config_options(p)
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out, with its saved settings")
     p.add_argument("--no-progress", action="store_true",
@@ -345,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="folder with the IDX files of the run's data set (default: $JAXLEARN_DATA_DIR, the "
                                "cache, or download)")
     evaluate.set_defaults(run=_evaluate)
+    cli_study.add_commands(commands)
     verify = commands.add_parser(
         "verify", help="check every hand-derived gradient of the library against jax.grad and finite differences",
         description="Runs each hand-derived formula (least squares, ridge, logistic and softmax cross-entropy, "

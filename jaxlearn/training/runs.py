@@ -41,8 +41,10 @@ from jaxlearn.training.loop import fit, init_state
 
 CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
 # config.json: the TrainConfig under "config", and how the data were prepared
-RUN_KEYS = ("config", "dataset", "validation_size", "train_size", "scale", "data_source", "devices", "device_count")
-OPTIONAL_RUN_KEYS = {"data_source", "devices", "device_count", "train_size"}  # absent in earlier versions' folders
+RUN_KEYS = ("config", "dataset", "validation_size", "train_size", "scale", "data_source", "devices", "device_count",
+            "study")
+# absent in earlier versions' folders; "study": the grid of a study folder (jaxlearn.training.study)
+OPTIONAL_RUN_KEYS = {"data_source", "devices", "device_count", "train_size", "study"}
 
 
 class RunFolderError(ValueError):

@@ -1,0 +1,93 @@
+"""`jaxlearn sweep` and `jaxlearn compare`: thin wrappers over `jaxlearn.training.study`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _floats(text: str) -> list:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 1e-3,3e-3, got {text!r}") from None
+    if any(not v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"learning rates must be > 0, got {text!r}")
+    return values
+
+
+def _ints(text: str) -> list:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 0,1,2, got {text!r}") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"seeds must be ≥ 0, got {text!r}")
+    return values
+
+
+def _sweep(args) -> int:
+    from jaxlearn import cli
+    from jaxlearn.training.config import TrainConfig
+    from jaxlearn.training.study import run_study
+
+    try:
+        config = TrainConfig(**cli._given(args))
+        result = run_study(config, args.out, learning_rates=args.lr, seeds=args.seeds,
+                           dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
+                           validation_size=getattr(args, "validation_size", 5000),
+                           train_size=getattr(args, "train_size", None), scale=not getattr(args, "raw_pixels", False),
+                           progress=not args.no_progress)
+    except KeyboardInterrupt:
+        return cli.EXIT_INTERRUPTED
+    except (ValueError, TypeError, OSError) as err:
+        print(f"jaxlearn sweep: error: {err}", file=sys.stderr)
+        return cli.EXIT_FAILED
+    sweep = result["sweep"]
+    print((args.out / "summary.md").read_text().rstrip())
+    print(f"best: learning rate {sweep.learning_rates[result['best']]:g}, seed {sweep.seeds[result['best']]}: "
+          f"test accuracy {100 * result['test_accuracy']:.2f}%")
+    print(f"study folder: {args.out} (results.csv, summary.md, curves.png, and the best model: config.json, "
+          "metrics.json, params.npz)")
+    return 0
+
+
+def _compare(args) -> int:
+    from jaxlearn import plots
+    from jaxlearn.training.study import compare_runs, comparison_figure, comparison_table
+
+    try:
+        comparison = compare_runs(args.runs, metric=args.metric)
+    except (ValueError, OSError) as err:
+        print(f"jaxlearn compare: error: {err}", file=sys.stderr)
+        return 1
+    print(comparison_table(comparison))
+    if args.figure is not None:
+        plots.save(comparison_figure(comparison), args.figure)
+        print(f"figure: {args.figure}")
+    return 0
+
+
+def add_commands(commands) -> None:
+    from jaxlearn import cli
+
+    p = commands.add_parser("sweep", help="train a grid of learning rates × seeds as one program (a study folder)",
+                            description="Train every learning rate × seed (each seed its own initialisation and "
+                                        "shuffles) as one vmapped program; writes results.csv, summary.md, "
+                                        "curves.png and the best model (evaluable with 'jaxlearn evaluate').")
+    cli.add_data_options(p)
+    p.add_argument("--out", type=Path, required=True, help="the study folder")
+    p.add_argument("--lr", type=_floats, required=True, help="learning rates, comma-separated (e.g. 1e-3,3e-3,1e-2)")
+    p.add_argument("--seeds", type=_ints, default=[0], help="seeds, comma-separated (default: 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    cli.add_config_options(p, skip=("learning_rate", "seed"))
+    p.set_defaults(run=_sweep)
+
+    c = commands.add_parser("compare", help="compare run or study folders: differing settings and final metrics",
+                            description="Print an aligned table of the runs' differing settings and final metrics; "
+                                        "with --figure, their curves overlaid.")
+    c.add_argument("runs", type=Path, nargs="+", help="run or study folders")
+    c.add_argument("--metric", default="val_accuracy",
+                   help="the per-epoch metric to compare (default: val_accuracy; also train_loss, train_accuracy, "
+                        "val_loss)")
+    c.add_argument("--figure", type=Path, default=None, help="write the curves overlaid to this PNG")
+    c.set_defaults(run=_compare)

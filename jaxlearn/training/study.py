@@ -1,0 +1,128 @@
+"""Studies in folders: a grid trained as one sweep, and runs compared side by side.
+
+`run_study` trains learning rates × seeds on MNIST or Fashion-MNIST as one vmapped sweep
+(`jaxlearn.sweeps.sweep`) and writes
+
+    study_dir/results.csv    one row per model and epoch (long form)
+    study_dir/summary.md     the last epoch's validation accuracy, mean ± std and n per learning rate
+    study_dir/curves.png     validation accuracy per epoch: the mean and a min–max band per learning rate
+    study_dir/config.json, params.npz, metrics.json   the best model as a run folder, so that
+                             `jaxlearn evaluate study_dir` tests it and `compare` reads it
+
+`compare_runs` reads run or study folders and returns their differing settings and final metrics.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from jaxlearn import plots, sweeps
+from jaxlearn.sweeps.results import summary_markdown
+from jaxlearn.training.checkpoint import save_params
+from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.evaluate import evaluate
+from jaxlearn.training.runs import CONFIG, METRICS, PARAMS, RunFolderError, prepare_data, read_run_config
+
+RESULTS, SUMMARY, CURVES = "results.csv", "summary.md", "curves.png"
+
+
+def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, dataset: str = "mnist", data_dir=None,
+              validation_size: int = 5000, train_size: int | None = None, scale: bool = True,
+              progress=True, log=print) -> dict:
+    """Train the grid learning_rates × seeds (each seed its own initialisation and shuffles) and
+    write the study folder (module docstring). Returns {"best": index, "summary": rows, "test_accuracy"}."""
+    study_dir = Path(study_dir)
+    if (study_dir / RESULTS).exists():
+        raise FileExistsError(f"{study_dir} already holds a study; pick another --out folder")
+    if validation_size < 1:
+        raise ValueError("a study needs validation data to compare its models: --validation-size must be ≥ 1")
+    data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed, scale=scale,
+                        dtype=config.dtype, train_size=train_size)
+    grid = {"learning_rate": list(learning_rates), "seed": list(seeds)}
+    log(f"training {len(grid['learning_rate']) * len(grid['seed'])} models as one program: learning rates "
+        f"{grid['learning_rate']} × seeds {grid['seed']}")
+    result = sweeps.sweep(config, data["X_train"], data["y_train"], grid, X_val=data["X_val"], y_val=data["y_val"],
+                          n_classes=len(data["class_names"]), progress=progress is not False)
+    study_dir.mkdir(parents=True, exist_ok=True)
+    result.to_csv(study_dir / RESULTS)
+    rows = result.summary()
+    (study_dir / SUMMARY).write_text(f"# {dataset}: {len(result.seeds)} models, {result.seconds:.1f} s\n\n"
+                                     + summary_markdown(rows) + "\n")
+    plots.save(result.plot(), study_dir / CURVES)
+    best = result.best()
+    best_config = dataclasses.replace(config, learning_rate=float(result.learning_rates[best]),
+                                      seed=int(result.seeds[best]))
+    params = [(np.asarray(W), np.asarray(b)) for W, b in result.model(best)]
+    test = evaluate(params, data["X_test"], data["y_test"], best_config)
+    save_params(study_dir / PARAMS, params)
+    (study_dir / CONFIG).write_text(json.dumps(
+        {"config": best_config.to_dict(), "dataset": dataset, "validation_size": validation_size,
+         "train_size": train_size, "scale": scale, "data_source": data["source"],
+         "study": {"learning_rates": grid["learning_rate"], "seeds": grid["seed"], "best_model": best}},
+        indent=2) + "\n")
+    history = [r for r in result.to_records() if r["model"] == best]
+    summary = {"history": history, "test_accuracy": test["accuracy"], "test_loss": test["loss"],
+               "seconds": result.seconds}
+    (study_dir / METRICS).write_text(json.dumps(summary, indent=2) + "\n")
+    return {"best": best, "summary": rows, "test_accuracy": test["accuracy"], "sweep": result}
+
+
+def _read(folder: Path) -> dict:
+    saved = read_run_config(folder)          # RunFolderError names a folder that is not a run
+    try:
+        metrics = json.loads((folder / METRICS).read_text())
+    except (OSError, ValueError):
+        raise RunFolderError(f"{folder / METRICS} is missing or damaged: has the run in {folder} finished an "
+                             "epoch?") from None
+    settings = {f.name: getattr(saved["config"], f.name) for f in dataclasses.fields(TrainConfig)}
+    settings |= {key: saved.get(key) for key in ("dataset", "validation_size", "train_size")}
+    return {"folder": str(folder), "settings": settings, "history": metrics.get("history", []),
+            "test_accuracy": metrics.get("test_accuracy")}
+
+
+def compare_runs(folders, metric: str = "val_accuracy") -> dict:
+    """{"runs": [...], "differing": [setting names whose values differ]} of run or study folders."""
+    if len(folders) < 1:
+        raise ValueError("give at least one run folder to compare")
+    runs = [_read(Path(folder)) for folder in folders]
+    for run in runs:
+        if run["history"] and metric not in run["history"][-1]:
+            raise ValueError(f"metric {metric!r} is not in {run['folder']}'s metrics; it has "
+                             f"{', '.join(k for k in run['history'][-1] if k != 'epoch')}")
+    names = list(runs[0]["settings"])
+    differing = [n for n in names if len({json.dumps(r["settings"][n]) for r in runs}) > 1]
+    return {"runs": runs, "differing": differing, "metric": metric}
+
+
+def comparison_table(comparison: dict) -> str:
+    """An aligned table: folder, the differing settings, epochs, the final metric and test accuracy."""
+    metric, differing = comparison["metric"], comparison["differing"]
+    head = ["run", *differing, "epochs run", metric, "test accuracy"]
+    rows = []
+    for run in comparison["runs"]:
+        last = run["history"][-1] if run["history"] else {}
+        rows.append([run["folder"], *(str(run["settings"][n]) for n in differing), str(len(run["history"])),
+                     f"{last[metric]:.4f}" if metric in last else "",
+                     "" if run["test_accuracy"] is None else f"{100 * run['test_accuracy']:.2f}%"])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *rows])
+
+
+def comparison_figure(comparison: dict):
+    """The runs' curves of the metric overlaid, one per run."""
+    from matplotlib.ticker import MaxNLocator
+
+    metric = comparison["metric"]
+    fig, ax = plots.new_axes(1, width=6.5, height=4.0 + 0.25 * len(comparison["runs"]))
+    for run in comparison["runs"]:
+        points = [(h["epoch"], h[metric]) for h in run["history"] if metric in h]
+        if points:
+            label = Path(run["folder"]).name + "".join(f", {n} {run['settings'][n]}" for n in comparison["differing"])
+            ax.plot(*zip(*points), "o-", ms=3, label=label)
+    ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=f"{metric.replace('_', ' ')} per epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.15))      # below: long labels hide no curve
+    return fig

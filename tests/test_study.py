@@ -1,0 +1,70 @@
+"""`jaxlearn sweep` (a study folder) and `jaxlearn compare`, on the tiny data set."""
+
+import csv
+import json
+
+import pytest
+
+from jaxlearn.cli import main
+
+TINY = ["--hidden", "8", "--epochs", "2", "--batch-size", "50", "--validation-size", "100"]
+
+
+@pytest.fixture
+def study(tmp_path, tiny_data, capsys):
+    out = tmp_path / "study"
+    code = main(["sweep", "--data-dir", str(tiny_data), "--lr", "1e-3,1e-2", "--seeds", "0,1", *TINY,
+                 "--no-progress", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    return out, printed.out
+
+
+def test_a_study_folder_holds_results_summary_curves_and_the_best_model(study, tiny_data, capsys):
+    out, printed = study
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "curves.png", "metrics.json", "params.npz",
+                                                      "results.csv", "summary.md"]
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 * 2 and {r["learning_rate"] for r in rows} == {"0.001", "0.01"}
+    summary = (out / "summary.md").read_text()
+    assert "| learning_rate | val_accuracy | n | left out | spread over |" in summary
+    assert "seeds (init and data order)" in summary and summary in printed + "\n"
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["study"]["learning_rates"] == [0.001, 0.01] and saved["study"]["seeds"] == [0, 1]
+    assert main(["evaluate", str(out), "--data-dir", str(tiny_data)]) == 0           # the best model, tested
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_compare_lists_the_differing_settings_and_writes_the_figure(study, tmp_path, tiny_data, capsys):
+    out, _ = study
+    run = tmp_path / "run"
+    assert main(["train", "--data-dir", str(tiny_data), *TINY, "--hidden", "16", "--no-progress",
+                 "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(out), str(run), "--figure", str(tmp_path / "compare.png")]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:2] == ["run", "hidden"] and "val_accuracy" in table[0]
+    assert table[1].startswith(str(out)) and table[2].startswith(str(run)) and "(16,)" in table[2]
+    assert (tmp_path / "compare.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, code, words", [
+    (["compare", "{tmp}"], 1, "config.json does not exist: is"),
+    (["compare", "{study}", "--metric", "val_f1"], 1, "metric 'val_f1' is not in"),
+    (["sweep", "--lr", "abc", "--out", "{tmp}/s"], 2, "expected comma-separated numbers such as 1e-3,3e-3"),
+    (["sweep", "--lr", "0,1e-3", "--out", "{tmp}/s"], 2, "learning rates must be > 0"),
+    (["sweep", "--lr", "1e-3", "--seeds", "-1", "--out", "{tmp}/s"], 2, "seeds must be ≥ 0"),
+    (["sweep", "--lr", "1e-3", "--validation-size", "0", "--out", "{tmp}/s"], 1, "a study needs validation data"),
+    (["sweep", "--lr", "1e-3", "--out", "{study}"], 1, "already holds a study"),
+])
+def test_bad_study_requests_are_named(study, tmp_path, tiny_data, capsys, argv, code, words):
+    out, _ = study
+    argv = [a.format(tmp=tmp_path, study=out) for a in argv]
+    if argv[0] == "sweep":
+        argv += ["--data-dir", str(tiny_data)]
+    try:
+        status = main(argv)
+    except SystemExit as exit:
+        status = exit.code
+    assert status == code and words in capsys.readouterr().err
