@@ -179,6 +179,7 @@ def _train(args) -> int:
                                     train_size=getattr(args, "train_size", None),
                                     scale=not getattr(args, "raw_pixels", False), resume=args.resume,
                                     progress=("lines" if args.no_progress else True) if first else False,
+                                    tensorboard=args.tensorboard,
                                     devices=args.devices,
                                     log=print if first else lambda message: None)
     except KeyboardInterrupt:
@@ -186,7 +187,7 @@ def _train(args) -> int:
     except NothingToResumeError as err:     # a request that does not fit the folder: a usage error
         print(f"jaxlearn train: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, TypeError, OSError, DivergenceError) as err:
+    except (ValueError, TypeError, OSError, ImportError, DivergenceError) as err:
         print(f"jaxlearn train: error: {err}", file=sys.stderr)
         return EXIT_FAILED
     finally:
@@ -324,6 +325,9 @@ def _add_train(commands) -> None:
                    help="continue the interrupted run in --out, with its saved settings")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar: one line per epoch (the default when the output is not a terminal)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write each epoch's metrics as TensorBoard scalars into RUN_DIR/tensorboard (needs "
+                        "pip install 'jaxlearn[tensorboard]')")
     p.add_argument("--devices", type=int, default=None,
                    help="data parallelism over the first N devices (default: every device JAX sees, and with "
                         "--resume as many as the run used; each batch is split over them, so --batch-size must be "

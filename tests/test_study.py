@@ -68,3 +68,27 @@ def test_bad_study_requests_are_named(study, tmp_path, tiny_data, capsys, argv, 
     except SystemExit as exit:
         status = exit.code
     assert status == code and words in capsys.readouterr().err
+
+
+def test_tensorboard_logs_read_back_with_tensorboards_own_reader(tmp_path, tiny_data, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "run"
+    assert main(["train", "--data-dir", str(tiny_data), *TINY, "--no-progress", "--tensorboard",
+                 "--out", str(run)]) == 0, capsys.readouterr().err
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    assert set(events.Tags()["scalars"]) == {"loss/train", "loss/val", "accuracy/train", "accuracy/val"}
+    history = json.loads((run / "metrics.json").read_text())["history"]
+    scalars = events.Scalars("accuracy/val")
+    assert [s.step for s in scalars] == [1, 2]
+    assert [s.value for s in scalars] == pytest.approx([h["val_accuracy"] for h in history], rel=1e-6)
+
+
+def test_tensorboard_without_its_package_is_named(tmp_path, tiny_data, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)       # as if not installed
+    assert main(["train", "--data-dir", str(tiny_data), *TINY, "--no-progress", "--tensorboard",
+                 "--out", str(tmp_path / "run")]) == 1
+    assert "--tensorboard needs tensorboardX: pip install 'jaxlearn[tensorboard]'" in capsys.readouterr().err

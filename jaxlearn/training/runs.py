@@ -38,6 +38,7 @@ from jaxlearn.training.checkpoint import (
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import evaluate, predict
 from jaxlearn.training.loop import fit, init_state
+from jaxlearn.training.tensorboard import EpochWriter
 
 CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint.npz", "params.npz"
 # config.json: the TrainConfig under "config", and how the data were prepared
@@ -142,14 +143,15 @@ def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, se
 @interrupts.deferred_interrupts()    # Ctrl-C during start-up, training or testing: never lost (`interrupts`)
 def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", data_dir=None,
                        validation_size: int = 5000, train_size: int | None = None, scale: bool = True,
-                       resume: bool = False,
+                       resume: bool = False, tensorboard: bool = False,
                        progress=True, log=print, devices=None) -> dict:
     """Train (or resume) a run in run_dir, then test it and write its files and figures.
 
     With resume=True the run's saved config is used and training continues after the
     last checkpointed epoch; the result equals an uninterrupted run's bit for bit on the same
     number of devices (a resumed run's default: the number the run used), and up to the order of
-    floating-point sums on another. devices: as `jaxlearn.training.fit` (data parallelism;
+    floating-point sums on another. tensorboard=True also writes each epoch's metrics as
+    TensorBoard scalars (`jaxlearn.training.tensorboard`). devices: as `jaxlearn.training.fit` (data parallelism;
     default every device);
     config.json (a new run) and metrics.json (each session) name the devices used. With
     several processes (`jax.distributed`) every process runs this with the same arguments and
@@ -208,10 +210,14 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                 "folder (the learning-rate schedule spans the whole run, so a longer run is another run)")
         log(f"resuming {run_dir} after epoch {start_epoch} of {config.epochs}")
 
+    events = EpochWriter(run_dir) if tensorboard and writer else None     # before training: a missing extra fails now
+
     def checkpoint(epoch, state, history):
         if writer:
             save_checkpoint(run_dir / CHECKPOINT, host_copy(state), epoch, history)
             _write_json(run_dir / METRICS, {"history": history})
+            if events is not None:
+                events(history[-1])
 
     started = time.perf_counter()
     try:
@@ -228,6 +234,9 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                  f"{run_dir / CHECKPOINT}." if good_history else
                  "No checkpoint was written.")
         raise DivergenceError(f"{err} {where}", err.result) from None
+    finally:
+        if events is not None:
+            events.close()
     seconds = time.perf_counter() - started
     try:
         interrupts.check()
