@@ -8,6 +8,7 @@ import classification
 import cnn_targets
 import gradient_descent_eta
 import linear_vs_quadratic
+import lr_seed_study
 import mnist_targets
 import nn_comparisons
 import overfitting
@@ -15,7 +16,8 @@ import ridge
 import solver_scaling
 
 CLASSICAL = [linear_vs_quadratic, gradient_descent_eta, overfitting, ridge, solver_scaling, classification]
-NEURAL_NETWORKS = [nn_comparisons, mnist_targets, cnn_targets]  # need MNIST: JAXLEARN_DATA_DIR or a download
+# these need MNIST: JAXLEARN_DATA_DIR or a download
+NEURAL_NETWORKS = [nn_comparisons, mnist_targets, cnn_targets, lr_seed_study]
 
 
 def main():

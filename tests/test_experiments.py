@@ -118,3 +118,11 @@ def test_cnn_targets_quick(experiment, tmp_path, data_dir, monkeypatch):
     assert summary["fashion_best"]["label"] in summary["fashion"]
     again = experiment("cnn_targets").main(tmp_path, quick=True)         # finished runs are kept, not redone
     assert again["mnist"] == summary["mnist"] and again["fashion"] == summary["fashion"]
+
+
+def test_lr_seed_study(experiment, tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    summary = experiment("lr_seed_study").main(tmp_path, quick=True)
+    assert sorted(summary["final_val_accuracy"]) == ["0.001", "0.01"]
+    assert all(len(v) == 2 for v in summary["final_val_accuracy"].values())        # two seeds each
+    assert (tmp_path / "study" / "curves.png").is_file() and "± " in summary["summary_md"]
