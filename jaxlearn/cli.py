@@ -296,14 +296,15 @@ def add_config_options(p, skip=()) -> None:
              "architecture": f"the CNN's layers joined by '-': {nn.cnn.LAYER_HELP}",
              "image_shape": "channels,height,width of the CNN's input images",
              "augment": "CNN only, on the device: any of shift,flip,erase (comma-separated; no flip on mnist)",
-             "lam": "L2 penalty λ/2 Σ‖W‖² on the weights", "init": "MLP initialisation (he, or scikit-learn's "
-                                                                  "glorot_uniform)"}
+             "lam": "L2 penalty λ/2 Σ‖W‖² on the weights", "weight_decay": "decoupled weight decay (AdamW)",
+             "init": "MLP initialisation (he, or scikit-learn's glorot_uniform)"}
     for field in dataclasses.fields(training.TrainConfig):
         if field.name in skip:
             continue
         default = getattr(defaults, field.name)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float, "batch_size": int,
+        kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float,
+                "weight_decay": float, "batch_size": int,
                 "epochs": int, "seed": int, "image_shape": _positive_ints, "augment": _names}.get(field.name)
         help_text = helps.get(field.name, field.name.replace("_", " "))
         if field.name != "output":

@@ -15,6 +15,16 @@ def _floats(text: str) -> list:
     return values
 
 
+def _non_negative(text: str) -> list:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0,1e-4, got {text!r}") from None
+    if any(not v >= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"values must be ≥ 0, got {text!r}")
+    return values
+
+
 def _ints(text: str) -> list:
     try:
         values = [int(v) for v in text.split(",")]
@@ -32,7 +42,9 @@ def _sweep(args) -> int:
 
     try:
         config = TrainConfig(**cli._given(args))
+        grid = {"weight_decay": args.weight_decays, "momentum": args.momenta}
         result = run_study(config, args.out, learning_rates=args.lr, seeds=args.seeds,
+                           **{k: v for k, v in grid.items() if v is not None},
                            dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
                            validation_size=getattr(args, "validation_size", 5000),
                            train_size=getattr(args, "train_size", None), scale=not getattr(args, "raw_pixels", False),
@@ -78,8 +90,12 @@ def add_commands(commands) -> None:
     p.add_argument("--out", type=Path, required=True, help="the study folder")
     p.add_argument("--lr", type=_floats, required=True, help="learning rates, comma-separated (e.g. 1e-3,3e-3,1e-2)")
     p.add_argument("--seeds", type=_ints, default=[0], help="seeds, comma-separated (default: 0)")
+    p.add_argument("--weight-decay", dest="weight_decays", type=_non_negative, default=None,
+                   help="decoupled weight decays, comma-separated (default: the config's, 0)")
+    p.add_argument("--momentum", dest="momenta", type=_non_negative, default=None,
+                   help="momenta for --optimizer momentum, comma-separated (default: 0.9)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    cli.add_config_options(p, skip=("learning_rate", "seed"))
+    cli.add_config_options(p, skip=("learning_rate", "seed", "weight_decay", "momentum"))
     p.set_defaults(run=_sweep)
 
     c = commands.add_parser("compare", help="compare run or study folders: differing settings and final metrics",

@@ -92,3 +92,15 @@ def test_tensorboard_without_its_package_is_named(tmp_path, tiny_data, capsys, m
     assert main(["train", "--data-dir", str(tiny_data), *TINY, "--no-progress", "--tensorboard",
                  "--out", str(tmp_path / "run")]) == 1
     assert "--tensorboard needs tensorboardX: pip install 'jaxlearn[tensorboard]'" in capsys.readouterr().err
+
+
+def test_a_sweep_over_weight_decay_and_momentum(tmp_path, tiny_data, capsys):
+    out = tmp_path / "study"
+    assert main(["sweep", "--data-dir", str(tiny_data), "--lr", "1e-2", "--weight-decay", "0,0.01", "--momentum",
+                 "0.5,0.9", "--optimizer", "momentum", *TINY, "--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| learning_rate | weight_decay | momentum | val_accuracy |" in printed
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["weight_decay"], r["momentum"]) for r in rows} == {("0.0", "0.5"), ("0.0", "0.9"), ("0.01", "0.5"),
+                                                                  ("0.01", "0.9")}

@@ -46,14 +46,14 @@ def test_a_grid_equals_its_models_trained_one_by_one(study, small_mnist):
 def test_records_csv_and_frame_are_long_form(study, tmp_path):
     rows = study.to_records()
     assert len(rows) == 4 * 2 and rows[0]["epoch"] == 1 and rows[1]["epoch"] == 2
-    assert set(rows[0]) == {"model", "learning_rate", "seed", "data_seed", "diverged", "stalled", "epoch",
-                            "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    assert set(rows[0]) == {"model", "learning_rate", "weight_decay", "momentum", "seed", "data_seed", "diverged",
+                            "stalled", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     with open(study.to_csv(tmp_path / "results.csv")) as f:
         read = list(csv.DictReader(f))
     assert len(read) == 8 and float(read[3]["val_accuracy"]) == pytest.approx(rows[3]["val_accuracy"])
     pytest.importorskip("pandas")
     frame = study.to_frame()
-    assert frame.shape == (8, 11) and frame.groupby("learning_rate").size().tolist() == [4, 4]
+    assert frame.shape == (8, 13) and frame.groupby("learning_rate").size().tolist() == [4, 4]
 
 
 def test_the_summary_is_mean_std_and_n_over_seeds(study):
@@ -78,7 +78,8 @@ def test_the_figure_has_a_curve_and_band_per_setting(study):
 
 @pytest.mark.parametrize("grid, words", [
     ({}, "grid must be a non-empty dict"),
-    ({"hidden": [(8,), (16,)]}, "'hidden' cannot be swept in one program; the grid takes learning_rate, seed"),
+    ({"hidden": [(8,), (16,)]},
+     "'hidden' cannot be swept in one program; the grid takes learning_rate, weight_decay, momentum"),
     ({"learning_rate": []}, r"grid\['learning_rate'\] is empty"),
 ])
 def test_bad_grids_are_named(small_mnist, grid, words):
@@ -92,3 +93,30 @@ def test_bad_summary_names_are_named(study):
         study.summary(by="lr")
     with pytest.raises(ValueError, match="metric 'val_f1' is not in this sweep"):
         study.plot(metric="val_f1")
+
+
+def test_weight_decay_and_momentum_are_swept_in_one_program(small_mnist):
+    """Decoupled weight decay and momentum are state leaves: a grid of both equals fit() per model."""
+    X, y = small_mnist
+    config = TrainConfig(hidden=(16,), epochs=2, batch_size=100, optimizer="momentum", learning_rate=0.05)
+    grid = sweeps.sweep(config, X[:1500], y[:1500], {"weight_decay": [0.0, 0.05], "momentum": [0.5, 0.9]},
+                        progress=False)
+    assert list(grid.weight_decays) == [0.0, 0.0, 0.05, 0.05] and list(grid.momenta) == [0.5, 0.9, 0.5, 0.9]
+    for i in (1, 2):
+        one = TrainConfig(**config.to_dict() | {"weight_decay": float(grid.weight_decays[i]),
+                                                  "momentum": float(grid.momenta[i])})
+        state, history = fit(one, X[:1500], y[:1500], progress=False)
+        np.testing.assert_allclose(grid.train_loss[i], [h["train_loss"] for h in history], rtol=1e-5)
+        for (W, _), (W_fit, _) in zip(grid.model(i), state.params):
+            np.testing.assert_allclose(W, W_fit, rtol=1e-4, atol=1e-6)
+    decayed, plain = (sum(float(np.sum(np.asarray(W) ** 2)) for W, _ in grid.model(i)) for i in (2, 0))
+    assert decayed < plain
+
+
+def test_adamw_shrinks_the_weights(small_mnist):
+    X, y = small_mnist
+    norms = []
+    for decay in (0.0, 10.0):          # −η w θ a step: 1e-2 of θ, over 40 steps
+        state, _ = fit(TrainConfig(hidden=(16,), epochs=2, batch_size=100, weight_decay=decay), X, y, progress=False)
+        norms.append(sum(float(np.sum(np.asarray(W) ** 2)) for W, _ in state.params))
+    assert norms[1] < 0.9 * norms[0]

@@ -3,8 +3,9 @@
     sweep(config, X, y, {"learning_rate": [1e-3, 3e-3, 1e-2], "seed": [0, 1, 2]}, X_val=…, y_val=…)
 
 trains the 9 combinations side by side. The grid takes the settings that change only values,
-not shapes: learning_rate, seed (the initialisation, and by default each model's own
-shuffles) and data_seed (the shuffles apart). A setting left out takes the config's value.
+not shapes: learning_rate, weight_decay (decoupled), momentum (optimizer="momentum"), seed (the
+initialisation, and by default each model's own shuffles) and data_seed (the shuffles apart).
+A setting left out takes the config's value.
 """
 
 import itertools
@@ -14,7 +15,7 @@ import numpy as np
 from jaxlearn.sweeps.mlp import Sweep, train_many
 from jaxlearn.training.config import TrainConfig
 
-GRID_KEYS = ("learning_rate", "seed", "data_seed")
+GRID_KEYS = ("learning_rate", "weight_decay", "momentum", "seed", "data_seed")
 
 
 def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
@@ -41,4 +42,4 @@ def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
     column = {key: [combo[i] for combo in combos] for i, key in enumerate(values)}
     return train_many(config, X, y, learning_rates=column.get("learning_rate"),
                       seeds=column.get("seed", [config.seed] * len(combos)), data_seeds=column.get("data_seed"),
-                      **kwargs)
+                      weight_decays=column.get("weight_decay"), momenta=column.get("momentum"), **kwargs)

@@ -28,7 +28,7 @@ from jaxlearn.sweeps import results
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import initial_loss
-from jaxlearn.training.optimizers import make_optimizer, with_peak_learning_rate
+from jaxlearn.training.optimizers import make_optimizer, with_hyperparameters
 from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step
 
 # On a CPU, the models of one chunk hold at most this many bytes of parameters, so that their
@@ -54,6 +54,8 @@ class Sweep(NamedTuple):
     val_loss: Any = None          # (S, epochs): validation loss after each epoch (NaN after divergence)
     val_accuracy: Any = None      # (S, epochs): validation accuracy after each epoch
     seconds: float = float("nan")  # wall time of the whole sweep
+    weight_decays: Any = None     # (S,): decoupled weight decay of each model
+    momenta: Any = None           # (S,): momentum of each model (optimizer="momentum")
 
     # the sweep as data (`jaxlearn.sweeps.results`)
     def to_records(self) -> list:
@@ -94,10 +96,18 @@ class Sweep(NamedTuple):
         return int(np.nanargmax(np.where(stalled, np.nan, self.validation_accuracy)))
 
 
-def _settings(config: TrainConfig, learning_rates, seeds):
-    """Equal-length arrays of peak learning rates (> 0) and seeds (integers ≥ 0)."""
-    if learning_rates is None and seeds is None:
-        raise ValueError("give learning_rates and/or seeds to sweep over")
+def _settings(config: TrainConfig, learning_rates, seeds, weight_decays=None, momenta=None):
+    """Equal-length arrays: peak learning rates (> 0), seeds (integers ≥ 0), weight decays and
+    momenta (≥ 0); a setting not given repeats the config's value."""
+    if learning_rates is None and seeds is None and weight_decays is None and momenta is None:
+        raise ValueError("give learning_rates, seeds, weight_decays and/or momenta to sweep over")
+    extra = {name: check_grid(values, name) for name, values in (("weight_decays", weight_decays),
+                                                                 ("momenta", momenta)) if values is not None}
+    for name, values in extra.items():
+        if np.any(values < 0):
+            raise ValueError(f"{name} must be ≥ 0, got {values.tolist()}")
+    if len({len(v) for v in extra.values()}) > 1:
+        raise ValueError(f"{' and '.join(f'{k} ({len(v)})' for k, v in extra.items())} must have the same length")
     rates = None if learning_rates is None else check_grid(learning_rates, "learning_rates", strictly_positive=True)
     seeds = None if seeds is None else np.asarray(seeds)
     if seeds is not None and (seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer)
@@ -105,10 +115,15 @@ def _settings(config: TrainConfig, learning_rates, seeds):
         raise ValueError(f"seeds must be a non-empty 1-D list of integers ≥ 0, got {seeds}")
     if rates is not None and seeds is not None and len(rates) != len(seeds):
         raise ValueError(f"learning_rates ({len(rates)}) and seeds ({len(seeds)}) must have the same length")
-    size = len(rates if rates is not None else seeds)
+    size = len(rates) if rates is not None else len(seeds) if seeds is not None else len(next(iter(extra.values())))
+    for name, values in extra.items():
+        if len(values) != size:
+            raise ValueError(f"{name} ({len(values)}) must have the length of the other settings ({size})")
     rates = np.full(size, config.learning_rate) if rates is None else rates
     seeds = np.full(size, config.seed) if seeds is None else seeds
-    return rates, seeds.astype(int)
+    decays = extra.get("weight_decays", np.full(size, config.weight_decay))
+    momenta = extra.get("momenta", np.full(size, config.momentum))
+    return rates, seeds.astype(int), decays, momenta
 
 
 def _data_seeds(data_seeds, seeds: np.ndarray) -> np.ndarray:
@@ -163,7 +178,8 @@ def _select_models(keep, new, old):
 
 
 def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rates=None, seeds=None,
-               data_seeds=None, X_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
+               data_seeds=None, weight_decays=None, momenta=None, X_val: ArrayLike | None = None,
+               y_val: ArrayLike | None = None,
                n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True,
                devices=None) -> Sweep:
     """Train S MLPs of one architecture at once, one per (learning rate, seed) pair.
@@ -186,6 +202,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         X: (M, n_0) finite inputs; y: (M,) integer labels 0 … K−1.
         learning_rates, seeds: equal-length lists (or one of them; the other is repeated).
         data_seeds: None (each model's seed), one integer for all, or a list (one per model).
+        weight_decays, momenta: decoupled weight decay w ≥ 0 and momentum β ≥ 0 (for
+            optimizer="momentum") per model, lists of the same length; default the config's.
         X_val, y_val: optional validation data (both or neither), scored by accuracy.
         n_classes: K (default max label + 1).
         chunk_size: models per vmapped step on each device (default: see `models_per_chunk`);
@@ -204,7 +222,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     if config.model != "mlp":
         raise ValueError(f"train_many trains MLPs; model={config.model!r} is not supported (train CNNs one at a "
                          "time with jaxlearn.training.fit)")
-    rates, seeds = _settings(config, learning_rates, seeds)
+    rates, seeds, decays, momenta = _settings(config, learning_rates, seeds, weight_decays, momenta)
     data_seeds = _data_seeds(data_seeds, seeds)
     if chunk_size is not None:
         check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)
@@ -218,13 +236,15 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     # one optimizer for all models, its peak learning rate a leaf of each model's state
     optimizer = make_optimizer(config, steps, learning_rate="state")
 
-    def init(seed, rate):
+    def init(seed, rate, decay, momentum):
         params = nn.init_mlp(jax.random.fold_in(jax.random.key(seed), 0), sizes, activation=config.activation,
                              dtype=X.dtype)
-        return TrainState(params, with_peak_learning_rate(optimizer.init(params), rate))
+        values = {k: jnp.asarray(v, X.dtype) for k, v in (("peak", rate), ("weight_decay", decay),
+                                                           ("momentum", momentum))}
+        return TrainState(params, with_hyperparameters(optimizer.init(params), **values))
 
     # eagerly, one model at a time, then stacked: a vmapped init would spend seconds compiling
-    states = _stack([init(int(s), jnp.asarray(r, X.dtype)) for s, r in zip(seeds, rates)])
+    states = _stack([init(int(s), r, w, m) for s, r, w, m in zip(seeds, rates, decays, momenta)])
     chunk = models_per_chunk(chunk_size, len(rates) // device_count(mesh), sizes, X.dtype)
     # with several models per step, samples as columns: the stacked W¹ is never transposed (nn.logits)
     run_batches = make_run_batches(make_step(config, optimizer, layout="columns" if chunk > 1 else "rows"))
@@ -302,7 +322,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     final = None if validation is None else np.where(diverged, np.nan, np.asarray(validation(states.params)[1]))
     return Sweep(states.params, rates, seeds, losses, final, diverged, accuracy, stalled, data_seeds,
                  None if validation is None else val_loss, None if validation is None else val_accuracy,
-                 time.perf_counter() - started)
+                 time.perf_counter() - started, decays, momenta)
 
 
 def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:

@@ -1,7 +1,8 @@
 """A sweep's results as data: long ("tidy") records, CSV, a pandas DataFrame, a summary over
 seeds, and a figure of the curves.
 
-One record per model and epoch: the model's settings (learning_rate, seed, data_seed), its flags
+One record per model and epoch: the model's settings (learning_rate, weight_decay, momentum,
+seed, data_seed), its flags
 (diverged, stalled) and the epoch's metrics (train_loss, train_accuracy, and with validation data
 val_loss, val_accuracy). `summary` takes each model's last epoch and groups the models by the
 settings named in `by`: mean ± sample standard deviation and n over the rest, the seeds. What a
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-SETTINGS = ("learning_rate", "seed", "data_seed")
+SETTINGS = ("learning_rate", "weight_decay", "momentum", "seed", "data_seed")
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 
@@ -31,7 +32,9 @@ def records(sweep) -> list[dict]:
     n_models, n_epochs = sweep.train_loss.shape
     rows = []
     for i in range(n_models):
-        settings = {"model": i, "learning_rate": float(sweep.learning_rates[i]), "seed": int(sweep.seeds[i]),
+        settings = {"model": i, "learning_rate": float(sweep.learning_rates[i]),
+                    "weight_decay": float(sweep.weight_decays[i]), "momentum": float(sweep.momenta[i]),
+                    "seed": int(sweep.seeds[i]),
                     "data_seed": int(sweep.data_seeds[i]), "diverged": bool(sweep.diverged[i]),
                     "stalled": bool(sweep.stalled[i])}
         for e in range(n_epochs):
@@ -71,7 +74,8 @@ def _check_names(by, metric: str, sweep) -> tuple:
 
 
 def _setting(sweep, name: str) -> np.ndarray:
-    return {"learning_rate": sweep.learning_rates, "seed": sweep.seeds, "data_seed": sweep.data_seeds}[name]
+    return {"learning_rate": sweep.learning_rates, "weight_decay": sweep.weight_decays, "momentum": sweep.momenta,
+            "seed": sweep.seeds, "data_seed": sweep.data_seeds}[name]
 
 
 def summary(sweep, by=("learning_rate",), metric: str = "val_accuracy") -> list[dict]:

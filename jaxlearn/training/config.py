@@ -36,6 +36,7 @@ class TrainConfig:
     image_shape: tuple = (1, 28, 28)    # (channels, H, W) the CNN sees each flattened input row as
     augment: tuple = ()                 # CNN only: "shift", "flip", "erase" (jaxlearn.nn.augment)
     lam: float = 0.0                    # L2 penalty λ/2 Σ_l ‖W^l‖² on the weights (not the biases)
+    weight_decay: float = 0.0           # decoupled weight decay w: −η_t w θ each step (AdamW; optimizers.py)
     init: str = "he"                    # MLP only: "he" or scikit-learn's "glorot_uniform" (nn.init_mlp)
 
     def __post_init__(self):
@@ -60,6 +61,7 @@ class TrainConfig:
         check_option(self.dtype, "dtype", DTYPES)
         check_option(self.model, "model", MODELS)
         check_scalar(self.lam, "lam", minimum=0)
+        check_scalar(self.weight_decay, "weight_decay", minimum=0)
         check_option(self.init, "init", nn.mlp.INITS)
         if self.model == "cnn" and self.init != "he":
             raise ValueError(f"init={self.init!r} is for the MLP; a CNN is initialised as jaxlearn.nn.init_cnn does")

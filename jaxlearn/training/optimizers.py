@@ -3,7 +3,7 @@ used by `jaxlearn.training.fit` and by `jaxlearn.sweeps.train_many`.
 
     "sgd"       θ ← θ − η_t ∇L                 the lecture's rule (optax.sgd)
     "momentum"  v ← β v + ∇L, θ ← θ − η_t v     (optax.sgd with momentum β)
-    "adam"      optax.adam
+    "adam"      optax.adam (AdamW with weight_decay > 0)
 
 η_t is the peak learning rate, constant or decayed to 0 along a cosine over the run.
 """
@@ -22,31 +22,57 @@ def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int, peak=None)
     return peak
 
 
-def make_optimizer(config: TrainConfig, steps_per_epoch: int, *, learning_rate=None) -> optax.GradientTransformation:
-    """config's optimizer with its learning-rate schedule.
+def make_optimizer(config: TrainConfig, steps_per_epoch: int, *, learning_rate=None, weight_decay=None,
+                   momentum=None) -> optax.GradientTransformation:
+    """config's optimizer with its learning-rate schedule and decoupled weight decay.
 
     Args:
-        config: the run's `TrainConfig` (optimizer, momentum, schedule, epochs, learning_rate).
+        config: the run's `TrainConfig` (optimizer, momentum, weight_decay, schedule, epochs,
+            learning_rate).
         steps_per_epoch: minibatches per epoch (the cosine schedule's length is epochs × this).
         learning_rate: the peak rate instead of config.learning_rate: a number, a traced array,
-            or "state" for an optimizer whose peak rate is a leaf of its state
-            (`optax.inject_hyperparams`): models stacked along a leading axis of their states
-            then train under vmap with a rate each (`jaxlearn.sweeps.train_many`); its init
-            takes the params and the rate is set with `with_peak_learning_rate`.
+            or "state" for an optimizer whose peak rate, weight decay and momentum are leaves of
+            its state (`optax.inject_hyperparams`): models stacked along a leading axis of their
+            states then train under vmap with values each (`jaxlearn.sweeps.train_many`); its init
+            takes the params and the values are set with `with_hyperparameters`.
+        weight_decay, momentum: instead of config's (numbers or traced arrays).
+
+    Decoupled weight decay w (AdamW's, Loshchilov & Hutter): each step also moves θ by −η_t w θ,
+    outside the gradient's moments; "adam" with w > 0 is AdamW, "sgd"/"momentum" add w θ to the
+    update. w = 0 adds nothing to the program.
     """
     if isinstance(learning_rate, str):
         if learning_rate != "state":
             raise ValueError(f"learning_rate must be a number, an array or 'state', got {learning_rate!r}")
-        return optax.inject_hyperparams(lambda peak: make_optimizer(config, steps_per_epoch, learning_rate=peak))(
-            peak=config.learning_rate)
+
+        def build(peak, weight_decay, momentum):
+            return make_optimizer(config, steps_per_epoch, learning_rate=peak, weight_decay=weight_decay,
+                                  momentum=momentum)
+
+        return optax.inject_hyperparams(build)(peak=config.learning_rate, weight_decay=config.weight_decay,
+                                               momentum=config.momentum)
     rate = learning_rate_schedule(config, steps_per_epoch, learning_rate)
-    if config.optimizer == "sgd":
-        return optax.sgd(rate)
-    if config.optimizer == "momentum":
-        return optax.sgd(rate, momentum=config.momentum)
-    return optax.adam(rate)
+    decay = config.weight_decay if weight_decay is None else weight_decay
+    beta = config.momentum if momentum is None else momentum
+    decayed = not isinstance(decay, int | float) or decay > 0       # traced (a sweep) or positive
+    if config.optimizer == "adam":
+        return optax.adamw(rate, weight_decay=decay) if decayed else optax.adam(rate)
+    base = optax.sgd(rate, momentum=beta if config.optimizer == "momentum" else None)
+    if not decayed:
+        return base
+    # −η_t (g + w θ), g through the momentum trace: w θ enters outside it
+    return optax.chain(optax.add_decayed_weights(decay), optax.sgd(rate)) if config.optimizer == "sgd" else \
+        optax.chain(optax.trace(decay=beta), optax.add_decayed_weights(decay), optax.scale_by_learning_rate(rate))
 
 
 def with_peak_learning_rate(opt_state, rate):
     """An `optax.inject_hyperparams` state (make_optimizer(..., learning_rate="state")) with its peak rate set."""
-    return opt_state._replace(hyperparams={**opt_state.hyperparams, "peak": rate})
+    return with_hyperparameters(opt_state, peak=rate)
+
+
+def with_hyperparameters(opt_state, **values):
+    """An `optax.inject_hyperparams` state with some of peak, weight_decay, momentum set."""
+    unknown = set(values) - set(opt_state.hyperparams)
+    if unknown:
+        raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; the state has {sorted(opt_state.hyperparams)}")
+    return opt_state._replace(hyperparams={**opt_state.hyperparams, **values})

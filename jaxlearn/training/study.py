@@ -28,7 +28,8 @@ from jaxlearn.training.runs import CONFIG, METRICS, PARAMS, RunFolderError, prep
 RESULTS, SUMMARY, CURVES = "results.csv", "summary.md", "curves.png"
 
 
-def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, dataset: str = "mnist", data_dir=None,
+def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_decay=None, momentum=None,
+              dataset: str = "mnist", data_dir=None,
               validation_size: int = 5000, train_size: int | None = None, scale: bool = True,
               progress=True, log=print) -> dict:
     """Train the grid learning_rates × seeds (each seed its own initialisation and shuffles) and
@@ -40,27 +41,31 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, dataset:
         raise ValueError("a study needs validation data to compare its models: --validation-size must be ≥ 1")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed, scale=scale,
                         dtype=config.dtype, train_size=train_size)
-    grid = {"learning_rate": list(learning_rates), "seed": list(seeds)}
-    log(f"training {len(grid['learning_rate']) * len(grid['seed'])} models as one program: learning rates "
-        f"{grid['learning_rate']} × seeds {grid['seed']}")
+    grid = {"learning_rate": list(learning_rates)}
+    grid |= {k: list(v) for k, v in (("weight_decay", weight_decay), ("momentum", momentum)) if v is not None}
+    grid["seed"] = list(seeds)
+    log(f"training {int(np.prod([len(v) for v in grid.values()]))} models as one program: "
+        + " × ".join(f"{k} {v}" for k, v in grid.items()))
     result = sweeps.sweep(config, data["X_train"], data["y_train"], grid, X_val=data["X_val"], y_val=data["y_val"],
                           n_classes=len(data["class_names"]), progress=progress is not False)
     study_dir.mkdir(parents=True, exist_ok=True)
     result.to_csv(study_dir / RESULTS)
-    rows = result.summary()
+    rows = result.summary(by=[k for k in grid if k != "seed"])
     (study_dir / SUMMARY).write_text(f"# {dataset}: {len(result.seeds)} models, {result.seconds:.1f} s\n\n"
                                      + summary_markdown(rows) + "\n")
     plots.save(result.plot(), study_dir / CURVES)
     best = result.best()
     best_config = dataclasses.replace(config, learning_rate=float(result.learning_rates[best]),
-                                      seed=int(result.seeds[best]))
+                                      weight_decay=float(result.weight_decays[best]),
+                                      momentum=float(result.momenta[best]), seed=int(result.seeds[best]))
     params = [(np.asarray(W), np.asarray(b)) for W, b in result.model(best)]
     test = evaluate(params, data["X_test"], data["y_test"], best_config)
     save_params(study_dir / PARAMS, params)
     (study_dir / CONFIG).write_text(json.dumps(
         {"config": best_config.to_dict(), "dataset": dataset, "validation_size": validation_size,
          "train_size": train_size, "scale": scale, "data_source": data["source"],
-         "study": {"learning_rates": grid["learning_rate"], "seeds": grid["seed"], "best_model": best}},
+         "study": {"learning_rates": grid["learning_rate"], "seeds": grid["seed"], "best_model": best,
+                   **{k: grid[k] for k in ("weight_decay", "momentum") if k in grid}}},
         indent=2) + "\n")
     history = [r for r in result.to_records() if r["model"] == best]
     summary = {"history": history, "test_accuracy": test["accuracy"], "test_loss": test["loss"],
