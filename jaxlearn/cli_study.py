@@ -5,34 +5,24 @@ import sys
 from pathlib import Path
 
 
-def _floats(text: str) -> list:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 1e-3,3e-3, got {text!r}") from None
-    if any(not v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"learning rates must be > 0, got {text!r}")
-    return values
+def _list_of(kind, example: str, what: str, ok):
+    """An argparse type: comma-separated values of `kind`, each passing ok(value), else a message
+    naming `what` (the option's quantity) and an example."""
+    def parse(text: str) -> list:
+        try:
+            values = [kind(v) for v in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {'integers' if kind is int else 'numbers'} "
+                                             f"such as {example}, got {text!r}") from None
+        if not all(ok(v) for v in values):
+            raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
+        return values
+    return parse
 
 
-def _non_negative(text: str) -> list:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0,1e-4, got {text!r}") from None
-    if any(not v >= 0 for v in values):
-        raise argparse.ArgumentTypeError(f"values must be ≥ 0, got {text!r}")
-    return values
-
-
-def _ints(text: str) -> list:
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 0,1,2, got {text!r}") from None
-    if any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"seeds must be ≥ 0, got {text!r}")
-    return values
+_rates = _list_of(float, "1e-3,3e-3", "learning rates must be > 0", lambda v: v > 0)
+_non_negative = _list_of(float, "0,1e-4", "values must be ≥ 0", lambda v: v >= 0)
+_seeds = _list_of(int, "0,1,2", "seeds must be ≥ 0", lambda v: v >= 0)
 
 
 def _sweep(args) -> int:
@@ -88,8 +78,8 @@ def add_commands(commands) -> None:
                                         "curves.png and the best model (evaluable with 'jaxlearn evaluate').")
     cli.add_data_options(p)
     p.add_argument("--out", type=Path, required=True, help="the study folder")
-    p.add_argument("--lr", type=_floats, required=True, help="learning rates, comma-separated (e.g. 1e-3,3e-3,1e-2)")
-    p.add_argument("--seeds", type=_ints, default=[0], help="seeds, comma-separated (default: 0)")
+    p.add_argument("--lr", type=_rates, required=True, help="learning rates, comma-separated (e.g. 1e-3,3e-3,1e-2)")
+    p.add_argument("--seeds", type=_seeds, default=[0], help="seeds, comma-separated (default: 0)")
     p.add_argument("--weight-decay", dest="weight_decays", type=_non_negative, default=None,
                    help="decoupled weight decays, comma-separated (default: the config's, 0)")
     p.add_argument("--momentum", dest="momenta", type=_non_negative, default=None,
