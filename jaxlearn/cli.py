@@ -1,7 +1,6 @@
 """The `jaxlearn` command. Thin: argument parsing and printing; the work is in the library."""
 
 import argparse
-import dataclasses
 import platform
 import sys
 import time
@@ -10,6 +9,8 @@ from pathlib import Path
 
 import jaxlearn
 from jaxlearn import _interrupts, cli_study
+from jaxlearn.cli_options import DATA_OPTIONS, _given, _option, add_config_options, add_data_options  # noqa: F401
+from jaxlearn.cli_processes import _join_processes, _process_settings
 
 # Only light imports above: main() installs its Ctrl-C handler before JAX is imported.
 
@@ -33,100 +34,6 @@ def _info(_args) -> int:
 # Exit codes besides 0 and argparse's 2 (usage): 1 a failed run, 3 a run that ended without learning
 # (jaxlearn.stall; its folder is written), 130 Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_FAILED, EXIT_USAGE, EXIT_STALLED, EXIT_INTERRUPTED = 1, 2, 3, 130
-
-
-# TrainConfig field → its command-line option (the others are spelt as the field).
-OPTION_NAMES = {"learning_rate": "lr"}
-# Options that describe the data rather than the model; a resumed run keeps these too.
-DATA_OPTIONS = ("dataset", "validation_size", "train_size", "raw_pixels")
-
-
-def _option(field: str) -> str:
-    return "--" + OPTION_NAMES.get(field, field).replace("_", "-")
-
-
-def _config_fields() -> list[str]:
-    from jaxlearn.training.config import TrainConfig
-
-    return [f.name for f in dataclasses.fields(TrainConfig)]
-
-
-def _given(args) -> dict:
-    """The TrainConfig fields set on the command line (their options default to 'not given')."""
-    return {field: getattr(args, field) for field in _config_fields() if hasattr(args, field)}
-
-
-# Multi-process runs: the options, or these environment variables (the options win)
-PROCESS_ENV = {"coordinator": "JAXLEARN_COORDINATOR", "num_processes": "JAXLEARN_NUM_PROCESSES",
-               "process_id": "JAXLEARN_PROCESS_ID"}
-
-
-def _process_settings(args) -> dict | None:
-    """{coordinator, num_processes, process_id} from the options and environment, checked; None
-    for a single-process run; {} to let JAX detect the cluster (--cluster-auto: SLURM and others)."""
-    import os
-
-    if args.cluster_auto:
-        return {}
-    given = {name: getattr(args, name) if getattr(args, name) is not None else os.environ.get(env)
-             for name, env in PROCESS_ENV.items()}
-    if all(value is None for value in given.values()):
-        return None
-    missing = [f"--{name.replace('_', '-')} (or ${PROCESS_ENV[name]})"
-               for name, value in given.items() if value is None]
-    if missing:
-        raise ValueError(f"a multi-process run needs --coordinator, --num-processes and --process-id; missing "
-                         f"{', '.join(missing)}")
-    host, _, port = str(given["coordinator"]).rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"--coordinator must be HOST:PORT (process 0's address and a free port), got "
-                         f"{given['coordinator']!r}")
-    try:
-        count, index = int(given["num_processes"]), int(given["process_id"])
-    except ValueError:
-        raise ValueError(f"--num-processes and --process-id must be integers, got {given['num_processes']!r} and "
-                         f"{given['process_id']!r}") from None
-    if count < 1:
-        raise ValueError(f"--num-processes must be ≥ 1, got {count}")
-    if not 0 <= index < count:
-        raise ValueError(f"--process-id must be in [0, {count}) for --num-processes {count}, got {index}")
-    return {"coordinator_address": str(given["coordinator"]), "num_processes": count, "process_id": index}
-
-
-def _wait_for_coordinator(address: str, timeout: float) -> None:
-    """Process 1 … P−1: poll process 0's coordinator port until it accepts, or raise after timeout
-    (JAX itself would abort the whole process, with a C++ stack trace, when it cannot connect)."""
-    import socket
-
-    host, _, port = address.rpartition(":")
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((host, int(port)), timeout=max(0.1, min(2.0, deadline - time.monotonic()))):
-                return
-        except OSError as err:
-            if time.monotonic() >= deadline:
-                raise ConnectionError(
-                    f"could not join the other processes through {address} within {timeout:g} s (nothing answers "
-                    f"there: {err}); start process 0 (--process-id 0) with the same --coordinator, its own address "
-                    "and a free port, and every process with the same --num-processes") from None
-            time.sleep(0.2)
-
-
-def _join_processes(settings: dict, timeout: int) -> None:
-    """jax.distributed.initialize before any JAX work; on CPUs the processes talk over gloo.
-
-    If not every process joins within the timeout, JAX ends the process (DEADLINE_EXCEEDED); a
-    process other than 0 first checks that the coordinator answers, with a clear message."""
-    import jax
-
-    if settings.get("process_id", 0) != 0:
-        _wait_for_coordinator(settings["coordinator_address"], timeout)
-    if settings:
-        print(f"process {settings['process_id']} of {settings['num_processes']}: joining through "
-              f"{settings['coordinator_address']} (waiting up to {timeout} s for all of them)", file=sys.stderr)
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")   # CPU devices across processes
-    jax.distributed.initialize(**settings, initialization_timeout=timeout)
 
 
 def _run_dtype(config, run_dir) -> str:
@@ -245,72 +152,6 @@ def _verify(args) -> int:
     print(f"\n{len(rows) - len(failed)} of {len(rows)} formulas pass"
           + (f"; FAILED: {', '.join(row.formula for row in failed)}" if failed else ""), file=sys.stderr)
     return EXIT_FAILED if failed else 0
-
-
-def _names(text: str) -> tuple:
-    return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
-def _positive_ints(text: str) -> tuple:
-    try:
-        sizes = tuple(int(s) for s in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer sizes such as 512,512, got {text!r}") from None
-    if any(n <= 0 for n in sizes):
-        raise argparse.ArgumentTypeError(f"hidden layer sizes must be > 0, got {text!r}")
-    return sizes
-
-
-def add_data_options(p) -> None:
-    """--dataset, --data-dir, --train-size, --validation-size, --raw-pixels (train and sweep)."""
-    not_given = argparse.SUPPRESS
-    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=not_given, help="(default: mnist)")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="folder with the IDX files (default: $JAXLEARN_DATA_DIR, the cache, or download)")
-    p.add_argument("--train-size", type=int, default=not_given, metavar="N",
-                   help="train on a seeded subset of N of the training images (quick studies; default: all)")
-    p.add_argument("--validation-size", type=int, default=not_given,
-                   help="training images held out for validation (default 5000)")
-    p.add_argument("--raw-pixels", action="store_true", default=not_given,
-                   help="feed 0–255 pixels instead of [0, 1]")
-
-
-def add_config_options(p, skip=()) -> None:
-    """One option per TrainConfig field (but those in skip), absent from args unless given."""
-    from jaxlearn import nn, training
-    from jaxlearn.training.config import MODELS
-
-    defaults = training.TrainConfig()
-    not_given = argparse.SUPPRESS
-    # one option per TrainConfig field, so that the two cannot drift apart (tested)
-    choices = {"activation": list(nn.ACTIVATIONS), "loss": list(nn.LOSSES), "output": list(nn.OUTPUTS),
-               "optimizer": list(training.OPTIMIZERS), "schedule": list(training.SCHEDULES),
-               "gradient": list(training.GRADIENTS), "dtype": list(training.DTYPES), "model": list(MODELS),
-               "init": list(nn.mlp.INITS)}
-    helps = {"hidden": "hidden layer sizes", "learning_rate": "learning rate η (peak, for the cosine schedule)",
-             "output": "output activation (default: softmax for cross_entropy, sigmoid for quadratic)",
-             "momentum": "for --optimizer momentum", "epochs": "passes over the training set",
-             "gradient": "autodiff (jax.grad) or backprop (the lecture's equations by hand)",
-             "model": "mlp (dense layers, --hidden) or cnn (convolutions, --architecture)",
-             "architecture": f"the CNN's layers joined by '-': {nn.cnn.LAYER_HELP}",
-             "image_shape": "channels,height,width of the CNN's input images",
-             "augment": "CNN only, on the device: any of shift,flip,erase (comma-separated; no flip on mnist)",
-             "lam": "L2 penalty λ/2 Σ‖W‖² on the weights", "weight_decay": "decoupled weight decay (AdamW)",
-             "init": "MLP initialisation (he, or scikit-learn's glorot_uniform)"}
-    for field in dataclasses.fields(training.TrainConfig):
-        if field.name in skip:
-            continue
-        default = getattr(defaults, field.name)
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float,
-                "weight_decay": float, "batch_size": int,
-                "epochs": int, "seed": int, "image_shape": _positive_ints, "augment": _names}.get(field.name)
-        help_text = helps.get(field.name, field.name.replace("_", " "))
-        if field.name != "output":
-            help_text += f" (default: {shown})"
-        p.add_argument(_option(field.name), dest=field.name, type=kind, choices=choices.get(field.name),
-                       default=not_given, help=help_text)
 
 
 def _add_train(commands) -> None:

@@ -26,12 +26,12 @@ _seeds = _list_of(int, "0,1,2", "seeds must be ≥ 0", lambda v: v >= 0)
 
 
 def _sweep(args) -> int:
-    from jaxlearn import cli
+    from jaxlearn import cli, cli_options
     from jaxlearn.training.config import TrainConfig
     from jaxlearn.training.study import run_study
 
     try:
-        config = TrainConfig(**cli._given(args))
+        config = TrainConfig(**cli_options._given(args))
         grid = {"weight_decay": args.weight_decays, "momentum": args.momenta}
         result = run_study(config, args.out, learning_rates=args.lr, seeds=args.seeds,
                            **{k: v for k, v in grid.items() if v is not None},
@@ -70,13 +70,13 @@ def _compare(args) -> int:
 
 
 def add_commands(commands) -> None:
-    from jaxlearn import cli
+    from jaxlearn import cli_options
 
     p = commands.add_parser("sweep", help="train a grid of learning rates × seeds as one program (a study folder)",
                             description="Train every learning rate × seed (each seed its own initialisation and "
                                         "shuffles) as one vmapped program; writes results.csv, summary.md, "
                                         "curves.png and the best model (evaluable with 'jaxlearn evaluate').")
-    cli.add_data_options(p)
+    cli_options.add_data_options(p)
     p.add_argument("--out", type=Path, required=True, help="the study folder")
     p.add_argument("--lr", type=_rates, required=True, help="learning rates, comma-separated (e.g. 1e-3,3e-3,1e-2)")
     p.add_argument("--seeds", type=_seeds, default=[0], help="seeds, comma-separated (default: 0)")
@@ -85,7 +85,7 @@ def add_commands(commands) -> None:
     p.add_argument("--momentum", dest="momenta", type=_non_negative, default=None,
                    help="momenta for --optimizer momentum, comma-separated (default: 0.9)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    cli.add_config_options(p, skip=("learning_rate", "seed", "weight_decay", "momentum"))
+    cli_options.add_config_options(p, skip=("learning_rate", "seed", "weight_decay", "momentum"))
     p.set_defaults(run=_sweep)
 
     c = commands.add_parser("compare", help="compare run or study folders: differing settings and final metrics",

@@ -12,7 +12,6 @@ the data are replicated; no device talks to another during training.
 
 import time
 import warnings
-from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -21,10 +20,10 @@ from jax.sharding import NamedSharding, PartitionSpec
 from jax.typing import ArrayLike
 
 from jaxlearn import divergence, nn, stall
-from jaxlearn._errors import DivergenceError, StalledTrainingWarning
+from jaxlearn._errors import StalledTrainingWarning
 from jaxlearn._validation import check_grid, check_scalar
 from jaxlearn.parallel import AXIS, data_mesh, device_count
-from jaxlearn.sweeps import results
+from jaxlearn.sweeps.results import Sweep
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import initial_loss
@@ -36,64 +35,6 @@ from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, 
 # 2-core machine, chunks of 4 MLPs 784-128-10, 0.4 MB each, ran an epoch faster than all 16
 # at once or one at a time; for 784-256-256-10, 1.1 MB each, one at a time was fastest).
 CPU_CHUNK_BYTES = 2 * 2**20
-
-
-class Sweep(NamedTuple):
-    """MLPs trained side by side: params with a leading model axis, their settings and scores."""
-
-    params: Any                   # [(W (S, n_l, n_{l−1}), b (S, n_l)), …]
-    learning_rates: np.ndarray    # (S,)
-    seeds: np.ndarray             # (S,)
-    train_loss: np.ndarray        # (S, epochs): mean minibatch loss per epoch (NaN after divergence)
-    validation_accuracy: Any      # (S,), NaN for a diverged model; or None
-    diverged: np.ndarray          # (S,) bool: the loss became NaN/inf or grew (jaxlearn.divergence);
-                                  # params: its last good epoch
-    train_accuracy: Any = None    # (S, epochs): training accuracy per epoch (NaN after divergence)
-    stalled: Any = None           # (S,) bool: ended at chance (jaxlearn.stall), not learning
-    data_seeds: Any = None        # (S,): the seed of each model's shuffled batches
-    val_loss: Any = None          # (S, epochs): validation loss after each epoch (NaN after divergence)
-    val_accuracy: Any = None      # (S, epochs): validation accuracy after each epoch
-    seconds: float = float("nan")  # wall time of the whole sweep
-    weight_decays: Any = None     # (S,): decoupled weight decay of each model
-    momenta: Any = None           # (S,): momentum of each model (optimizer="momentum")
-
-    # the sweep as data (`jaxlearn.sweeps.results`)
-    def to_records(self) -> list:
-        """One dict per model and epoch (long, "tidy" form): settings, flags and the metrics."""
-        return results.records(self)
-
-    def to_csv(self, path):
-        """`to_records` as a CSV file; returns its path."""
-        return results.to_csv(self, path)
-
-    def to_frame(self):
-        """`to_records` as a pandas DataFrame (pandas is optional)."""
-        return results.to_frame(self)
-
-    def summary(self, by=("learning_rate",), metric: str = "val_accuracy") -> list:
-        """The last epoch's metric, mean ± std and n over the seeds, per combination of `by`."""
-        return results.summary(self, by, metric)
-
-    def plot(self, metric: str = "val_accuracy", by=("learning_rate",)):
-        """Curves per setting: the mean over seeds and a band from the lowest to the highest."""
-        return results.plot(self, metric, by)
-
-    def model(self, i: int):
-        """The parameters [(W, b), …] of model i."""
-        return [(W[i], b[i]) for W, b in self.params]
-
-    def best(self) -> int:
-        """The index of the model with the highest validation accuracy (diverged and stalled
-        ones excluded)."""
-        if self.validation_accuracy is None:
-            raise ValueError("this sweep was trained without validation data (give X_val and y_val)")
-        stalled = np.zeros_like(self.diverged) if self.stalled is None else self.stalled
-        if self.diverged.all():
-            raise DivergenceError("every model of the sweep diverged; try smaller learning rates")
-        if (self.diverged | stalled).all():
-            raise ValueError("every model of the sweep diverged or stalled at chance (jaxlearn.stall); try "
-                             "smaller learning rates")
-        return int(np.nanargmax(np.where(stalled, np.nan, self.validation_accuracy)))
 
 
 def _settings(config: TrainConfig, learning_rates, seeds, weight_decays=None, momenta=None):

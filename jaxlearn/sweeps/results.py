@@ -1,5 +1,5 @@
-"""A sweep's results as data: long ("tidy") records, CSV, a pandas DataFrame, a summary over
-seeds, and a figure of the curves.
+"""A sweep's result, `Sweep` (MLPs trained side by side by `train_many`), and the result as data:
+long ("tidy") records, CSV, a pandas DataFrame, a summary over seeds, and a figure of the curves.
 
 One record per model and epoch: the model's settings (learning_rate, weight_decay, momentum,
 seed, data_seed), its flags
@@ -13,8 +13,70 @@ summary row says which.
 
 import csv
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from jaxlearn._errors import DivergenceError
+
+
+class Sweep(NamedTuple):
+    """MLPs trained side by side: params with a leading model axis, their settings and scores."""
+
+    params: Any                   # [(W (S, n_l, n_{l−1}), b (S, n_l)), …]
+    learning_rates: np.ndarray    # (S,)
+    seeds: np.ndarray             # (S,)
+    train_loss: np.ndarray        # (S, epochs): mean minibatch loss per epoch (NaN after divergence)
+    validation_accuracy: Any      # (S,), NaN for a diverged model; or None
+    diverged: np.ndarray          # (S,) bool: the loss became NaN/inf or grew (jaxlearn.divergence);
+                                  # params: its last good epoch
+    train_accuracy: Any = None    # (S, epochs): training accuracy per epoch (NaN after divergence)
+    stalled: Any = None           # (S,) bool: ended at chance (jaxlearn.stall), not learning
+    data_seeds: Any = None        # (S,): the seed of each model's shuffled batches
+    val_loss: Any = None          # (S, epochs): validation loss after each epoch (NaN after divergence)
+    val_accuracy: Any = None      # (S, epochs): validation accuracy after each epoch
+    seconds: float = float("nan")  # wall time of the whole sweep
+    weight_decays: Any = None     # (S,): decoupled weight decay of each model
+    momenta: Any = None           # (S,): momentum of each model (optimizer="momentum")
+
+    # the sweep as data (the functions below)
+    def to_records(self) -> list:
+        """One dict per model and epoch (long, "tidy" form): settings, flags and the metrics."""
+        return records(self)
+
+    def to_csv(self, path):
+        """`to_records` as a CSV file; returns its path."""
+        return to_csv(self, path)
+
+    def to_frame(self):
+        """`to_records` as a pandas DataFrame (pandas is optional)."""
+        return to_frame(self)
+
+    def summary(self, by=("learning_rate",), metric: str = "val_accuracy") -> list:
+        """The last epoch's metric, mean ± std and n over the seeds, per combination of `by`."""
+        return summary(self, by, metric)
+
+    def plot(self, metric: str = "val_accuracy", by=("learning_rate",)):
+        """Curves per setting: the mean over seeds and a band from the lowest to the highest."""
+        return plot(self, metric, by)
+
+    def model(self, i: int):
+        """The parameters [(W, b), …] of model i."""
+        return [(W[i], b[i]) for W, b in self.params]
+
+    def best(self) -> int:
+        """The index of the model with the highest validation accuracy (diverged and stalled
+        ones excluded)."""
+        if self.validation_accuracy is None:
+            raise ValueError("this sweep was trained without validation data (give X_val and y_val)")
+        stalled = np.zeros_like(self.diverged) if self.stalled is None else self.stalled
+        if self.diverged.all():
+            raise DivergenceError("every model of the sweep diverged; try smaller learning rates")
+        if (self.diverged | stalled).all():
+            raise ValueError("every model of the sweep diverged or stalled at chance (jaxlearn.stall); try "
+                             "smaller learning rates")
+        return int(np.nanargmax(np.where(stalled, np.nan, self.validation_accuracy)))
+
 
 SETTINGS = ("learning_rate", "weight_decay", "momentum", "seed", "data_seed")
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")

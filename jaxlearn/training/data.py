@@ -11,6 +11,7 @@ from jaxlearn._validation import (  # noqa: F401 (check_validation_data re-expor
     check_matrix,
     check_validation_data,
 )
+from jaxlearn.data.mnist import flatten_images, load_mnist
 from jaxlearn.training.config import TrainConfig
 
 
@@ -73,3 +74,33 @@ def warn_if_unscaled(X, name: str = "X") -> None:
          "scaling is very important). Scale images to [0, 1] with jaxlearn.data.flatten_images (the CLI's "
          "default), or standardise with jaxlearn.fit_standardizer / sklearn's StandardScaler. To silence this: "
          "warnings.filterwarnings('ignore', category=jaxlearn.UnscaledInputWarning)", UnscaledInputWarning)
+
+
+def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, seed: int = 0,
+                 scale: bool = True, dtype="float32", train_size: int | None = None) -> dict:
+    """Flattened, scaled MNIST-style data with a seeded validation part carved from training.
+
+    train_size: train on that many of the remaining training images only (a seeded subset, the
+    same for the same seed: quick studies); None, all of them. The test set is always whole.
+    """
+    data = load_mnist(dataset, data_dir)
+    X = flatten_images(data.train_images, scale=scale, dtype=np.dtype(dtype))
+    y = data.train_labels.astype(np.int32)
+    if isinstance(validation_size, bool) or not isinstance(validation_size, int | np.integer):
+        raise TypeError(f"validation_size must be an integer, got {validation_size!r}")
+    if not 0 <= validation_size < X.shape[0]:
+        raise ValueError(f"validation_size must be in [0, {X.shape[0]}), got {validation_size}")
+    if train_size is not None and (isinstance(train_size, bool) or not isinstance(train_size, int | np.integer)
+                                   or not 1 <= train_size <= X.shape[0] - validation_size):
+        raise ValueError(f"train_size must be an integer in [1, {X.shape[0] - validation_size}] (the training "
+                         f"images left after validation_size={validation_size}), got {train_size!r}")
+    # one seeded order: the first validation_size images validate, the next train_size train
+    order = np.asarray(jax.random.permutation(jax.random.fold_in(jax.random.key(seed), 2), X.shape[0]))
+    val, train = order[:validation_size], order[validation_size:]
+    if train_size is not None:
+        train = train[:train_size]
+    return {"X_train": X[train], "y_train": y[train], "X_val": X[val] if validation_size else None,
+            "y_val": y[val] if validation_size else None,
+            "X_test": flatten_images(data.test_images, scale=scale, dtype=np.dtype(dtype)),
+            "y_test": data.test_labels.astype(np.int32), "test_images": data.test_images,
+            "class_names": data.class_names, "source": str(data.source)}

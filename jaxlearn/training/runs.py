@@ -20,7 +20,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn import _interrupts as interrupts
-from jaxlearn import nn, plots
 from jaxlearn._errors import DivergenceError
 from jaxlearn._files import atomic_write, remove_stale_temporaries
 from jaxlearn.data.mnist import flatten_images, load_mnist
@@ -36,7 +35,9 @@ from jaxlearn.training.checkpoint import (
     save_params,
 )
 from jaxlearn.training.config import TrainConfig
-from jaxlearn.training.evaluate import evaluate, predict
+from jaxlearn.training.data import prepare_data  # noqa: F401 (re-exported: its home was here)
+from jaxlearn.training.evaluate import evaluate
+from jaxlearn.training.figures import test_and_plot
 from jaxlearn.training.loop import fit, init_state
 from jaxlearn.training.tensorboard import EpochWriter
 
@@ -108,36 +109,6 @@ def _config_differences(given: TrainConfig, saved: TrainConfig) -> list[str]:
     return [f"{name}={getattr(given, name)!r} (the run has {getattr(saved, name)!r})"
             for name in (f.name for f in dataclasses.fields(TrainConfig))
             if getattr(given, name) != getattr(saved, name)]
-
-
-def prepare_data(dataset: str, data_dir=None, *, validation_size: int = 5000, seed: int = 0,
-                 scale: bool = True, dtype="float32", train_size: int | None = None) -> dict:
-    """Flattened, scaled MNIST-style data with a seeded validation part carved from training.
-
-    train_size: train on that many of the remaining training images only (a seeded subset, the
-    same for the same seed: quick studies); None, all of them. The test set is always whole.
-    """
-    data = load_mnist(dataset, data_dir)
-    X = flatten_images(data.train_images, scale=scale, dtype=np.dtype(dtype))
-    y = data.train_labels.astype(np.int32)
-    if isinstance(validation_size, bool) or not isinstance(validation_size, int | np.integer):
-        raise TypeError(f"validation_size must be an integer, got {validation_size!r}")
-    if not 0 <= validation_size < X.shape[0]:
-        raise ValueError(f"validation_size must be in [0, {X.shape[0]}), got {validation_size}")
-    if train_size is not None and (isinstance(train_size, bool) or not isinstance(train_size, int | np.integer)
-                                   or not 1 <= train_size <= X.shape[0] - validation_size):
-        raise ValueError(f"train_size must be an integer in [1, {X.shape[0] - validation_size}] (the training "
-                         f"images left after validation_size={validation_size}), got {train_size!r}")
-    # one seeded order: the first validation_size images validate, the next train_size train
-    order = np.asarray(jax.random.permutation(jax.random.fold_in(jax.random.key(seed), 2), X.shape[0]))
-    val, train = order[:validation_size], order[validation_size:]
-    if train_size is not None:
-        train = train[:train_size]
-    return {"X_train": X[train], "y_train": y[train], "X_val": X[val] if validation_size else None,
-            "y_val": y[val] if validation_size else None,
-            "X_test": flatten_images(data.test_images, scale=scale, dtype=np.dtype(dtype)),
-            "y_test": data.test_labels.astype(np.int32), "test_images": data.test_images,
-            "class_names": data.class_names, "source": str(data.source)}
 
 
 @interrupts.deferred_interrupts()    # Ctrl-C during start-up, training or testing: never lost (`interrupts`)
@@ -242,7 +213,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
         interrupts.check()
         if writer:
             save_params(run_dir / PARAMS, host_copy(state.params), host_copy(state.batch_stats))
-        result = _test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer,
+        result = test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer,
                                 batch_stats=state.batch_stats)
         result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used,
                    "stalled": bool(history and history[-1].get("stalled", False))}
@@ -269,43 +240,6 @@ def _interrupted_message(run_dir: Path) -> str:
                 f"continue with: jaxlearn train --resume --out {run_dir}")
     return (f"\ninterrupted before the first epoch finished: no checkpoint was written, so there is nothing to "
             f"resume; start the run again (the folder {run_dir} may be reused)")
-
-
-def _test_and_plot(params, config, data, run_dir: Path, dataset: str, history: list, write: bool = True,
-                   batch_stats=()) -> dict:
-    """Test accuracy and loss, the confusion matrix, and (write=True) the run's figures."""
-    test = evaluate(params, data["X_test"], data["y_test"], config, batch_stats=batch_stats)
-    predicted = predict(params, data["X_test"], config, batch_stats=batch_stats)
-    names = data["class_names"]
-    matrix = plots.confusion_matrix(data["y_test"], predicted, len(names))
-    title = f"{dataset}, test accuracy {100 * test['accuracy']:.2f}%"
-    if write:
-        if history:
-            plots.save(plots.plot_training_curves(history, title=dataset), run_dir / "curves.png")
-        plots.save(plots.plot_confusion_matrix(matrix, names, title=title), run_dir / "confusion.png")
-        plots.save(plots.plot_misclassified(data["test_images"], data["y_test"], predicted, names),
-                   run_dir / "misclassified.png")
-        if config.model == "cnn":
-            _plot_convolutions(params, batch_stats, config, data, run_dir)
-    return {"test_accuracy": test["accuracy"], "test_loss": test["loss"],
-            "confusion_matrix": matrix.tolist()}
-
-
-def _plot_convolutions(params, batch_stats, config: TrainConfig, data, run_dir: Path) -> None:
-    """filters.png (the first convolution's kernels) and feature_maps.png (its activations, after
-    its batch normalisation if it has one, for four test images), when the CNN starts with a
-    convolution."""
-    W, b = host_copy(params[0])
-    if W.ndim != 4:
-        return
-    plots.save(plots.plot_conv_filters(W), run_dir / "filters.png")
-    images = data["X_test"][:4].reshape(4, *config.image_shape)
-    maps = nn.conv2d(W, b if b.shape[0] else np.zeros(W.shape[0], W.dtype), images)     # (0,): no bias
-    if nn.parse_architecture(config.architecture)[1:2] == (("batchnorm", W.shape[0]),):
-        gamma, beta = host_copy(params[1])
-        maps, _ = nn.batch_norm(gamma, beta, maps, host_copy(batch_stats[0]), training=False)
-    maps = nn.ACTIVATIONS[config.activation](maps)
-    plots.save(plots.plot_feature_maps(data["test_images"][:4], maps), run_dir / "feature_maps.png")
 
 
 def _finished(run_dir: Path) -> bool:
