@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxlearn import cli
+from jaxlearn import cli, plots
 from jaxlearn.data import mnist as mnist_module
 from jaxlearn.training import progress, runs
 
@@ -93,7 +93,7 @@ def main() -> int:
     what, root = sys.argv[1], Path(sys.argv[2])
     cut, cells = (sys.argv[3], sys.argv[4:]) if what == "resume" else (None, sys.argv[3:])
     mnist_module.SHA256["mnist"] = tiny_mnist_hashes(root / "data")
-    runs.plots.save = lambda figure, path: None     # the figures take half the time and change no parameter
+    plots.save = lambda figure, path: None     # the figures take half the time and change no parameter
     for cell in cells:
         _progress(cell)
         first(root, cell) if what == "first" else resume(root, cell, cut)
