@@ -19,6 +19,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+__all__ = ["norm1", "inverse_norm1_estimate", "triangular_rcond", "lu_rcond", "cholesky_rcond"]
+
 # Hager's iteration converges in 2–3 steps in practice; LAPACK allows 5.
 MAX_ITERATIONS = 5
 

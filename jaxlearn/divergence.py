@@ -17,6 +17,8 @@ and then recover; that is not divergence.
 
 import numpy as np
 
+__all__ = ["loss_limit", "has_diverged", "describe"]
+
 GROWTH = 100.0
 INITIAL_LOSS_SAMPLES = 2048
 

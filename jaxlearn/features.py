@@ -12,6 +12,9 @@ from jax.typing import ArrayLike
 from jaxlearn._validation import as_float_array, check_bool, check_finite, check_matrix, check_scalar
 from jaxlearn.buckets import map_row_blocks, pad_samples
 
+__all__ = ["vandermonde", "polynomial_features", "Standardizer", "fit_standardizer", "standardize",
+           "unstandardize"]
+
 
 def vandermonde(x: ArrayLike, degree: int) -> jax.Array:
     """The Vandermonde design matrix of one feature (eq. 4).
@@ -24,6 +27,11 @@ def vandermonde(x: ArrayLike, degree: int) -> jax.Array:
 
     Returns:
         (M, d + 1) array, columns x⁰ … x^d, in the floating dtype of x.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> vandermonde(jnp.array([2.0, 3.0]), 2).tolist()
+        [[1.0, 2.0, 4.0], [1.0, 3.0, 9.0]]
     """
     degree = check_scalar(degree, "degree", minimum=0, integer=True)
     x = as_float_array(x, "x")

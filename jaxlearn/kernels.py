@@ -23,6 +23,9 @@ from jax.typing import ArrayLike
 
 from jaxlearn._validation import check_matrix, check_option, check_scalar
 
+__all__ = ["KERNELS", "Kernel", "make_kernel", "check_kernel", "resolve_gamma", "gram", "kernel_diagonal",
+           "polynomial_feature_map"]
+
 KERNELS = ("linear", "polynomial", "rbf", "sigmoid", "laplacian")
 ALIASES = {"poly": "polynomial"}       # scikit-learn's name, accepted everywhere a kernel is named
 
@@ -152,6 +155,13 @@ def gram(kernel: Kernel, X1: ArrayLike, X2: ArrayLike | None = None, *, block: i
         block: rows of X1 per block for the Laplacian kernel, whose (block, M2, N) intermediate
             would otherwise not fit (default: about 64 MB per block); the other kernels are
             one matrix product, X1 X2ᵀ.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> X = jnp.array([[0.0, 0.0], [1.0, 0.0]])
+        >>> K = gram(make_kernel("rbf", gamma=1.0), X)                    # exp(−γ‖x − x'‖²)
+        >>> [[round(float(k), 4) for k in row] for row in K]
+        [[1.0, 0.3679], [0.3679, 1.0]]
     """
     kernel = check_kernel(kernel)
     X1 = check_matrix(X1, "X1")

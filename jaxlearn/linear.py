@@ -129,6 +129,14 @@ def solve(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, method: str = DEFAULT
         numpy.exceptions.RankWarning: "auto", "svd" or "pinv" without ridge found X (M ≥ N)
         numerically rank-deficient; θ is then the minimum-norm solution, one of many. The
         message names the effective rank and rcond.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import jaxlearn as jl
+        >>> x = jnp.array([0.0, 1.0, 2.0, 3.0])
+        >>> X = jl.vandermonde(x, 1)                  # columns 1, x
+        >>> jl.solve(X, 1.0 + 2.0 * x).round(4).tolist()     # y = 1 + 2x exactly
+        [1.0, 2.0]
     """
     check_option(method, "method", METHODS)
     X = check_matrix(X, finite=False)  # NaN/inf: see below

@@ -26,6 +26,12 @@ from jax.typing import ArrayLike
 
 from jaxlearn._validation import check_bool
 
+__all__ = ["squared_error", "squared_error_grad", "sigmoid_binary_cross_entropy",
+           "sigmoid_binary_cross_entropy_grad", "sigmoid_binary_cross_entropy_curvature",
+           "softmax_cross_entropy", "softmax_cross_entropy_grad", "hinge", "hinge_grad", "smoothed_hinge",
+           "smoothed_hinge_grad", "quadratic", "quadratic_grad", "penalty_mask", "l2_penalty",
+           "l2_penalty_grad"]
+
 
 def _weighted(values, sample_axis: int, weights):
     """values (one entry per sample along sample_axis) summed with weights 1/M, or w (M,)."""

@@ -26,6 +26,8 @@ from jaxlearn._errors import SingularMatrixError
 from jaxlearn._validation import as_float_array, check_finite
 from jaxlearn.condition import cholesky_rcond, lu_rcond, triangular_rcond
 
+__all__ = ["back_substitution", "normal", "lu", "cholesky", "qr", "svd", "auto", "pinv"]
+
 
 def back_substitution(R: ArrayLike, c: ArrayLike) -> jax.Array:
     """Solve the upper-triangular system R θ = c by back-substitution (eq. 25).

@@ -25,6 +25,8 @@ import jax.numpy as jnp
 from jaxlearn._validation import check_option
 from jaxlearn.losses import l2_penalty, l2_penalty_grad
 
+__all__ = ["LinearObjective", "linear_objective", "transpose_times"]
+
 LAYOUTS = ("rows", "columns")
 
 

@@ -21,6 +21,9 @@ import jax
 import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
+__all__ = ["device_count", "data_mesh", "local_mesh", "check_batch_size", "put", "replicated", "shard_rows",
+           "batch_rows", "host_copy", "addressable", "describe"]
+
 AXIS = "data"
 
 

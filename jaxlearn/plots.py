@@ -4,14 +4,23 @@ Each helper draws on an Axes it is given (or a new one) and returns it, so the
 callers compose figures; `save` writes a PNG and closes the figure.
 """
 
+import os
+import sys
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # headless: figures are written to files, never shown
+# Scripts and the CLI write PNGs and never show a window: Agg, headless. A backend the user chose is
+# kept: a notebook's inline backend (ipykernel loaded), MPLBACKEND, or pyplot already set up.
+if not ({"ipykernel", "matplotlib.pyplot"} & sys.modules.keys() or "MPLBACKEND" in os.environ):
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+__all__ = ["new_axes", "save", "plot_fit", "plot_loss_curves", "plot_train_validation",
+           "plot_training_curves", "confusion_matrix", "plot_confusion_matrix", "plot_misclassified",
+           "plot_conv_filters", "plot_feature_maps", "plot_decision_regions"]
 
 
 def new_axes(ncols: int = 1, width: float = 5.5, height: float = 4.2):

@@ -51,7 +51,7 @@ class _LinearRegressor(_InputPrecision, RegressorMixin, BaseEstimator):
 class LinearRegression(_LinearRegressor):
     """Ordinary least squares, θ minimising (1/2M)‖Xθ − y‖² (lecture eqs. 7, 15).
 
-    Parameters:
+    Args:
         solver: a `jaxlearn.solve` method ("auto", "svd", "qr", "cholesky", "lu", "normal",
             "pinv", "gd").
         fit_intercept: add a bias θ₀ (not penalised).
@@ -75,8 +75,10 @@ class Ridge(_LinearRegressor):
 
     In the lecture's form (1/2M)‖Xθ − y‖² + λ/2‖θ‖² this is λ = α / M.
 
-    Parameters:
-        alpha: α ≥ 0; solver: a `jaxlearn.solve` method; fit_intercept: unpenalised bias.
+    Args:
+        alpha: α ≥ 0.
+        solver: a `jaxlearn.solve` method.
+        fit_intercept: add an unpenalised bias.
 
     Example:
         >>> import numpy as np
@@ -102,8 +104,10 @@ class LogisticRegression(_LinearClassifier):
     scikit-learn's objective C·Σ loss + ½‖w‖² is the lecture's (1/M)Σ loss + λ/2‖w‖² with
     λ = 1/(C·M); the intercept is not penalised.
 
-    Parameters:
-        C: inverse regularisation strength > 0; tol: gradient tolerance; max_iter: iterations.
+    Args:
+        C: inverse regularisation strength > 0.
+        tol: gradient tolerance.
+        max_iter: iterations.
         class_weight: None, "balanced" (n_samples / (n_classes · count of the class)) or
             {class: weight}, as scikit-learn's: sample m's loss is weighted by its class's weight
             (`jaxlearn.logistic.fit(..., sample_weight=...)`); fit's sample_weight multiplies in.

@@ -25,11 +25,16 @@ class LinearSVC(_LinearClassifier):
     its C equal to C·M here. (scikit-learn's LinearSVC defaults to the squared hinge and
     penalises the intercept; this one is the lecture's SVM.)
 
-    Parameters:
-        C: > 0. tol: each smoothing stage's tolerance on ‖∇(J/C)‖_∞ (`jaxlearn.svm.fit_linear_svm`),
-        1e-4 in both dtypes (scikit-learn's default tol). max_iter: L-BFGS iterations per stage.
+    Args:
+        C: > 0.
+        tol: each smoothing stage's tolerance on ‖∇(J/C)‖_∞ (`jaxlearn.svm.fit_linear_svm`),
+            1e-4 in both dtypes (scikit-learn's default tol).
+        max_iter: L-BFGS iterations per stage.
 
-    Attributes: coef_, intercept_, n_iter_ (the L-BFGS iterations taken, all stages together).
+    Attributes:
+        coef_: (n_classes or 1, N) weights.
+        intercept_: the biases.
+        n_iter_: the L-BFGS iterations taken, all stages together.
 
     Example:
         >>> import numpy as np

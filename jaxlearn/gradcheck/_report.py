@@ -61,7 +61,7 @@ class GradientReport:
 
     @property
     def diagnoses(self) -> dict:
-        """{leaf name: diagnosis} for the leaves that have one."""
+        """A dict from leaf name to diagnosis, for the leaves that have one."""
         return {leaf.name: leaf.diagnosis for leaf in self.leaves if leaf.diagnosis}
 
     def assert_ok(self) -> None:

@@ -18,8 +18,8 @@ from jaxlearn.logistic.model import (
     softmax_cross_entropy,
     softmax_cross_entropy_grad,
 )
-from jaxlearn.optim import FitResult
+from jaxlearn.optim import FitResult  # noqa: F401  (re-exported; documented in jaxlearn.optim)
 
-__all__ = ["FIT_METHODS", "FitResult", "fit", "fit_softmax", "binary_cross_entropy", "binary_cross_entropy_grad",
+__all__ = ["FIT_METHODS", "fit", "fit_softmax", "binary_cross_entropy", "binary_cross_entropy_grad",
            "decision_boundary_x2", "predict", "predict_proba", "predict_softmax", "predict_softmax_proba", "sigmoid",
            "sigmoid_derivative", "softmax_cross_entropy", "softmax_cross_entropy_grad"]

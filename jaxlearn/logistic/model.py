@@ -31,7 +31,13 @@ SOFTMAX = linear_objective(losses.softmax_cross_entropy, losses.softmax_cross_en
 
 
 def sigmoid(z: ArrayLike) -> jax.Array:
-    """σ(z) = 1 / (1 + e^{−z}) (eq. 26), computed without overflow for any z."""
+    """σ(z) = 1 / (1 + e^{−z}) (eq. 26), computed without overflow for any z.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> sigmoid(jnp.array([-1000.0, 0.0, 1000.0])).tolist()      # finite at any size
+        [0.0, 0.5, 1.0]
+    """
     return jax.nn.sigmoid(z)
 
 

@@ -118,10 +118,10 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
 
     Raises:
         DivergenceError: the loss became NaN/inf or grew far above its start and its best
-        (the rule is in `jaxlearn.divergence`); `.result` holds (state, history) of the
-        last good epoch.
+            (the rule is in `jaxlearn.divergence`); `.result` holds (state, history) of the
+            last good epoch.
         KeyboardInterrupt: Ctrl-C, acted on at the next block of batches (`interrupts`): the
-        epochs finished before it have been passed to on_epoch_end.
+            epochs finished before it have been passed to on_epoch_end.
 
     Warns:
         StalledTrainingWarning: the accuracy stayed at chance with the loss at the class shares'
