@@ -39,12 +39,18 @@ STALLED_EPOCHS = 2
 MIN_STEPS = 100
 
 __all__ = ["SAMPLES", "BATCH_SAMPLES", "MAX_TOLERANCE", "LOSS_TOLERANCE", "STALLED_EPOCHS", "MIN_STEPS",
-           "StalledTrainingWarning", "class_shares", "at_chance", "stalled", "describe"]
+           "StalledTrainingWarning", "class_shares", "loss_kind", "at_chance", "stalled", "describe"]
 
 
 def class_shares(y, n_classes: int) -> np.ndarray:
     """p_k: the share of each class 0 … K−1 among the labels y (M,); (K,)."""
     return np.bincount(np.asarray(y).astype(np.int64).ravel(), minlength=n_classes)[:n_classes] / np.size(y)
+
+
+def loss_kind(config) -> str:
+    """What `at_chance` compares the epoch loss with: the config's loss, or "penalised" when an L2
+    penalty λ/2 ‖W‖² adds to it (then the accuracy alone tells a stall)."""
+    return config.loss if not config.lam else "penalised"
 
 
 def at_chance(loss, accuracy, shares: np.ndarray, n_counted: int, batch_size: int,

@@ -6,6 +6,7 @@ StalledTrainingWarning into an error for the whole suite, so every other trainin
 lecture's setups, the README's commands) is a no-false-alarm test too.
 """
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -81,6 +82,19 @@ def test_train_many_marks_a_stalled_model_and_best_skips_it(subset):
     assert list(sweep.stalled) == [False, True, True] and not sweep.diverged.any()
     assert sweep.best() == 0
     assert sweep.train_accuracy.shape == (3, 4) and sweep.train_accuracy[0, -1] > 0.8
+
+
+def test_train_many_tells_a_stall_under_an_l2_penalty_as_fit_does(subset):
+    # with λ > 0 the epoch loss carries λ/2 ‖W‖², so it leaves ln K: the accuracy alone tells (stall.loss_kind)
+    X, y = subset
+    config = TrainConfig(hidden=(64,), epochs=4, batch_size=50, optimizer="sgd", lam=1e-3)   # loss ≈ 6.4 ≫ ln 10
+    with pytest.warns(StalledTrainingWarning, match=r"learning_rates \[3.0\]") as caught:
+        sweep = train_many(config, X, y, learning_rates=[0.1, 3.0], progress=False)
+    assert list(sweep.stalled) == [False, True]
+    assert caught[0].filename == __file__                        # the warning points at this line
+    with pytest.warns(StalledTrainingWarning):
+        _, history = fit(dataclasses.replace(config, learning_rate=3.0), X, y, progress=False)
+    assert history[-1].get("stalled")
 
 
 def test_mlp_classifier_names_its_own_parameter(subset):

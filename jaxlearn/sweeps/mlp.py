@@ -11,7 +11,6 @@ the data are replicated; no device talks to another during training.
 """
 
 import time
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +19,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from jax.typing import ArrayLike
 
 from jaxlearn import divergence, nn, stall
-from jaxlearn._errors import StalledTrainingWarning
+from jaxlearn._errors import StalledTrainingWarning, warn
 from jaxlearn._validation import check_grid, check_scalar
 from jaxlearn.parallel import AXIS, data_mesh, device_count
 from jaxlearn.sweeps.results import Sweep
@@ -247,19 +246,19 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                 bar.set_postfix_str(f"lowest loss {np.nanmin(losses[:, epoch]):.4f}"
                                     + (f", {diverged.sum()} diverged" if diverged.any() else ""))
     if diverged.any():
-        warnings.warn(f"train_many: training diverged (loss NaN/inf or grown above max({divergence.GROWTH:g} × its "
+        warn(f"train_many: training diverged (loss NaN/inf or grown above max({divergence.GROWTH:g} × its "
                       f"best, its start); see jaxlearn.divergence) for learning_rates {rates[diverged].tolist()} "
                       f"(seeds {seeds[diverged].tolist()}); those models keep their last good epoch's "
                       f"parameters and are left out of Sweep.best(). Use smaller learning rates.",
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning)
     stalled = ~diverged & stall.stalled(stall.at_chance(losses, accuracy, shares, steps * config.batch_size,
-                                                        config.batch_size, config.loss), steps)
+                                                        config.batch_size, stall.loss_kind(config)), steps)
     if stalled.any():
-        warnings.warn(f"train_many: training is not learning (accuracy at chance, loss at the class shares' entropy "
+        warn(f"train_many: training is not learning (accuracy at chance, loss at the class shares' entropy "
                       f"in the last {stall.STALLED_EPOCHS} epochs; see jaxlearn.stall) for learning_rates "
                       f"{rates[stalled].tolist()} (seeds {seeds[stalled].tolist()}): likely dead ReLUs after too "
                       "large a step. They are left out of Sweep.best(); try smaller learning rates.",
-                      StalledTrainingWarning, stacklevel=2)
+                      StalledTrainingWarning)
     final = None if validation is None else np.where(diverged, np.nan, np.asarray(validation(states.params)[1]))
     return Sweep(states.params, rates, seeds, losses, final, diverged, accuracy, stalled, data_seeds,
                  None if validation is None else val_loss, None if validation is None else val_accuracy,

@@ -158,8 +158,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     noise_key = jax.random.fold_in(jax.random.key(config.seed), 2) if model.needs_key(config) else None
 
     shares = stall.class_shares(y_train, n_classes)
-    # an L2 penalty adds λ/2 ‖W‖² to the epoch loss: then the accuracy alone tells a stall
-    stall_loss = config.loss if not config.lam else "penalised"
+    stall_loss = stall.loss_kind(config)
     at_chance = [bool(stall.at_chance(h["train_loss"], h["train_accuracy"], shares, steps * config.batch_size,
                                       config.batch_size, stall_loss)) for h in history]
     mode = report.resolve(progress)

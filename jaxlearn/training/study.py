@@ -22,8 +22,9 @@ from jaxlearn import plots, sweeps
 from jaxlearn.sweeps.results import summary_markdown
 from jaxlearn.training.checkpoint import save_params
 from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.data import prepare_data
 from jaxlearn.training.evaluate import evaluate
-from jaxlearn.training.runs import CONFIG, METRICS, PARAMS, RunFolderError, prepare_data, read_run_config
+from jaxlearn.training.runs import CONFIG, METRICS, PARAMS, RunFolderError, read_run_config
 
 RESULTS, SUMMARY, CURVES = "results.csv", "summary.md", "curves.png"
 
