@@ -76,17 +76,24 @@ def add_config_options(p, skip=()) -> None:
              "image_shape": "channels,height,width of the CNN's input images",
              "augment": "CNN only, on the device: any of shift,flip,erase (comma-separated; no flip on mnist)",
              "lam": "L2 penalty λ/2 Σ‖W‖² on the weights", "weight_decay": "decoupled weight decay (AdamW)",
-             "init": "MLP initialisation (he, or scikit-learn's glorot_uniform)"}
+             "init": "MLP initialisation (he, or scikit-learn's glorot_uniform)",
+             "label_smoothing": "label smoothing ε: targets (1 − ε) y + ε/K (cross-entropy)",
+             "warmup_epochs": "epochs of linear learning-rate warm-up from 0 before the schedule",
+             "test_flip": "CNN: test-time augmentation, the mean logits of each image and its mirror (not on mnist)"}
     for field in dataclasses.fields(training.TrainConfig):
         if field.name in skip:
             continue
         default = getattr(defaults, field.name)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float,
-                "weight_decay": float, "batch_size": int,
+                "weight_decay": float, "batch_size": int, "label_smoothing": float, "warmup_epochs": int,
                 "epochs": int, "seed": int, "image_shape": _positive_ints, "augment": _names}.get(field.name)
         help_text = helps.get(field.name, field.name.replace("_", " "))
         if field.name != "output":
             help_text += f" (default: {shown})"
+        if isinstance(default, bool):    # a switch: --test-flip / --no-test-flip
+            p.add_argument(_option(field.name), dest=field.name, action=argparse.BooleanOptionalAction,
+                           default=not_given, help=help_text)
+            continue
         p.add_argument(_option(field.name), dest=field.name, type=kind, choices=choices.get(field.name),
                        default=not_given, help=help_text)

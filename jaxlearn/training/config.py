@@ -38,6 +38,9 @@ class TrainConfig:
     lam: float = 0.0                    # L2 penalty λ/2 Σ_l ‖W^l‖² on the weights (not the biases)
     weight_decay: float = 0.0           # decoupled weight decay w: −η_t w θ each step (AdamW; optimizers.py)
     init: str = "he"                    # MLP only: "he" or scikit-learn's "glorot_uniform" (nn.init_mlp)
+    label_smoothing: float = 0.0        # ε: train on targets (1 − ε) y + ε/K (cross-entropy only)
+    warmup_epochs: int = 0              # η rises linearly from 0 to its peak over these epochs, then the schedule
+    test_flip: bool = False             # CNN: predict from the mean logits of each image and its mirror (TTA)
 
     def __post_init__(self):
         if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
@@ -65,6 +68,20 @@ class TrainConfig:
         check_option(self.init, "init", nn.mlp.INITS)
         if self.model == "cnn" and self.init != "he":
             raise ValueError(f"init={self.init!r} is for the MLP; a CNN is initialised as jaxlearn.nn.init_cnn does")
+        check_scalar(self.label_smoothing, "label_smoothing", minimum=0)
+        if self.label_smoothing >= 1:
+            raise ValueError(f"label_smoothing must be < 1 (ε = 1 would leave no label), got {self.label_smoothing}")
+        if self.label_smoothing and self.loss != "cross_entropy":
+            raise ValueError(f"label_smoothing smooths the targets of the cross-entropy; loss={self.loss!r} "
+                             "takes none")
+        check_scalar(self.warmup_epochs, "warmup_epochs", minimum=0, integer=True)
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs}): the "
+                             "warm-up would take the whole run")
+        if not isinstance(self.test_flip, bool):
+            raise TypeError(f"test_flip must be True or False, got {self.test_flip!r}")
+        if self.test_flip and self.model != "cnn":
+            raise ValueError("test_flip mirrors images: it needs model='cnn' (the MLP sees flat rows)")
         object.__setattr__(self, "image_shape", tuple(self.image_shape))
         object.__setattr__(self, "augment", (self.augment,) if isinstance(self.augment, str) else tuple(self.augment))
         check_augmentations(self.augment)

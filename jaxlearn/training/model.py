@@ -31,12 +31,14 @@ class Network(NamedTuple):
     output_activation: str
     architecture: str
     image_shape: tuple
+    test_flip: bool = False
 
 
 def network(config: TrainConfig) -> Network:
     cnn = config.model == "cnn"
     return Network(config.model, config.activation, config.loss, config.output_activation,
-                   config.architecture if cnn else "", config.image_shape if cnn else ())
+                   config.architecture if cnn else "", config.image_shape if cnn else (),
+                   bool(cnn and config.test_flip))
 
 
 def init_params(config: TrainConfig, key, n_features: int, n_classes: int):
@@ -76,8 +78,13 @@ def _images(config, X):
 def logits(config: TrainConfig | Network, params, X, *, layout: str = "rows", batch_stats=()):
     """z^L (M, K) of flat input rows X (M, n_0), for inference (batch normalisation by its running statistics)."""
     if config.model == "cnn":
-        return nn.cnn_logits(params, _images(config, X), config.architecture, batch_stats=batch_stats,
-                             activation=config.activation)
+        images = _images(config, X)
+        z = nn.cnn_logits(params, images, config.architecture, batch_stats=batch_stats, activation=config.activation)
+        if config.test_flip:      # test-time augmentation: the mean of the logits of x and of its mirror
+            mirrored = nn.cnn_logits(params, jnp.flip(images, axis=-1), config.architecture, batch_stats=batch_stats,
+                                     activation=config.activation)
+            z = (z + mirrored) / 2
+        return z
     return nn.logits(params, X, activation=config.activation, layout=layout)
 
 

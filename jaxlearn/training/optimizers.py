@@ -5,7 +5,10 @@ used by `jaxlearn.training.fit` and by `jaxlearn.sweeps.train_many`.
     "momentum"  v ← β v + ∇L, θ ← θ − η_t v     (optax.sgd with momentum β)
     "adam"      optax.adam (AdamW with weight_decay > 0)
 
-η_t is the peak learning rate, constant or decayed to 0 along a cosine over the run.
+η_t is the peak learning rate, constant or decayed to 0 along a cosine over the run; with
+warmup_epochs = w it first rises linearly from 0 to the peak over w epochs (the cosine then spans
+the remaining steps), which keeps the first steps of a large learning rate (and of Adam's
+still-noisy second moments) from throwing the network off.
 """
 
 import optax
@@ -15,11 +18,17 @@ from jaxlearn.training.config import TrainConfig
 
 def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int, peak=None):
     """η_t: `peak` (default config.learning_rate; may be a traced array), constant or cosine-decayed
-    to 0 over config.epochs × steps_per_epoch steps."""
+    to 0 over config.epochs × steps_per_epoch steps, after a linear warm-up from 0 over
+    config.warmup_epochs × steps_per_epoch steps when there is one."""
     peak = config.learning_rate if peak is None else peak
+    total, warmup = config.epochs * steps_per_epoch, config.warmup_epochs * steps_per_epoch
     if config.schedule == "cosine":
-        return optax.cosine_decay_schedule(peak, config.epochs * steps_per_epoch)
-    return peak
+        after = optax.cosine_decay_schedule(peak, total - warmup)
+    else:
+        after = peak if not warmup else optax.constant_schedule(peak)
+    if not warmup:
+        return after
+    return optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), after], [warmup])
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int, *, learning_rate=None, weight_decay=None,

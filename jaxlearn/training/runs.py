@@ -155,7 +155,7 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
                               "another --out folder")
     elif config is None:
         raise ValueError("config is required for a new run (config=None only with resume=True)")
-    check_augmentations(config.augment, dataset)  # no mirrored digits
+    check_augmentations(config.augment + (("flip",) if config.test_flip else ()), dataset)  # no mirrored digits
     if resume and devices is None:
         devices = _saved_devices(saved)
     mesh = data_mesh(devices)                     # checks devices before any work

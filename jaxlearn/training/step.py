@@ -56,7 +56,16 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
             return grads
         return [(gW + config.lam * W if W.ndim >= 2 else gW, gb) for (gW, gb), (W, _) in zip(grads, params)]
 
+    def smoothed(Y):
+        """Label smoothing: (1 − ε) y + ε/K, the targets of the loss and of its gradient (by hand too:
+        δ^L = softmax(z^L) − the target)."""
+        if not config.label_smoothing:     # ε = 0 adds nothing to the program
+            return Y
+        eps = jnp.asarray(config.label_smoothing, Y.dtype)
+        return (1 - eps) * Y + eps / Y.shape[-1]
+
     def step(state: TrainState, X, Y, key=None):
+        labels, Y = Y, smoothed(Y)
         if config.augment and key is not None:
             images = nn.augment(key, X.reshape(X.shape[0], *config.image_shape), config.augment)
             X = images.reshape(X.shape)
@@ -73,7 +82,7 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
         with jax.numpy_dtype_promotion("standard"):
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1))
+        correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(labels, axis=1))
         return TrainState(params, opt_state, batch_stats), (loss, correct)
 
     return step
