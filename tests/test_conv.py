@@ -235,6 +235,7 @@ def test_cnn_shapes_and_parameters():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c32-x-d10"), ValueError,
      r"layer 2 \('x'\) is not a layer; valid layers are c<channels> \(3×3 convolution\), p \(2×2 max pooling\), "
+     r"r<channels> \(residual block; r<channels>s2 halves the size\), gap \(global average pooling\), "
      r"d<units> \(dense\), a 'bn' suffix"),
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c4bn-drop1.5-d10"), ValueError,
      r"layer 2 \('drop1.5'\): the dropout rate must be in \[0, 1\)"),
@@ -248,7 +249,7 @@ def test_cnn_shapes_and_parameters():
         __import__("jaxlearn.nn.cnn").nn.cnn.init_cnn(jax.random.key(0), "c4-drop0.5-d8"), np.ones((2, 1, 8, 8)),
         "c4-drop0.5-d8", training=True), ValueError, "training with dropout needs a key"),
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("d10-c4"), ValueError,
-     "convolution and pooling layers must come before the dense layers"),
+     "convolution, pooling, residual and gap layers must come before the dense layers"),
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.init_cnn(jax.random.key(0), "c4-p-p-p-p-p", (1, 28, 28)),
      ValueError, r"layer 6 \(pool\): a 2×2 window does not fit the 1×1 feature map it receives"),
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.cnn_logits(

@@ -8,6 +8,7 @@ subgradient is not a gradient and finite differences would straddle the kink.
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -161,8 +162,7 @@ def _dropout(dtype):
             lambda a, R: dropout_backward(key, R, 0.3), a, (R,))
 
 
-def _cnn(dtype):
-    architecture = "c3bn-p-drop0.25-d5"
+def _cnn(dtype, architecture="c3bn-p-drop0.25-d5", activation="relu"):
     rng = _rng(13)
     params = nn.init_cnn(jax.random.key(1), architecture, (1, 6, 6), K, dtype=dtype)
     stats = nn.init_batch_stats(architecture, dtype=dtype)
@@ -171,10 +171,13 @@ def _cnn(dtype):
     key = jax.random.key(2)
 
     def loss(p, X, Y):
-        z, _ = nn.cnn_apply(p, X, architecture, batch_stats=stats, training=True, key=key)
+        z, _ = nn.cnn_apply(p, X, architecture, batch_stats=stats, training=True, key=key, activation=activation)
         return losses.softmax_cross_entropy(z, Y)
 
-    return loss, lambda p, X, Y: nn.cnn_backprop(p, X, Y, architecture, batch_stats=stats, key=key), params, (X, Y)
+    def hand(p, X, Y):
+        return nn.cnn_backprop(p, X, Y, architecture, batch_stats=stats, key=key, activation=activation)
+
+    return loss, hand, params, (X, Y)
 
 
 def _backprop_formulas():
@@ -205,4 +208,7 @@ def formulas() -> list[Formula]:
         Formula("batch normalisation: ∂γ, ∂β, ∂z", "", _batch_norm),
         Formula("dropout: the forward mask, scaled", "", _dropout),
         Formula("whole CNN c3bn-p-drop0.25-d5", "", _cnn),
+        # tanh: smooth, so that finite differences never step across a ReLU's kink in the 8-layer block stack
+        Formula("residual network c3bn-r3-r4s2-gap (tanh): the skip adds its gradient", "",
+                partial(_cnn, architecture="c3bn-r3-r4s2-gap", activation="tanh")),
     ]

@@ -1,16 +1,9 @@
 """Convolutional networks as pure functions of a list of (W^l, b^l), as the MLP (`jaxlearn.nn.mlp`).
 
-An architecture is a string of layers separated by "-", read left to right:
-
-    c32      a 3×3 convolution to 32 channels ("SAME" padding, stride 1), then the activation
-    c32bn    the same convolution, then batch normalisation, then the activation
-    p        2×2 max pooling
-    d128     a dense layer of 128 units, then the activation (the feature maps are flattened first)
-    d128bn   the same with batch normalisation before the activation
-    drop0.5  dropout of the units with probability 0.5 (training only)
-
-and the output layer (n_L = the number of classes, no activation: logits) is added at the end.
-"c32bn-c32bn-p-drop0.25-c64bn-c64bn-p-drop0.25-d256bn-drop0.5" is a small VGG-style network.
+An architecture is a string of layers separated by "-" (`jaxlearn.nn.architecture`): c32, c32bn,
+p, r32, r64s2, gap, d128, d128bn, drop0.5; the output layer (n_L = the number of classes, no
+activation: logits) is added at the end. "c32bn-c32bn-p-drop0.25-c64bn-c64bn-p-drop0.25-d256bn-drop0.5"
+is a small VGG-style network, "c32bn-r32-r64s2-r64-r128s2-gap" a small ResNet.
 
 params holds one pair per c, d and bn layer and the output layer: (W, b) with W (n_l, n_{l−1}, 3, 3)
 for a convolution, (n_l, n_{l−1}) for a dense layer, and (γ, β) of a batch normalisation
@@ -27,78 +20,23 @@ Images come in as (M, C, H, W), the lecture's layout; inside, the feature maps a
 flattened channel-major, (C, H, W), as PyTorch does, whatever the layout inside.
 """
 
-import re
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn import losses
 from jaxlearn._validation import check_scalar
+from jaxlearn.nn import residual
 from jaxlearn.nn.activations import ACTIVATIONS, activation_derivative
+from jaxlearn.nn.architecture import KERNEL, LAYER_HELP, layer_shapes, parse_architecture  # noqa: F401 (re-exported)
 from jaxlearn.nn.batchnorm import _batch_norm, _batch_norm_backward, init_batch_norm
 from jaxlearn.nn.conv import _conv, _max_pool, check_feature_map, init_conv, padding_pairs
 from jaxlearn.nn.conv_backprop import _conv_backward, _max_pool_backward
-from jaxlearn.nn.dropout import _dropout, check_rate
-
-KERNEL, POOL = 3, 2
-LAYER_KINDS = {"c": "conv", "d": "dense"}
-LAYER_HELP = ("c<channels> (3×3 convolution), p (2×2 max pooling), d<units> (dense), a 'bn' suffix on c or d "
-              "(batch normalisation before the activation: c32bn), and drop<rate> (dropout, e.g. drop0.25)")
-
-
-def parse_architecture(spec: str) -> tuple:
-    """"c32bn-p-drop0.25-d128" → (("conv", 32), ("batchnorm", 32), ("pool", 2), ("dropout", 0.25),
-    ("dense", 128)); checked."""
-    if not isinstance(spec, str) or not spec.strip():
-        raise TypeError(f"architecture must be a string such as 'c32-p-d128', got {spec!r}")
-    layers = []
-    for i, token in enumerate(spec.strip().split("-")):
-        where = f"architecture {spec!r}: layer {i + 1} ({token!r})"
-        if token == "p":
-            layers.append(("pool", POOL))
-            continue
-        if token.startswith("drop"):
-            try:
-                rate = check_rate(float(token[4:]))
-            except ValueError as err:
-                raise ValueError(f"{where}: {err}") from None
-            layers.append(("dropout", rate))
-            continue
-        match = re.fullmatch(r"(c|d)(\d+)(bn)?", token)
-        if not match:
-            raise ValueError(f"{where} is not a layer; valid layers are {LAYER_HELP}")
-        size = int(match.group(2))
-        if size < 1:
-            raise ValueError(f"{where} needs at least 1 channel or unit")
-        layers.append((LAYER_KINDS[match.group(1)], size))
-        if match.group(3):
-            layers.append(("batchnorm", size))
-    kinds = [kind for kind, _ in layers if kind in ("conv", "pool", "dense")]
-    if "dense" in kinds and any(k != "dense" for k in kinds[kinds.index("dense"):]):
-        raise ValueError(f"architecture {spec!r}: convolution and pooling layers must come before the dense layers")
-    return tuple(layers)
+from jaxlearn.nn.dropout import _dropout
 
 
 def _parsed(architecture) -> tuple:
     return parse_architecture(architecture) if isinstance(architecture, str) else tuple(architecture)
-
-
-def layer_shapes(architecture: tuple, input_shape: tuple) -> list:
-    """The shape (channels, H, W) or (units,) after each layer; an empty feature map names its layer."""
-    shape, shapes = tuple(input_shape), []
-    for i, (kind, size) in enumerate(architecture, start=1):
-        if kind == "conv":
-            shape = (size, *shape[1:])
-        elif kind == "pool":
-            if min(shape[1:]) < size:
-                raise ValueError(f"layer {i} (pool): a {size}×{size} window does not fit the {shape[1]}×{shape[2]} "
-                                 "feature map it receives; remove a pooling layer or use larger images")
-            shape = (shape[0], shape[1] // size, shape[2] // size)
-        elif kind == "dense":
-            shape = (size,)
-        shapes.append(shape)
-    return shapes
 
 
 def init_cnn(key, architecture, input_shape=(1, 28, 28), n_classes: int = 10, *, dtype=jnp.float32) -> list:
@@ -114,7 +52,9 @@ def init_cnn(key, architecture, input_shape=(1, 28, 28), n_classes: int = 10, *,
     params, shape = [], tuple(input_shape)
     keys = jax.random.split(key, len(architecture) + 1)
     for i, ((kind, size), k, out_shape) in enumerate(zip(architecture, keys, shapes)):
-        if kind in ("conv", "dense"):
+        if kind in residual.KINDS:
+            params.extend(residual.init_block(k, kind, shape[0], size, dtype))
+        elif kind in ("conv", "dense"):
             W, b = (init_conv(k, size, shape[0], KERNEL, dtype=dtype) if kind == "conv"
                     else _init_dense(k, size, int(np.prod(shape)), dtype))
             params.append((W, b[:0] if _normalised(architecture, i) else b))
@@ -127,7 +67,13 @@ def init_cnn(key, architecture, input_shape=(1, 28, 28), n_classes: int = 10, *,
 
 def init_batch_stats(architecture, *, dtype=jnp.float32) -> list:
     """batch_stats: [(μ_run = 0, σ²_run = 1), …], one per bn layer ([] without batch normalisation)."""
-    return [init_batch_norm(size, dtype=dtype)[1] for kind, size in _parsed(architecture) if kind == "batchnorm"]
+    stats = []
+    for kind, size in _parsed(architecture):
+        if kind == "batchnorm":
+            stats.append(init_batch_norm(size, dtype=dtype)[1])
+        elif kind in residual.KINDS:
+            stats.extend(residual.init_block_stats(size, dtype))
+    return stats
 
 
 def _init_dense(key, n_out: int, n_in: int, dtype):
@@ -141,10 +87,11 @@ def _check_input(params, X, architecture, batch_stats):
     if first is not None and X.shape[1] != first.shape[1]:
         raise ValueError(f"X has {X.shape[1]} channel(s) but the network's first convolution expects "
                          f"{first.shape[1]}: X must be (M, {first.shape[1]}, H, W)")
-    n_param_layers = sum(kind in ("conv", "dense", "batchnorm") for kind, _ in architecture) + 1
+    n_param_layers = sum(residual.pairs(kind) if kind in residual.KINDS else kind in ("conv", "dense", "batchnorm")
+                         for kind, _ in architecture) + 1
     if len(params) != n_param_layers:
         raise ValueError(f"params has {len(params)} pairs but the architecture needs {n_param_layers}")
-    n_norms = sum(kind == "batchnorm" for kind, _ in architecture)
+    n_norms = sum(residual.NORMS if kind in residual.KINDS else kind == "batchnorm" for kind, _ in architecture)
     if batch_stats is None or len(batch_stats) != n_norms:
         given = "none" if batch_stats is None else len(batch_stats)
         raise ValueError(f"the architecture has {n_norms} batch normalisation layer(s), so batch_stats needs "
@@ -231,6 +178,14 @@ def _forward(params, batch_stats, X, architecture, activation, training, key):
         elif kind == "conv":
             W, b = next(layer_params)
             z = _conv(W, b if b.shape[0] else None, a, 1, _same_pads(W, a), channels_last=True)
+        elif kind in residual.KINDS:      # z: what the block's backward pass needs
+            block = [next(layer_params) for _ in range(residual.pairs(kind))]
+            a, z, block_stats = residual.block_forward(block, [next(stats), next(stats)], a, kind, sigma, training)
+            new_stats.extend(block_stats)
+            trace.append((a_in, z, a))
+            continue
+        elif kind == "gap":
+            z = residual.gap(a)
         else:
             W, b = next(layer_params)
             z = _plus_bias(_rows(a) @ W.T, b)
@@ -248,6 +203,7 @@ def cnn_backprop(params, X, Y, architecture, *, batch_stats=(), key=None, activa
 
         δ^L = (softmax(z^L) − y)/M;  dense: ∂W = δᵀa, ∂b = Σδ, ∂a = δW;
         convolution: `conv2d_backward` (correlation, full convolution); pooling: arg-max routing;
+        residual block: its main path as c-bn layers, the skip adding its gradient; gap: δ/(H·W);
         batch normalisation: `batch_norm_backward`; dropout: the same mask;
         through the activation: δ = σ'(z) ∘ ∂a (eq. 2).
 
@@ -282,6 +238,12 @@ def cnn_backprop(params, X, Y, architecture, *, batch_stats=(), key=None, activa
             W, b = layer_params.pop()
             dW, db, d_a = _conv_backward(W, a_in, delta, 1, _same_pads(W, a_in), channels_last=True)
             grads.append((dW, db if b.shape[0] else b))
+        elif kind in residual.KINDS:      # the block's σ is inside it: delta is ∂L/∂out
+            block = [layer_params.pop() for _ in range(residual.pairs(kind))][::-1]
+            block_grads, d_a = residual.block_backward(block, a_in, z, delta, kind, activation)
+            grads.extend(block_grads[::-1])
+        elif kind == "gap":
+            d_a = residual.gap_backward(a_in, delta)
         else:
             W, b = layer_params.pop()
             grads.append((delta.T @ _rows(a_in), _bias_gradient(delta, b)))
