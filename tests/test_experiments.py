@@ -126,3 +126,19 @@ def test_lr_seed_study(experiment, tmp_path, data_dir, monkeypatch):
     assert sorted(summary["final_val_accuracy"]) == ["0.001", "0.01"]
     assert all(len(v) == 2 for v in summary["final_val_accuracy"].values())        # two seeds each
     assert (tmp_path / "study" / "curves.png").is_file() and "± " in summary["summary_md"]
+
+
+def test_fashion95_quick(experiment, tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    module = experiment("fashion95")
+    summary = module.main(["--quick", "--seeds", "0", "--out", str(tmp_path)])
+    assert {p.name for p in tmp_path.glob("*.png")} == {"curves.png", "confusion.png"}
+    table = (tmp_path / "table.md").read_text()
+    assert table.count("\n|") == 2 and "c8bn-r8-r16s2-gap" in table and "label smoothing 0.1" in table
+    row = summary["runs"][0]
+    assert 0.3 < row["test_accuracy"] <= 1 and 0.3 < row["test_accuracy_tta"] <= 1 and row["epochs"] == 2
+    assert len(summary["most_confused"]) == 8 and (tmp_path / "confused.md").is_file()
+    # a finished run folder is reported again, not retrained
+    again = module.main(["--report-only", "--runs", str(tmp_path / "runs" / "recipe-seed0"), "--mlp",
+                         str(tmp_path / "runs" / "mlp"), "--out", str(tmp_path / "again")])
+    assert again["runs"][0]["test_accuracy"] == row["test_accuracy"]
