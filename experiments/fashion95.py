@@ -34,9 +34,9 @@ from jaxlearn.training.runs import read_run_config, train_and_evaluate
 
 NAME = "fashion95"
 # The recipe: a small ResNet with the methods of a modern CNN recipe (docs/guide/training.md).
-RECIPE = TrainConfig(model="cnn", architecture="c32bn-r32-r64s2-r64-r128s2-r128-gap", augment=("shift", "flip", "erase"),
-                     optimizer="adam", learning_rate=2e-3, weight_decay=0.05, label_smoothing=0.1, warmup_epochs=2,
-                     epochs=60, batch_size=128, test_flip=True)
+RECIPE = TrainConfig(model="cnn", architecture="c32bn-r32-r64s2-r64-r128s2-r128-gap",
+                     augment=("shift", "flip", "erase"), optimizer="adam", learning_rate=2e-3, weight_decay=0.05,
+                     label_smoothing=0.1, warmup_epochs=2, ema_decay=0.999, epochs=60, batch_size=128, test_flip=True)
 QUICK = TrainConfig(model="cnn", architecture="c8bn-r8-r16s2-gap", augment=("flip",), learning_rate=3e-3,
                     label_smoothing=0.1, warmup_epochs=1, epochs=2, batch_size=64, test_flip=True)
 MLP = TrainConfig(epochs=20)                     # the lecture's MLP, the baseline of the confusion matrix
@@ -64,6 +64,7 @@ def describe(config: TrainConfig) -> str:
                f"label smoothing {config.label_smoothing:g}" if config.label_smoothing else "",
                f"warm-up {config.warmup_epochs}" if config.warmup_epochs else "",
                f"weight decay {config.weight_decay:g}" if config.weight_decay else "",
+               f"EMA {config.ema_decay:g}" if config.ema_decay else "",
                f"{config.optimizer} η {config.learning_rate:g}, {config.schedule}"]
     return ", ".join(m for m in methods if m)
 

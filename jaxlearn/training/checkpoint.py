@@ -116,6 +116,8 @@ def save_checkpoint(path, state: TrainState, epoch: int, history: list) -> Path:
     arrays = _params_arrays(state.params) | _stats_arrays(state.batch_stats)
     for i, leaf in enumerate(jax.tree_util.tree_leaves(state.opt_state)):
         arrays[f"opt_{i}"] = np.asarray(leaf)
+    for i, leaf in enumerate(jax.tree_util.tree_leaves(state.ema)):     # the weight average (ema_decay > 0)
+        arrays[f"ema_{i}"] = np.asarray(leaf)
     arrays["epoch"] = np.array(epoch)
     arrays["history"] = np.array(json.dumps(history))
     return _atomic_savez(path, arrays)
@@ -182,4 +184,16 @@ def load_checkpoint(path, template: TrainState):
     if not isinstance(history, list) or len(history) != epoch:
         raise CheckpointError(f"{path}: the metrics do not match the epoch count {epoch}; the file is damaged")
     batch_stats = batch_stats if expected else template.batch_stats     # () of an MLP stays ()
-    return TrainState(params, opt_state, batch_stats), epoch, history
+    return TrainState(params, opt_state, batch_stats, _ema_from(arrays, template.ema, path)), epoch, history
+
+
+def _ema_from(arrays: dict, template, path):
+    """The weight average in the structure of template.ema (() when the run keeps none)."""
+    leaves, treedef = jax.tree_util.tree_flatten(template)
+    stored = sorted((k for k in arrays if k.startswith("ema_")), key=lambda k: int(k[4:]))
+    if len(stored) != len(leaves) or any(arrays[k].shape != np.shape(t) for k, t in zip(stored, leaves)):
+        raise CheckpointMismatchError(f"{path}: the checkpoint holds {len(stored)} arrays of a weight average "
+                                      f"(ema_decay), the run expects {len(leaves)}: was it written with another "
+                                      "ema_decay?")
+    return jax.tree_util.tree_unflatten(treedef, [np.asarray(arrays[k]).astype(np.asarray(t).dtype)
+                                                  for k, t in zip(stored, leaves)])

@@ -41,6 +41,7 @@ class TrainConfig:
     label_smoothing: float = 0.0        # ε: train on targets (1 − ε) y + ε/K (cross-entropy only)
     warmup_epochs: int = 0              # η rises linearly from 0 to its peak over these epochs, then the schedule
     test_flip: bool = False             # CNN: predict from the mean logits of each image and its mirror (TTA)
+    ema_decay: float = 0.0              # d > 0: keep θ_ema ← d θ_ema + (1 − d) θ after each step, the model saved
 
     def __post_init__(self):
         if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
@@ -78,6 +79,10 @@ class TrainConfig:
         if self.warmup_epochs >= self.epochs:
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs}): the "
                              "warm-up would take the whole run")
+        check_scalar(self.ema_decay, "ema_decay", minimum=0)
+        if self.ema_decay >= 1:
+            raise ValueError(f"ema_decay must be < 1 (d = 1 would never move from the initialisation), got "
+                             f"{self.ema_decay}")
         if not isinstance(self.test_flip, bool):
             raise TypeError(f"test_flip must be True or False, got {self.test_flip!r}")
         if self.test_flip and self.model != "cnn":

@@ -59,7 +59,8 @@ def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_
 
     def fresh(seed):
         params = model.init_params(config, jax.random.fold_in(jax.random.key(seed), 0), n_features, n_classes)
-        return TrainState(params, optimizer.init(params), model.init_batch_stats(config))
+        return TrainState(params, optimizer.init(params), model.init_batch_stats(config),
+                          params if config.ema_decay else ())
 
     def start(seed, *rows):
         state = fresh(seed)

@@ -36,6 +36,7 @@ from jaxlearn.training.checkpoint import (
 )
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import prepare_data  # noqa: F401 (re-exported: its home was here)
+from jaxlearn.training.ema import ema_model
 from jaxlearn.training.evaluate import evaluate
 from jaxlearn.training.figures import test_and_plot
 from jaxlearn.training.loop import fit, init_state
@@ -211,10 +212,12 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     seconds = time.perf_counter() - started
     try:
         interrupts.check()
+        # the model: the trained weights, or their average with its own batch statistics (ema_decay > 0)
+        params, batch_stats = ema_model(config, host_copy(state), data["X_train"])
         if writer:
-            save_params(run_dir / PARAMS, host_copy(state.params), host_copy(state.batch_stats))
-        result = test_and_plot(state.params, config, data, run_dir, dataset, history, write=writer,
-                                batch_stats=state.batch_stats)
+            save_params(run_dir / PARAMS, params, batch_stats)
+        result = test_and_plot(params, config, data, run_dir, dataset, history, write=writer,
+                               batch_stats=batch_stats)
         result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used,
                    "stalled": bool(history and history[-1].get("stalled", False))}
         if writer:

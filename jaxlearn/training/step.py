@@ -28,6 +28,14 @@ class TrainState(NamedTuple):
     params: Any
     opt_state: Any
     batch_stats: Any = ()       # running statistics of batch normalisation (a CNN with bn layers)
+    ema: Any = ()               # the exponential moving average of params (config.ema_decay > 0; `ema_update`)
+
+
+def ema_update(ema, params, decay):
+    """θ_ema ← d θ_ema + (1 − d) θ, leaf by leaf, in each leaf's dtype. After n steps from
+    θ_ema = θ_0: θ_ema = dⁿ θ_0 + (1 − d) Σ_{k=1}^{n} d^{n−k} θ_k."""
+    return jax.tree_util.tree_map(lambda e, p: decay.astype(p.dtype) * e + (1 - decay.astype(p.dtype)) * p, ema,
+                                  params)
 
 
 def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
@@ -83,7 +91,8 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(labels, axis=1))
-        return TrainState(params, opt_state, batch_stats), (loss, correct)
+        ema = ema_update(state.ema, params, jnp.asarray(config.ema_decay)) if config.ema_decay else state.ema
+        return TrainState(params, opt_state, batch_stats, ema), (loss, correct)
 
     return step
 

@@ -1,0 +1,56 @@
+"""The model of a run trained with a weight average (TrainConfig.ema_decay > 0).
+
+During training each step also updates θ_ema ← d θ_ema + (1 − d) θ (`step.ema_update`), an
+exponential moving average of the weights: it averages out the last epochs' noise of SGD and Adam
+steps, and usually generalises better than the last weights (Polyak averaging; "model EMA").
+
+Batch normalisation needs care: the running statistics in `TrainState.batch_stats` describe the
+activations of the *live* weights, not of the averaged ones. So the averaged model's statistics are
+computed afresh, as `torch.optim.swa_utils.update_bn` does: the averaged network runs in training
+mode over batches of the training set and each batch-normalisation layer's mean and variance are
+averaged over them.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn.nn.batchnorm import MOMENTUM
+from jaxlearn.training import model
+from jaxlearn.training.config import TrainConfig
+
+__all__ = ["ema_model", "recompute_batch_stats"]
+
+
+def ema_model(config: TrainConfig, state, X_train, *, batches: int = 50, batch_size: int = 256) -> tuple:
+    """(params, batch_stats) of the run's model: the weight average with batch statistics computed
+    for it when config.ema_decay > 0, else the trained state's own."""
+    if not config.ema_decay:
+        return state.params, state.batch_stats
+    if not jax.tree_util.tree_leaves(state.batch_stats):
+        return state.ema, state.batch_stats
+    return state.ema, recompute_batch_stats(config, state.ema, state.batch_stats, X_train, batches=batches,
+                                            batch_size=batch_size)
+
+
+def recompute_batch_stats(config: TrainConfig, params, batch_stats, X_train, *, batches: int = 50,
+                          batch_size: int = 256, seed: int = 0) -> list:
+    """Each batch normalisation layer's (mean, variance) of `params`' activations, averaged over
+    `batches` random batches of X_train (M, n_0) (seeded: the same result every time)."""
+    X_train = np.asarray(X_train)
+    rows = np.random.default_rng(seed).choice(X_train.shape[0], (batches, min(batch_size, X_train.shape[0])))
+    fresh = [(jnp.zeros_like(m), jnp.ones_like(v)) for m, v in batch_stats]              # (0, 1) per layer
+
+    @jax.jit
+    def batch_statistics(X, key):
+        _, updated = model.training_logits(config, params, X, batch_stats=fresh, key=key)
+        # the layer updated (0, 1) by one batch: new = m·old + (1 − m)·batch, so batch = (new − m·old)/(1 − m)
+        return [((mean - MOMENTUM * m0) / (1 - MOMENTUM), (var - MOMENTUM * v0) / (1 - MOMENTUM))
+                for (mean, var), (m0, v0) in zip(updated, fresh)]
+
+    key = jax.random.key(seed)
+    total = None
+    for b, index in enumerate(rows):
+        stats = batch_statistics(jnp.asarray(X_train[index]), jax.random.fold_in(key, b))
+        total = stats if total is None else jax.tree_util.tree_map(jnp.add, total, stats)
+    return [(m / batches, v / batches) for m, v in total]
