@@ -25,6 +25,18 @@ _non_negative = _list_of(float, "0,1e-4", "values must be ≥ 0", lambda v: v >=
 _seeds = _list_of(int, "0,1,2", "seeds must be ≥ 0", lambda v: v >= 0)
 
 
+def _hidden_groups(text: str) -> list:
+    """'64/128,64' → [(64,), (128, 64)]: hidden sizes separated by '/', each comma-separated."""
+    try:
+        groups = [tuple(int(n) for n in group.split(",")) for group in text.split("/")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected hidden sizes separated by '/', each comma-separated, such as "
+                                         f"64/128,64, got {text!r}") from None
+    if not all(n >= 1 for group in groups for n in group):
+        raise argparse.ArgumentTypeError(f"hidden layer sizes must be ≥ 1, got {text!r}")
+    return groups
+
+
 def _sweep(args) -> int:
     from jaxlearn import cli, cli_options
     from jaxlearn.training.config import TrainConfig
@@ -32,7 +44,7 @@ def _sweep(args) -> int:
 
     try:
         config = TrainConfig(**cli_options._given(args))
-        grid = {"weight_decay": args.weight_decays, "momentum": args.momenta}
+        grid = {"weight_decay": args.weight_decays, "momentum": args.momenta, "hidden": args.hidden_groups}
         result = run_study(config, args.out, learning_rates=args.lr, seeds=args.seeds,
                            **{k: v for k, v in grid.items() if v is not None},
                            dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
@@ -46,7 +58,9 @@ def _sweep(args) -> int:
         return cli.EXIT_FAILED
     sweep = result["sweep"]
     print((args.out / "summary.md").read_text().rstrip())
-    print(f"best: learning rate {sweep.learning_rates[result['best']]:g}, seed {sweep.seeds[result['best']]}: "
+    best = result["best"]
+    shape = "" if sweep.hidden is None else f"hidden {sweep.hidden[best]}, "
+    print(f"best: {shape}learning rate {sweep.learning_rates[best]:g}, seed {sweep.seeds[best]}: "
           f"test accuracy {100 * result['test_accuracy']:.2f}%")
     print(f"study folder: {args.out} (results.csv, summary.md, curves.png, and the best model: config.json, "
           "metrics.json, params.npz)")
@@ -84,6 +98,9 @@ def add_commands(commands) -> None:
                    help="decoupled weight decays, comma-separated (default: the config's, 0)")
     p.add_argument("--momentum", dest="momenta", type=_non_negative, default=None,
                    help="momenta for --optimizer momentum, comma-separated (default: 0.9)")
+    p.add_argument("--hidden-groups", type=_hidden_groups, default=None,
+                   help="hidden sizes to compare, separated by '/' (e.g. 64/128,64): one program per size "
+                        "(default: --hidden alone)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     cli_options.add_config_options(p, skip=("learning_rate", "seed", "weight_decay", "momentum"))
     p.set_defaults(run=_sweep)

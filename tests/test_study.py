@@ -55,6 +55,9 @@ def test_compare_lists_the_differing_settings_and_writes_the_figure(study, tmp_p
     (["sweep", "--lr", "abc", "--out", "{tmp}/s"], 2, "expected comma-separated numbers such as 1e-3,3e-3"),
     (["sweep", "--lr", "0,1e-3", "--out", "{tmp}/s"], 2, "learning rates must be > 0"),
     (["sweep", "--lr", "1e-3", "--seeds", "-1", "--out", "{tmp}/s"], 2, "seeds must be ≥ 0"),
+    (["sweep", "--lr", "1e-3", "--hidden-groups", "8/x", "--out", "{tmp}/s"], 2,
+     "expected hidden sizes separated by '/', each comma-separated, such as 64/128,64"),
+    (["sweep", "--lr", "1e-3", "--hidden-groups", "8/0", "--out", "{tmp}/s"], 2, "hidden layer sizes must be ≥ 1"),
     (["sweep", "--lr", "1e-3", "--validation-size", "0", "--out", "{tmp}/s"], 1, "a study needs validation data"),
     (["sweep", "--lr", "1e-3", "--out", "{study}"], 1, "already holds a study"),
 ])
@@ -104,3 +107,16 @@ def test_a_sweep_over_weight_decay_and_momentum(tmp_path, tiny_data, capsys):
         rows = list(csv.DictReader(f))
     assert {(r["weight_decay"], r["momentum"]) for r in rows} == {("0.0", "0.5"), ("0.0", "0.9"), ("0.01", "0.5"),
                                                                   ("0.01", "0.9")}
+
+
+def test_a_sweep_over_hidden_sizes_keeps_the_best_shape(tmp_path, tiny_data, capsys):
+    out = tmp_path / "study"
+    assert main(["sweep", "--data-dir", str(tiny_data), "--lr", "1e-2", "--seeds", "0,1", "--hidden-groups", "8/16,8",
+                 *TINY, "--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| hidden | learning_rate | val_accuracy |" in printed and "| 16-8 | 0.01 |" in printed
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["study"]["hidden"] == [[8], [16, 8]]
+    assert saved["config"]["hidden"] in ([8], [16, 8])
+    assert f"best: hidden {'-'.join(map(str, saved['config']['hidden']))}" in printed
+    assert main(["evaluate", str(out), "--data-dir", str(tiny_data)]) == 0

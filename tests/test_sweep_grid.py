@@ -78,8 +78,12 @@ def test_the_figure_has_a_curve_and_band_per_setting(study):
 
 @pytest.mark.parametrize("grid, words", [
     ({}, "grid must be a non-empty dict"),
-    ({"hidden": [(8,), (16,)]},
-     "'hidden' cannot be swept in one program; the grid takes learning_rate, weight_decay, momentum"),
+    ({"width": [8, 16]},
+     "'width' cannot be swept; the grid takes learning_rate, weight_decay, momentum, seed, data_seed \\(one "
+     "program\\) and hidden"),
+    ({"hidden": [(8,), (16,)]}, "with hidden, give at least one other setting"),
+    ({"hidden": [], "seed": [0]}, r"grid\['hidden'\] must be a non-empty list of hidden sizes"),
+    ({"hidden": [8, (8,)], "seed": [0]}, r"grid\['hidden'\] lists a size twice"),
     ({"learning_rate": []}, r"grid\['learning_rate'\] is empty"),
 ])
 def test_bad_grids_are_named(small_mnist, grid, words):
@@ -120,3 +124,24 @@ def test_adamw_shrinks_the_weights(small_mnist):
         state, _ = fit(TrainConfig(hidden=(16,), epochs=2, batch_size=100, weight_decay=decay), X, y, progress=False)
         norms.append(sum(float(np.sum(np.asarray(W) ** 2)) for W, _ in state.params))
     assert norms[1] < 0.9 * norms[0]
+
+
+def test_hidden_sizes_run_as_groups_each_equal_to_its_own_sweep(small_mnist):
+    X, y = small_mnist
+    data = dict(X_val=X[1500:], y_val=y[1500:], progress=False)
+    grouped = sweeps.sweep(CONFIG, X[:1500], y[:1500], {"hidden": [8, (16, 8)], "learning_rate": [1e-3, 3e-3]}, **data)
+    assert list(grouped.hidden) == ["8", "8", "16-8", "16-8"] and list(grouped.groups) == [0, 0, 1, 1]
+    alone = sweeps.sweep(TrainConfig(**CONFIG.to_dict() | {"hidden": (16, 8)}), X[:1500], y[:1500],
+                         {"learning_rate": [1e-3, 3e-3]}, **data)
+    np.testing.assert_array_equal(grouped.train_loss[2:], alone.train_loss)
+    np.testing.assert_array_equal(grouped.model(3)[0][0], alone.model(1)[0][0])
+    assert [W.shape for W, _ in grouped.model(0)] == [(8, 784), (10, 8)]
+    assert [W.shape for W, _ in grouped.model(2)] == [(16, 784), (8, 16), (10, 8)]
+    rows = grouped.summary(by=["hidden", "learning_rate"])
+    assert [(r["hidden"], r["learning_rate"]) for r in rows] == [("16-8", 1e-3), ("16-8", 3e-3), ("8", 1e-3),
+                                                                 ("8", 3e-3)]
+    assert "| hidden | learning_rate |" in summary_markdown(rows) and "| 16-8 | 0.001 |" in summary_markdown(rows)
+    assert {r["hidden"] for r in grouped.to_records()} == {"8", "16-8"}
+    assert len(grouped.plot(by=["hidden"]).axes[0].get_legend().get_texts()) == 2
+    with pytest.raises(ValueError, match="by: 'hidden' is not a setting of the sweep"):
+        alone.summary(by=["hidden"])

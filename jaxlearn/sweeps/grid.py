@@ -5,17 +5,22 @@
 trains the 9 combinations side by side. The grid takes the settings that change only values,
 not shapes: learning_rate, weight_decay (decoupled), momentum (optimizer="momentum"), seed (the
 initialisation, and by default each model's own shuffles) and data_seed (the shuffles apart).
-A setting left out takes the config's value.
+A setting left out takes the config's value. "hidden", a list of hidden sizes (such as
+[(64,), (128, 64)]), changes the shapes: each size runs as its own program over the rest of the
+grid, and the groups come back as one `Sweep` (`results.combine`).
 """
 
+import dataclasses
 import itertools
 
 import numpy as np
 
 from jaxlearn.sweeps.mlp import Sweep, train_many
+from jaxlearn.sweeps.results import combine
 from jaxlearn.training.config import TrainConfig
 
 GRID_KEYS = ("learning_rate", "weight_decay", "momentum", "seed", "data_seed")
+SHAPE_KEYS = ("hidden",)                     # one program per value
 
 
 def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
@@ -27,11 +32,22 @@ def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
     if not isinstance(grid, dict) or not grid:
         raise ValueError(f"grid must be a non-empty dict of setting → list of values, such as "
                          f"{{'learning_rate': [1e-3, 1e-2], 'seed': [0, 1]}}; got {grid!r}")
-    unknown = [key for key in grid if key not in GRID_KEYS]
+    unknown = [key for key in grid if key not in GRID_KEYS + SHAPE_KEYS]
     if unknown:
-        raise ValueError(f"grid: {', '.join(map(repr, unknown))} cannot be swept in one program; the grid takes "
-                         f"{', '.join(GRID_KEYS)} (settings that change shapes, such as hidden, run as separate "
-                         "sweeps)")
+        raise ValueError(f"grid: {', '.join(map(repr, unknown))} cannot be swept; the grid takes "
+                         f"{', '.join(GRID_KEYS)} (one program) and hidden (one program per hidden size)")
+    if "hidden" in grid:
+        sizes = grid["hidden"]
+        if not isinstance(sizes, list | tuple) or not sizes:
+            raise ValueError(f"grid['hidden'] must be a non-empty list of hidden sizes such as [(64,), (128, 64)], "
+                             f"got {sizes!r}")
+        sizes = [(h,) if isinstance(h, int) else tuple(h) for h in sizes]
+        if len(set(sizes)) != len(sizes):
+            raise ValueError(f"grid['hidden'] lists a size twice: {sizes}")
+        rest = {k: v for k, v in grid.items() if k != "hidden"}
+        if not rest:
+            raise ValueError("grid: with hidden, give at least one other setting to sweep (learning_rate or seed)")
+        return combine([sweep(dataclasses.replace(config, hidden=h), X, y, rest, **kwargs) for h in sizes], sizes)
     values = {}
     for key, options in grid.items():
         options = list(np.atleast_1d(options)) if not isinstance(options, list | tuple) else list(options)

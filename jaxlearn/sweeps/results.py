@@ -38,6 +38,10 @@ class Sweep(NamedTuple):
     seconds: float = float("nan")  # wall time of the whole sweep
     weight_decays: Any = None     # (S,): decoupled weight decay of each model
     momenta: Any = None           # (S,): momentum of each model (optimizer="momentum")
+    hidden: Any = None            # (S,) strings such as "128-64": the hidden sizes, when the sweep
+                                  # is made of groups of shapes (`combine`); params is then one
+                                  # stacked list per group and groups (S,) names each model's
+    groups: Any = None
 
     # the sweep as data (the functions below)
     def to_records(self) -> list:
@@ -62,7 +66,11 @@ class Sweep(NamedTuple):
 
     def model(self, i: int):
         """The parameters [(W, b), …] of model i."""
-        return [(W[i], b[i]) for W, b in self.params]
+        if self.groups is None:
+            return [(W[i], b[i]) for W, b in self.params]
+        group = int(self.groups[i])
+        local = i - int(np.flatnonzero(np.asarray(self.groups) == group)[0])      # a group's models are contiguous
+        return [(W[local], b[local]) for W, b in self.params[group]]
 
     def best(self) -> int:
         """The index of the model with the highest validation accuracy (diverged and stalled
@@ -78,7 +86,22 @@ class Sweep(NamedTuple):
         return int(np.nanargmax(np.where(stalled, np.nan, self.validation_accuracy)))
 
 
-SETTINGS = ("learning_rate", "weight_decay", "momentum", "seed", "data_seed")
+SETTINGS = ("hidden", "learning_rate", "weight_decay", "momentum", "seed", "data_seed")
+
+
+def combine(sweeps: list, hidden: list) -> Sweep:
+    """One `Sweep` of sweeps of different shapes (their hidden sizes given as tuples): the models
+    one after another, group by group; `Sweep.model` and the records know each model's shape."""
+    def cat(name):
+        parts = [getattr(s, name) for s in sweeps]
+        return None if any(p is None for p in parts) else np.concatenate([np.asarray(p) for p in parts])
+
+    names = ["-".join(map(str, h)) for h in hidden]
+    counts = [len(s.learning_rates) for s in sweeps]
+    fields = {name: cat(name) for name in Sweep._fields if name not in ("params", "seconds", "hidden", "groups")}
+    return Sweep(**fields, params=[s.params for s in sweeps], seconds=float(sum(s.seconds for s in sweeps)),
+                 hidden=np.repeat(np.array(names, dtype=object), counts),
+                 groups=np.repeat(np.arange(len(sweeps)), counts))
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 
 
@@ -94,11 +117,12 @@ def records(sweep) -> list[dict]:
     n_models, n_epochs = sweep.train_loss.shape
     rows = []
     for i in range(n_models):
-        settings = {"model": i, "learning_rate": float(sweep.learning_rates[i]),
+        settings = ({"model": i} | ({} if sweep.hidden is None else {"hidden": str(sweep.hidden[i])})
+                    | {"learning_rate": float(sweep.learning_rates[i]),
                     "weight_decay": float(sweep.weight_decays[i]), "momentum": float(sweep.momenta[i]),
                     "seed": int(sweep.seeds[i]),
                     "data_seed": int(sweep.data_seeds[i]), "diverged": bool(sweep.diverged[i]),
-                    "stalled": bool(sweep.stalled[i])}
+                    "stalled": bool(sweep.stalled[i])})
         for e in range(n_epochs):
             rows.append(settings | {"epoch": e + 1} | {name: float(values[i, e]) for name, values in curves.items()})
     return rows
@@ -126,18 +150,30 @@ def to_frame(sweep):
 
 def _check_names(by, metric: str, sweep) -> tuple:
     by = (by,) if isinstance(by, str) else tuple(by)
-    unknown = [name for name in by if name not in SETTINGS]
+    settings = [name for name in SETTINGS if name != "hidden" or sweep.hidden is not None]
+    unknown = [name for name in by if name not in settings]
     if unknown:
         raise ValueError(f"by: {', '.join(map(repr, unknown))} is not a setting of the sweep; choose from "
-                         f"{', '.join(SETTINGS)}")
+                         f"{', '.join(settings)}")
     if metric not in _curves(sweep):
         raise ValueError(f"metric {metric!r} is not in this sweep; it has {', '.join(_curves(sweep))}")
     return by
 
 
 def _setting(sweep, name: str) -> np.ndarray:
-    return {"learning_rate": sweep.learning_rates, "weight_decay": sweep.weight_decays, "momentum": sweep.momenta,
+    return {"hidden": sweep.hidden, "learning_rate": sweep.learning_rates, "weight_decay": sweep.weight_decays,
+            "momentum": sweep.momenta,
             "seed": sweep.seeds, "data_seed": sweep.data_seeds}[name]
+
+
+def _key(sweep, by, i: int) -> tuple:
+    """Model i's values of the `by` settings (numbers as floats, hidden sizes as their string)."""
+    return tuple(str(_setting(sweep, name)[i]) if name == "hidden" else float(_setting(sweep, name)[i])
+                 for name in by)
+
+
+def _shown(value) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 def summary(sweep, by=("learning_rate",), metric: str = "val_accuracy") -> list[dict]:
@@ -146,7 +182,7 @@ def summary(sweep, by=("learning_rate",), metric: str = "val_accuracy") -> list[
     by = _check_names(by, metric, sweep)
     final = _curves(sweep)[metric][:, -1]
     usable = ~(np.asarray(sweep.diverged) | np.asarray(sweep.stalled))
-    keys = [tuple(float(_setting(sweep, name)[i]) for name in by) for i in range(len(final))]
+    keys = [_key(sweep, by, i) for i in range(len(final))]
     rows = []
     for key in sorted(set(keys)):
         members = [i for i, k in enumerate(keys) if k == key]
@@ -168,7 +204,7 @@ def summary_markdown(rows: list[dict], metric: str = "val_accuracy") -> str:
     for row in rows:
         mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
         shown = f"{mean:.4f}" + ("" if np.isnan(std) else f" ± {std:.4f}")
-        lines.append("| " + " | ".join([*(f"{row[s]:g}" for s in settings), shown, str(row["n"]),
+        lines.append("| " + " | ".join([*(_shown(row[s]) for s in settings), shown, str(row["n"]),
                                         str(row["left_out"]), row["spread_over"]]) + " |")
     return "\n".join(lines)
 
@@ -183,10 +219,10 @@ def plot(sweep, metric: str = "val_accuracy", by=("learning_rate",)):
     usable = ~(np.asarray(sweep.diverged) | np.asarray(sweep.stalled))
     epochs = np.arange(1, curves.shape[1] + 1)
     fig, ax = plots.new_axes(1, width=6.0, height=4.0)
-    keys = [tuple(float(_setting(sweep, name)[i]) for name in by) for i in range(curves.shape[0])]
+    keys = [_key(sweep, by, i) for i in range(curves.shape[0])]
     for key in sorted(set(keys)):
         rows = curves[[i for i, k in enumerate(keys) if k == key and usable[i]]]
-        label = ", ".join(f"{name} {value:g}" for name, value in zip(by, key))
+        label = ", ".join(f"{name} {_shown(value)}" for name, value in zip(by, key))
         if not rows.size:
             continue
         scale = 100 if metric.endswith("accuracy") else 1

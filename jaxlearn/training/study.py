@@ -30,11 +30,12 @@ RESULTS, SUMMARY, CURVES = "results.csv", "summary.md", "curves.png"
 
 
 def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_decay=None, momentum=None,
-              dataset: str = "mnist", data_dir=None,
+              hidden=None, dataset: str = "mnist", data_dir=None,
               validation_size: int = 5000, train_size: int | None = None, scale: bool = True,
               progress=True, log=print) -> dict:
-    """Train the grid learning_rates × seeds (each seed its own initialisation and shuffles) and
-    write the study folder (module docstring). Returns {"best": index, "summary": rows, "test_accuracy"}."""
+    """Train the grid learning_rates × seeds (each seed its own initialisation and shuffles), and
+    weight decays, momenta and hidden sizes (one program per size) when given, and write the study
+    folder (module docstring). Returns {"best": index, "summary": rows, "test_accuracy", "sweep"}."""
     study_dir = Path(study_dir)
     if (study_dir / RESULTS).exists():
         raise FileExistsError(f"{study_dir} already holds a study; pick another --out folder")
@@ -42,7 +43,8 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
         raise ValueError("a study needs validation data to compare its models: --validation-size must be ≥ 1")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed, scale=scale,
                         dtype=config.dtype, train_size=train_size)
-    grid = {"learning_rate": list(learning_rates)}
+    grid = {} if hidden is None else {"hidden": [tuple(h) for h in hidden]}
+    grid["learning_rate"] = list(learning_rates)
     grid |= {k: list(v) for k, v in (("weight_decay", weight_decay), ("momentum", momentum)) if v is not None}
     grid["seed"] = list(seeds)
     log(f"training {int(np.prod([len(v) for v in grid.values()]))} models as one program: "
@@ -56,7 +58,8 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
                                      + summary_markdown(rows) + "\n")
     plots.save(result.plot(), study_dir / CURVES)
     best = result.best()
-    best_config = dataclasses.replace(config, learning_rate=float(result.learning_rates[best]),
+    shape = {} if result.hidden is None else {"hidden": grid["hidden"][int(result.groups[best])]}
+    best_config = dataclasses.replace(config, **shape, learning_rate=float(result.learning_rates[best]),
                                       weight_decay=float(result.weight_decays[best]),
                                       momentum=float(result.momenta[best]), seed=int(result.seeds[best]))
     params = [(np.asarray(W), np.asarray(b)) for W, b in result.model(best)]
@@ -66,7 +69,7 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
         {"config": best_config.to_dict(), "dataset": dataset, "validation_size": validation_size,
          "train_size": train_size, "scale": scale, "data_source": data["source"],
          "study": {"learning_rates": grid["learning_rate"], "seeds": grid["seed"], "best_model": best,
-                   **{k: grid[k] for k in ("weight_decay", "momentum") if k in grid}}},
+                   **{k: grid[k] for k in ("weight_decay", "momentum", "hidden") if k in grid}}},
         indent=2) + "\n")
     history = [r for r in result.to_records() if r["model"] == best]
     summary = {"history": history, "test_accuracy": test["accuracy"], "test_loss": test["loss"],
