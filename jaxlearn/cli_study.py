@@ -40,19 +40,38 @@ def _hidden_groups(text: str) -> list:
 def _sweep(args) -> int:
     from jaxlearn import cli, cli_options
     from jaxlearn.training.config import TrainConfig
-    from jaxlearn.training.study import run_study
+    from jaxlearn.training.study import CHECKPOINT, resume_study, run_study
 
+    given = [name for name in ("lr", "seeds", "weight_decays", "momenta", "hidden_groups") if getattr(args, name)
+             is not None] + list(cli_options._given(args))
+    given += [name for name in ("dataset", "train_size", "validation_size", "raw_pixels") if hasattr(args, name)]
+    if args.resume and given:
+        print(f"jaxlearn sweep: error: --resume continues the study with the settings it was started with; "
+              f"remove {', '.join(given)}", file=sys.stderr)
+        return 2
+    if not args.resume and args.lr is None:
+        print("jaxlearn sweep: error: the following arguments are required: --lr (or --resume)", file=sys.stderr)
+        return 2
     try:
-        config = TrainConfig(**cli_options._given(args))
-        grid = {"weight_decay": args.weight_decays, "momentum": args.momenta, "hidden": args.hidden_groups}
-        result = run_study(config, args.out, learning_rates=args.lr, seeds=args.seeds,
-                           **{k: v for k, v in grid.items() if v is not None},
-                           dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
-                           validation_size=getattr(args, "validation_size", 5000),
-                           train_size=getattr(args, "train_size", None), scale=not getattr(args, "raw_pixels", False),
-                           progress=not args.no_progress)
+        if args.resume:
+            result = resume_study(args.out, data_dir=args.data_dir, progress=not args.no_progress)
+        else:
+            config = TrainConfig(**cli_options._given(args))
+            grid = {"weight_decay": args.weight_decays, "momentum": args.momenta, "hidden": args.hidden_groups}
+            result = run_study(config, args.out, learning_rates=args.lr, seeds=args.seeds or [0],
+                               **{k: v for k, v in grid.items() if v is not None},
+                               dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
+                               validation_size=getattr(args, "validation_size", 5000),
+                               train_size=getattr(args, "train_size", None),
+                               scale=not getattr(args, "raw_pixels", False), progress=not args.no_progress)
     except KeyboardInterrupt:
+        if any(args.out.glob(f"{CHECKPOINT[:-4]}*.npz")):
+            print(f"interrupted; the finished epochs are kept: continue with 'jaxlearn sweep --resume --out "
+                  f"{args.out}'", file=sys.stderr)
         return cli.EXIT_INTERRUPTED
+    except FileExistsError as err:
+        print(f"jaxlearn sweep: error: {err}", file=sys.stderr)
+        return 2 if args.resume else cli.EXIT_FAILED
     except (ValueError, TypeError, OSError) as err:
         print(f"jaxlearn sweep: error: {err}", file=sys.stderr)
         return cli.EXIT_FAILED
@@ -92,8 +111,9 @@ def add_commands(commands) -> None:
                                         "curves.png and the best model (evaluable with 'jaxlearn evaluate').")
     cli_options.add_data_options(p)
     p.add_argument("--out", type=Path, required=True, help="the study folder")
-    p.add_argument("--lr", type=_rates, required=True, help="learning rates, comma-separated (e.g. 1e-3,3e-3,1e-2)")
-    p.add_argument("--seeds", type=_seeds, default=[0], help="seeds, comma-separated (default: 0)")
+    p.add_argument("--lr", type=_rates, default=None,
+                   help="learning rates, comma-separated (e.g. 1e-3,3e-3,1e-2); required unless --resume")
+    p.add_argument("--seeds", type=_seeds, default=None, help="seeds, comma-separated (default: 0)")
     p.add_argument("--weight-decay", dest="weight_decays", type=_non_negative, default=None,
                    help="decoupled weight decays, comma-separated (default: the config's, 0)")
     p.add_argument("--momentum", dest="momenta", type=_non_negative, default=None,
@@ -101,6 +121,8 @@ def add_commands(commands) -> None:
     p.add_argument("--hidden-groups", type=_hidden_groups, default=None,
                    help="hidden sizes to compare, separated by '/' (e.g. 64/128,64): one program per size "
                         "(default: --hidden alone)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted study in --out (its sweep is saved after every epoch)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     cli_options.add_config_options(p, skip=("learning_rate", "seed", "weight_decay", "momentum"))
     p.set_defaults(run=_sweep)

@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from jaxlearn.cli import main
@@ -22,8 +23,8 @@ def study(tmp_path, tiny_data, capsys):
 
 def test_a_study_folder_holds_results_summary_curves_and_the_best_model(study, tiny_data, capsys):
     out, printed = study
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "curves.png", "metrics.json", "params.npz",
-                                                      "results.csv", "summary.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "config.json", "curves.png", "metrics.json",
+                                                      "params.npz", "results.csv", "study.json", "summary.md"]
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 * 2 and {r["learning_rate"] for r in rows} == {"0.001", "0.01"}
@@ -120,3 +121,42 @@ def test_a_sweep_over_hidden_sizes_keeps_the_best_shape(tmp_path, tiny_data, cap
     assert saved["config"]["hidden"] in ([8], [16, 8])
     assert f"best: hidden {'-'.join(map(str, saved['config']['hidden']))}" in printed
     assert main(["evaluate", str(out), "--data-dir", str(tiny_data)]) == 0
+
+
+def test_an_interrupted_study_resumes_to_the_uninterrupted_result(tmp_path, data_dir):
+    """A real Ctrl-C (SIGINT) after a few epochs: exit 130 naming --resume; the resumed study's
+    results.csv equals that of a study never interrupted, row for row."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = os.environ | {"PYTHONUNBUFFERED": "1", "JAX_PLATFORMS": "cpu"}
+    options = ["--data-dir", str(data_dir), "--lr", "1e-3,1e-2", "--seeds", "0,1", "--hidden", "8", "--epochs", "150",
+               "--train-size", "3000", "--validation-size", "500", "--batch-size", "100", "--no-progress"]
+    command = [sys.executable, "-m", "jaxlearn.cli", "sweep", *options]
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen([*command, "--out", str(interrupted)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not (interrupted / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output
+    assert f"continue with 'jaxlearn sweep --resume --out {interrupted}'" in output
+    assert not (interrupted / "results.csv").exists()
+    epoch = int(np.load(interrupted / "checkpoint.npz")["epoch"])
+    assert 1 <= epoch < 150
+
+    resumed = subprocess.run([sys.executable, "-m", "jaxlearn.cli", "sweep", "--resume", "--out", str(interrupted),
+                              "--data-dir", str(data_dir), "--no-progress"], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    whole = tmp_path / "whole"
+    assert subprocess.run([*command, "--out", str(whole)], env=env, capture_output=True).returncode == 0
+    assert (interrupted / "results.csv").read_text() == (whole / "results.csv").read_text()
+    again = subprocess.run([sys.executable, "-m", "jaxlearn.cli", "sweep", "--resume", "--out", str(interrupted)],
+                           env=env, capture_output=True, text=True)
+    assert again.returncode == 2 and "holds a finished study: nothing to resume" in again.stderr

@@ -12,6 +12,7 @@ grid, and the groups come back as one `Sweep` (`results.combine`).
 
 import dataclasses
 import itertools
+from pathlib import Path
 
 import numpy as np
 
@@ -47,7 +48,8 @@ def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
         rest = {k: v for k, v in grid.items() if k != "hidden"}
         if not rest:
             raise ValueError("grid: with hidden, give at least one other setting to sweep (learning_rate or seed)")
-        return combine([sweep(dataclasses.replace(config, hidden=h), X, y, rest, **kwargs) for h in sizes], sizes)
+        return combine([sweep(dataclasses.replace(config, hidden=h), X, y, rest, **_group_kwargs(kwargs, h))
+                        for h in sizes], sizes)
     values = {}
     for key, options in grid.items():
         options = list(np.atleast_1d(options)) if not isinstance(options, list | tuple) else list(options)
@@ -59,3 +61,11 @@ def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
     return train_many(config, X, y, learning_rates=column.get("learning_rate"),
                       seeds=column.get("seed", [config.seed] * len(combos)), data_seeds=column.get("data_seed"),
                       weight_decays=column.get("weight_decay"), momenta=column.get("momentum"), **kwargs)
+
+
+def _group_kwargs(kwargs: dict, hidden: tuple) -> dict:
+    """A group's train_many arguments: its own checkpoint file, named after its hidden sizes."""
+    if kwargs.get("checkpoint") is None:
+        return kwargs
+    path = Path(kwargs["checkpoint"])
+    return kwargs | {"checkpoint": path.with_name(f"{path.stem}-{'-'.join(map(str, hidden))}{path.suffix}")}

@@ -11,6 +11,7 @@ the data are replicated; no device talks to another during training.
 """
 
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -18,11 +19,14 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 from jax.typing import ArrayLike
 
+from jaxlearn import _interrupts as interrupts
 from jaxlearn import divergence, nn, stall
 from jaxlearn._errors import StalledTrainingWarning, warn
-from jaxlearn._validation import check_grid, check_scalar
+from jaxlearn._validation import check_scalar
 from jaxlearn.parallel import AXIS, data_mesh, device_count
+from jaxlearn.sweeps import checkpoint as saved
 from jaxlearn.sweeps.results import Sweep
+from jaxlearn.sweeps.settings import _data_seeds, _settings
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import initial_loss
@@ -34,50 +38,6 @@ from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, 
 # 2-core machine, chunks of 4 MLPs 784-128-10, 0.4 MB each, ran an epoch faster than all 16
 # at once or one at a time; for 784-256-256-10, 1.1 MB each, one at a time was fastest).
 CPU_CHUNK_BYTES = 2 * 2**20
-
-
-def _settings(config: TrainConfig, learning_rates, seeds, weight_decays=None, momenta=None):
-    """Equal-length arrays: peak learning rates (> 0), seeds (integers ≥ 0), weight decays and
-    momenta (≥ 0); a setting not given repeats the config's value."""
-    if learning_rates is None and seeds is None and weight_decays is None and momenta is None:
-        raise ValueError("give learning_rates, seeds, weight_decays and/or momenta to sweep over")
-    extra = {name: check_grid(values, name) for name, values in (("weight_decays", weight_decays),
-                                                                 ("momenta", momenta)) if values is not None}
-    for name, values in extra.items():
-        if np.any(values < 0):
-            raise ValueError(f"{name} must be ≥ 0, got {values.tolist()}")
-    if len({len(v) for v in extra.values()}) > 1:
-        raise ValueError(f"{' and '.join(f'{k} ({len(v)})' for k, v in extra.items())} must have the same length")
-    rates = None if learning_rates is None else check_grid(learning_rates, "learning_rates", strictly_positive=True)
-    seeds = None if seeds is None else np.asarray(seeds)
-    if seeds is not None and (seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer)
-                              or np.any(seeds < 0)):
-        raise ValueError(f"seeds must be a non-empty 1-D list of integers ≥ 0, got {seeds}")
-    if rates is not None and seeds is not None and len(rates) != len(seeds):
-        raise ValueError(f"learning_rates ({len(rates)}) and seeds ({len(seeds)}) must have the same length")
-    size = len(rates) if rates is not None else len(seeds) if seeds is not None else len(next(iter(extra.values())))
-    for name, values in extra.items():
-        if len(values) != size:
-            raise ValueError(f"{name} ({len(values)}) must have the length of the other settings ({size})")
-    rates = np.full(size, config.learning_rate) if rates is None else rates
-    seeds = np.full(size, config.seed) if seeds is None else seeds
-    decays = extra.get("weight_decays", np.full(size, config.weight_decay))
-    momenta = extra.get("momenta", np.full(size, config.momentum))
-    return rates, seeds.astype(int), decays, momenta
-
-
-def _data_seeds(data_seeds, seeds: np.ndarray) -> np.ndarray:
-    """(S,) data-order seeds: each model's own seed (None), one integer for all, or a list of S."""
-    if data_seeds is None:
-        return seeds.copy()
-    values = np.atleast_1d(np.asarray(data_seeds))
-    if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer) or np.any(values < 0):
-        raise ValueError(f"data_seeds must be None, an integer ≥ 0 or a list of them, got {data_seeds!r}")
-    if values.size == 1:
-        return np.full(len(seeds), int(values[0]))
-    if values.size != len(seeds):
-        raise ValueError(f"data_seeds has {values.size} seeds but the sweep has {len(seeds)} models")
-    return values.astype(int)
 
 
 def models_per_chunk(chunk_size, n_models: int, sizes, dtype) -> int:
@@ -121,7 +81,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                data_seeds=None, weight_decays=None, momenta=None, X_val: ArrayLike | None = None,
                y_val: ArrayLike | None = None,
                n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True,
-               devices=None) -> Sweep:
+               devices=None, checkpoint=None) -> Sweep:
     """Train S MLPs of one architecture at once, one per (learning rate, seed) pair.
 
     Each model has an initialisation seed (seeds) and a data-order seed (data_seeds: its epochs'
@@ -153,6 +113,9 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
             largest number of the devices JAX sees that divides the number of models S), a count
             D (S must be a multiple of it), a sequence of devices or a Mesh. The results do not
             depend on it.
+        checkpoint: a file (.npz) written after every epoch; if it exists, the sweep continues
+            from it (bit-identical to an uninterrupted sweep; `jaxlearn.sweeps.checkpoint`).
+            Ctrl-C under `jaxlearn._interrupts.deferred_interrupts` stops after an epoch.
 
     Returns:
         A `Sweep`; `sweep.model(sweep.best())` is the best model's [(W, b), …].
@@ -222,11 +185,20 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     validation = None if X_val is None else _validation_scores(config, X_val, y_val, K)
     diverged = np.zeros(len(rates), bool)
     shares = stall.class_shares(y, K)
-    start_losses = _initial_losses(states.params, X, Y, config)
-    best_losses = start_losses.copy()
-    with tqdm(total=config.epochs, unit="epoch", disable=not progress, dynamic_ncols=True,
+    sign = saved.signature(config, dict(rates=rates, seeds=seeds, data_seeds=data_seeds, decays=decays,
+                                        momenta=momenta), X.shape)
+    first = 0
+    if checkpoint is not None and Path(checkpoint).is_file():          # continue an interrupted sweep
+        states, first, curves = saved.load_sweep(checkpoint, jax.device_get(states), sign)
+        states = states if mesh is None else jax.device_put(states, NamedSharding(mesh, PartitionSpec(AXIS)))
+        losses, accuracy, val_loss, val_accuracy, diverged, start_losses, best_losses = (curves[n] for n in
+                                                                                        saved.CURVES)
+    else:
+        start_losses = _initial_losses(states.params, X, Y, config)
+        best_losses = start_losses.copy()
+    with tqdm(total=config.epochs, initial=first, unit="epoch", disable=not progress, dynamic_ncols=True,
               desc=f"{len(rates)} models") as bar:
-        for epoch in range(config.epochs):
+        for epoch in range(first, config.epochs):
             orders = [epoch_batches(int(s), epoch, X.shape[0], config.batch_size)
                       for s in (data_seeds[:1] if shared else data_seeds)]
             batches = jnp.asarray(orders[0] if shared else np.stack(orders))
@@ -241,6 +213,11 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                 epoch_val_loss, epoch_val_accuracy = (np.asarray(v) for v in validation(states.params))
                 val_loss[:, epoch] = np.where(diverged, np.nan, epoch_val_loss)
                 val_accuracy[:, epoch] = np.where(diverged, np.nan, epoch_val_accuracy)
+            if checkpoint is not None:
+                curves = dict(zip(saved.CURVES, (losses, accuracy, val_loss, val_accuracy, diverged, start_losses,
+                                                 best_losses)))
+                saved.save_sweep(checkpoint, states, epoch + 1, curves, sign)
+            interrupts.check()                  # Ctrl-C: stop here, the epoch kept (a no-op outside a run)
             bar.update(1)
             if not diverged.all():
                 bar.set_postfix_str(f"lowest loss {np.nanmin(losses[:, epoch]):.4f}"

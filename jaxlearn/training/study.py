@@ -8,6 +8,8 @@
     study_dir/curves.png     validation accuracy per epoch: the mean and a min–max band per learning rate
     study_dir/config.json, params.npz, metrics.json   the best model as a run folder, so that
                              `jaxlearn evaluate study_dir` tests it and `compare` reads it
+    study_dir/study.json     the study as asked for; checkpoint.npz (one per hidden size) the
+                             sweep after its last finished epoch: `resume_study` continues it
 
 `compare_runs` reads run or study folders and returns their differing settings and final metrics.
 """
@@ -27,18 +29,26 @@ from jaxlearn.training.evaluate import evaluate
 from jaxlearn.training.runs import CONFIG, METRICS, PARAMS, RunFolderError, read_run_config
 
 RESULTS, SUMMARY, CURVES = "results.csv", "summary.md", "curves.png"
+REQUEST, CHECKPOINT = "study.json", "checkpoint.npz"     # the study asked for; the sweep's state after each epoch
 
 
 def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_decay=None, momentum=None,
               hidden=None, dataset: str = "mnist", data_dir=None,
               validation_size: int = 5000, train_size: int | None = None, scale: bool = True,
-              progress=True, log=print) -> dict:
+              progress=True, log=print, resume: bool = False) -> dict:
     """Train the grid learning_rates × seeds (each seed its own initialisation and shuffles), and
     weight decays, momenta and hidden sizes (one program per size) when given, and write the study
-    folder (module docstring). Returns {"best": index, "summary": rows, "test_accuracy", "sweep"}."""
+    folder (module docstring). Returns {"best": index, "summary": rows, "test_accuracy", "sweep"}.
+
+    The sweep's state is saved after every epoch (checkpoint.npz; one per hidden size): an
+    interrupted study continues with `resume_study`, and ends as an uninterrupted one would.
+    """
     study_dir = Path(study_dir)
     if (study_dir / RESULTS).exists():
         raise FileExistsError(f"{study_dir} already holds a study; pick another --out folder")
+    if (study_dir / REQUEST).exists() and not resume:
+        raise FileExistsError(f"{study_dir} holds an interrupted study; continue it with 'jaxlearn sweep --resume "
+                              f"--out {study_dir}' or pick another --out folder")
     if validation_size < 1:
         raise ValueError("a study needs validation data to compare its models: --validation-size must be ≥ 1")
     data = prepare_data(dataset, data_dir, validation_size=validation_size, seed=config.seed, scale=scale,
@@ -47,11 +57,15 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
     grid["learning_rate"] = list(learning_rates)
     grid |= {k: list(v) for k, v in (("weight_decay", weight_decay), ("momentum", momentum)) if v is not None}
     grid["seed"] = list(seeds)
+    study_dir.mkdir(parents=True, exist_ok=True)
+    request = {"config": config.to_dict(), "grid": grid, "dataset": dataset, "validation_size": validation_size,
+               "train_size": train_size, "scale": scale}
+    (study_dir / REQUEST).write_text(json.dumps(request, indent=2) + "\n")
     log(f"training {int(np.prod([len(v) for v in grid.values()]))} models as one program: "
         + " × ".join(f"{k} {v}" for k, v in grid.items()))
     result = sweeps.sweep(config, data["X_train"], data["y_train"], grid, X_val=data["X_val"], y_val=data["y_val"],
-                          n_classes=len(data["class_names"]), progress=progress is not False)
-    study_dir.mkdir(parents=True, exist_ok=True)
+                          n_classes=len(data["class_names"]), progress=progress is not False,
+                          checkpoint=study_dir / CHECKPOINT)
     result.to_csv(study_dir / RESULTS)
     rows = result.summary(by=[k for k in grid if k != "seed"])
     (study_dir / SUMMARY).write_text(f"# {dataset}: {len(result.seeds)} models, {result.seconds:.1f} s\n\n"
@@ -76,6 +90,24 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
                "seconds": result.seconds}
     (study_dir / METRICS).write_text(json.dumps(summary, indent=2) + "\n")
     return {"best": best, "summary": rows, "test_accuracy": test["accuracy"], "sweep": result}
+
+
+def resume_study(study_dir, *, data_dir=None, progress=True, log=print) -> dict:
+    """Continue the interrupted study in study_dir with the settings it was started with."""
+    study_dir = Path(study_dir)
+    if (study_dir / RESULTS).exists():
+        raise FileExistsError(f"{study_dir} holds a finished study: nothing to resume")
+    try:
+        request = json.loads((study_dir / REQUEST).read_text())
+    except (OSError, ValueError):
+        raise FileNotFoundError(f"{study_dir / REQUEST} is missing or damaged: {study_dir} holds no study to "
+                                "resume") from None
+    grid = request["grid"]
+    return run_study(TrainConfig(**request["config"]), study_dir, learning_rates=grid["learning_rate"],
+                     seeds=grid["seed"], weight_decay=grid.get("weight_decay"), momentum=grid.get("momentum"),
+                     hidden=grid.get("hidden"), dataset=request["dataset"], data_dir=data_dir,
+                     validation_size=request["validation_size"], train_size=request["train_size"],
+                     scale=request["scale"], progress=progress, log=log, resume=True)
 
 
 def _read(folder: Path) -> dict:
