@@ -11,7 +11,8 @@ new process ends bit for bit where the uninterrupted run ends.
                                                         prints "ok CELL"
 
 ROOT/data holds the tiny data set of tests/tiny_data.py (its checksums are accepted here). A cell
-is model-optimizer-schedule-devices-progress, e.g. "mlp-adam-cosine-4-bar" (devices 1 or 4: the
+is model-optimizer-schedule-devices-progress, e.g. "mlp-adam-cosine-4-bar" (model mlp, cnn, or recipe: a
+residual CNN with label smoothing, warm-up, a weight average and AdamW; devices 1 or 4: the
 process is started with JAX_NUM_CPU_DEVICES=4; progress "bar" (epochs in blocks) or "nobar" (one
 dispatch an epoch), forced through jaxlearn.training.progress.resolve). Runs under JAX's
 defaults (x64 off), as users run; the compilation cache is whatever JAXLEARN_COMPILATION_CACHE
@@ -33,13 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.tiny_data import tiny_mnist_hashes  # noqa: E402
 
 MODELS = {"mlp": ["--hidden", "32"],
-          "cnn": ["--model", "cnn", "--architecture", "c4bn-p-d16-drop0.25", "--augment", "shift"]}
+          "cnn": ["--model", "cnn", "--architecture", "c4bn-p-d16-drop0.25", "--augment", "shift"],
+          # the Fashion-MNIST recipe's pieces (no flips: the tiny data set is called mnist)
+          "recipe": ["--model", "cnn", "--architecture", "c4bn-r4-r8s2-gap", "--augment", "shift,erase",
+                     "--label-smoothing", "0.1", "--warmup-epochs", "1", "--ema-decay", "0.9",
+                     "--weight-decay", "0.01"]}
 OPTIMIZERS = ("adam", "sgd", "momentum")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("1", "4")
 PROGRESS = ("bar", "nobar")
-CELLS = [f"{m}-{o}-{s}-{d}-{p}" for m in MODELS for o in OPTIMIZERS for s in SCHEDULES for d in DEVICES
-         for p in PROGRESS]
+CELLS = [f"{m}-{o}-{s}-{d}-{p}" for m in ("mlp", "cnn") for o in OPTIMIZERS for s in SCHEDULES
+         for d in DEVICES for p in PROGRESS] + ["recipe-adam-cosine-1-nobar", "recipe-adam-cosine-4-bar"]
 
 
 def options(cell: str) -> list[str]:

@@ -1,7 +1,9 @@
 """A resumed run equals the uninterrupted one bit for bit, in every cell of the matrix
 (tests/resume_checks.py): MLP and CNN × adam, sgd, momentum × cosine, constant × 1 and 4 devices
-× progress bar on and off, each interrupted by a real SIGINT after epoch 1 and resumed in a new
-process, once with a cold compilation cache and once with the warm one the first runs filled.
+× progress bar on and off, and the Fashion-MNIST recipe's residual network (label smoothing,
+warm-up, a weight average, AdamW) on 1 and 4 devices, each interrupted by a real SIGINT after
+epoch 1 and resumed in a new process, once with a cold compilation cache and once with the warm
+one the first runs filled.
 
 The root cause this guards against: the CLI turned on jax_enable_x64 for every --resume (to read
 float64 runs), and under x64 optax computes a float32 run's cosine schedule and Adam's bias
@@ -34,7 +36,7 @@ def _assert_all_ok(process: subprocess.Popen, cells: list, what: str) -> None:
     assert done == cells, f"{what}:\n{output[-4000:]}"
 
 
-@pytest.mark.parametrize("model", ["mlp", "cnn"])
+@pytest.mark.parametrize("model", ["mlp", "cnn", "recipe"])
 def test_every_cell_resumes_bit_for_bit(tmp_path, model):
     from tests.tiny_data import write_tiny_mnist
 
