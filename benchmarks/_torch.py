@@ -51,6 +51,24 @@ def predict(model, X) -> np.ndarray:
         return model(X.to(device())).argmax(dim=1).cpu().numpy()
 
 
+def residual_block(n_in: int, n_out: int, stride: int):
+    """jaxlearn's r<n_out> (stride 1) or r<n_out>s2 block (`jaxlearn.nn.residual`) in PyTorch."""
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.main = nn.Sequential(nn.Conv2d(n_in, n_out, 3, stride, padding=1, bias=False), nn.BatchNorm2d(n_out),
+                                      nn.ReLU(), nn.Conv2d(n_out, n_out, 3, padding=1, bias=False),
+                                      nn.BatchNorm2d(n_out))
+            self.skip = nn.Identity() if stride == 1 else nn.Conv2d(n_in, n_out, 1, stride)
+
+        def forward(self, a):
+            return nn.functional.relu(self.main(a) + self.skip(a))
+
+    return Block()
+
+
 def torch_cnn(architecture: str, input_shape=(1, 28, 28), n_classes: int = 10):
     """jaxlearn's CNN (`jaxlearn.nn.cnn`) as a torch.nn.Sequential: the same layers, initialised by PyTorch."""
     from torch import nn
@@ -70,6 +88,11 @@ def torch_cnn(architecture: str, input_shape=(1, 28, 28), n_classes: int = 10):
             modules.append(nn.Dropout(size))
         elif kind == "batchnorm":
             modules.append(nn.BatchNorm2d(size) if len(shape) == 3 else nn.BatchNorm1d(size))
+        elif kind in ("residual", "residual2"):
+            modules.append(residual_block(shape[0], size, 2 if kind == "residual2" else 1))
+        elif kind == "gap":
+            modules += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+            flat = True
         else:
             if not flat:
                 modules.append(nn.Flatten())
