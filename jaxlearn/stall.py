@@ -48,9 +48,10 @@ def class_shares(y, n_classes: int) -> np.ndarray:
 
 
 def loss_kind(config) -> str:
-    """What `at_chance` compares the epoch loss with: the config's loss, or "penalised" when an L2
-    penalty λ/2 ‖W‖² adds to it (then the accuracy alone tells a stall)."""
-    return config.loss if not config.lam else "penalised"
+    """What `at_chance` compares the epoch loss with: the config's loss, or "penalised" when the
+    epoch loss is not the plain loss of the labels (an L2 penalty λ/2 ‖W‖² adds to it, or label
+    smoothing changes its targets): then the accuracy alone tells a stall."""
+    return config.loss if not (config.lam or config.label_smoothing) else "penalised"
 
 
 def at_chance(loss, accuracy, shares: np.ndarray, n_counted: int, batch_size: int,
