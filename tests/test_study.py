@@ -110,12 +110,23 @@ def test_a_sweep_over_weight_decay_and_momentum(tmp_path, tiny_data, capsys):
                                                                   ("0.01", "0.9")}
 
 
-def test_a_sweep_over_hidden_sizes_keeps_the_best_shape(tmp_path, tiny_data, capsys):
+def test_a_sweep_over_hidden_sizes_keeps_the_best_shape(tmp_path, tiny_data, capsys, monkeypatch):
+    from jaxlearn import plots
+
+    legends, save = [], plots.save
+
+    def keep_legend(figure, path):
+        legends.append([t.get_text() for ax in figure.axes if ax.get_legend() for t in ax.get_legend().get_texts()])
+        return save(figure, path)
+
+    monkeypatch.setattr(plots, "save", keep_legend)
     out = tmp_path / "study"
     assert main(["sweep", "--data-dir", str(tiny_data), "--lr", "1e-2", "--seeds", "0,1", "--hidden-groups", "8/16,8",
                  *TINY, "--no-progress", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| hidden | learning_rate | val_accuracy |" in printed and "| 16-8 | 0.01 |" in printed
+    curves = next(texts for texts in legends if any("learning_rate" in t for t in texts))
+    assert sorted(curves) == ["hidden 16-8, learning_rate 0.01 (n=2)", "hidden 8, learning_rate 0.01 (n=2)"]
     saved = json.loads((out / "config.json").read_text())
     assert saved["study"]["hidden"] == [[8], [16, 8]]
     assert saved["config"]["hidden"] in ([8], [16, 8])

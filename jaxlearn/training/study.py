@@ -67,10 +67,11 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
                           n_classes=len(data["class_names"]), progress=progress is not False,
                           checkpoint=study_dir / CHECKPOINT)
     result.to_csv(study_dir / RESULTS)
-    rows = result.summary(by=[k for k in grid if k != "seed"])
+    settings = [k for k in grid if k != "seed"]          # the summary and the figure: one entry per setting
+    rows = result.summary(by=settings)
     (study_dir / SUMMARY).write_text(f"# {dataset}: {len(result.seeds)} models, {result.seconds:.1f} s\n\n"
                                      + summary_markdown(rows) + "\n")
-    plots.save(result.plot(), study_dir / CURVES)
+    plots.save(result.plot(by=settings), study_dir / CURVES)
     best = result.best()
     shape = {} if result.hidden is None else {"hidden": grid["hidden"][int(result.groups[best])]}
     best_config = dataclasses.replace(config, **shape, learning_rate=float(result.learning_rates[best]),
