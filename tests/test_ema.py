@@ -25,18 +25,24 @@ def test_the_average_is_the_closed_form_of_the_steps_taken():
     step = jax.jit(make_step(config, optimizer))
     rng = np.random.default_rng(0)
     thetas = [state.params]
-    for _ in range(5):
+    for _ in range(40):            # d_t reaches the cap d = 0.8 at t = 35
         X = jnp.asarray(rng.normal(size=(4, 2)))
         Y = jax.nn.one_hot(jnp.asarray(rng.integers(0, 2, 4)), 2, dtype=jnp.float64)
         state, _ = step(state, X, Y)
         thetas.append(state.params)
     n = len(thetas) - 1
-    # θ_ema = dⁿ θ_0 + (1 − d) Σ_{k=1}^{n} d^{n−k} θ_k
-    expected = jax.tree_util.tree_map(
-        lambda *leaves: d**n * leaves[0] + (1 - d) * sum(d ** (n - k) * leaves[k] for k in range(1, n + 1)), *thetas)
-    for got, want in zip(jax.tree_util.tree_leaves(state.ema), jax.tree_util.tree_leaves(expected)):
+    # d_t = min(d, (1 + t)/(10 + t)) for update t = 0 … n−1: 0.1, 0.18, 0.25, …, then capped at d
+    decays = [min(d, (1 + t) / (10 + t)) for t in range(n)]
+    assert decays[:3] == [0.1, 2 / 11, 0.25] and decays[-1] == d
+    # θ_ema = Π_t d_t θ_0 + Σ_{k=1}^{n} (1 − d_{k−1}) Π_{t ≥ k} d_t θ_k
+    weights = [np.prod(decays)] + [(1 - decays[k - 1]) * np.prod(decays[k:]) for k in range(1, n + 1)]
+    assert np.isclose(sum(weights), 1.0)
+    expected = jax.tree_util.tree_map(lambda *leaves: sum(w * leaf for w, leaf in zip(weights, leaves)), *thetas)
+    count, average = state.ema
+    assert int(count) == n
+    for got, want in zip(jax.tree_util.tree_leaves(average), jax.tree_util.tree_leaves(expected)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
-    assert not np.allclose(jax.tree_util.tree_leaves(state.ema)[0], jax.tree_util.tree_leaves(state.params)[0])
+    assert not np.allclose(jax.tree_util.tree_leaves(average)[0], jax.tree_util.tree_leaves(state.params)[0])
 
 
 def test_no_average_adds_nothing():
@@ -73,12 +79,12 @@ def test_batch_statistics_are_those_of_the_averaged_weights():
     X, y = data()
     state, _ = fit(CNN, X, y, progress=False)
     params, stats = ema_model(CNN, state, X)
-    assert params is state.ema and not np.allclose(stats[0][0], state.batch_stats[0][0])
+    assert params is state.ema[1] and not np.allclose(stats[0][0], state.batch_stats[0][0])
     # one batch of all 96 images: the first layer's statistics are those of W_ema ∗ x over (M, H, W)
-    one = recompute_batch_stats(CNN, state.ema, state.batch_stats, X, batches=1, batch_size=96)
+    one = recompute_batch_stats(CNN, state.ema[1], state.batch_stats, X, batches=1, batch_size=96)
     rows = np.random.default_rng(0).choice(96, (1, 96))[0]
     images = jnp.asarray(X[rows]).reshape(96, 1, 8, 8).transpose(0, 2, 3, 1)
-    W = state.ema[0][0]
+    W = state.ema[1][0][0]
     z = np.asarray(_conv(W, None, images, 1, padding_pairs("SAME", (8, 8), (3, 3), 1), channels_last=True))
     np.testing.assert_allclose(one[0][0], z.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(one[0][1], z.var(axis=(0, 1, 2)), rtol=1e-3, atol=1e-6)
@@ -93,7 +99,7 @@ def test_the_run_folder_saves_and_tests_the_average(tiny_data, tmp_path):
                                 log=lambda *a: None)
     params, _ = load_model(tmp_path / "run" / "params.npz")
     state, _, _ = load_checkpoint(tmp_path / "run" / "checkpoint.npz", init_state(config, 784, 10, 1)[0])
-    for saved, average in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(state.ema)):
+    for saved, average in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(state.ema[1])):
         np.testing.assert_array_equal(saved, average)
     assert 0 <= result["test_accuracy"] <= 1
 

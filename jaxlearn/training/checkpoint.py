@@ -195,5 +195,5 @@ def _ema_from(arrays: dict, template, path):
         raise CheckpointMismatchError(f"{path}: the checkpoint holds {len(stored)} arrays of a weight average "
                                       f"(ema_decay), the run expects {len(leaves)}: was it written with another "
                                       "ema_decay?")
-    return jax.tree_util.tree_unflatten(treedef, [np.asarray(arrays[k]).astype(np.asarray(t).dtype)
+    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(arrays[k], np.asarray(t).dtype)
                                                   for k, t in zip(stored, leaves)])

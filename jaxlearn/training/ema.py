@@ -1,8 +1,9 @@
 """The model of a run trained with a weight average (TrainConfig.ema_decay > 0).
 
-During training each step also updates θ_ema ← d θ_ema + (1 − d) θ (`step.ema_update`), an
-exponential moving average of the weights: it averages out the last epochs' noise of SGD and Adam
-steps, and usually generalises better than the last weights (Polyak averaging; "model EMA").
+During training each step also updates θ_ema ← d_t θ_ema + (1 − d_t) θ (`step.ema_update`,
+d_t = min(d, (1 + t)/(10 + t)) after t updates), an exponential moving average of the weights: it
+averages out the last epochs' noise of SGD and Adam steps, and usually generalises better than the
+last weights (Polyak averaging; "model EMA").
 
 Batch normalisation needs care: the running statistics in `TrainState.batch_stats` describe the
 activations of the *live* weights, not of the averaged ones. So the averaged model's statistics are
@@ -27,10 +28,11 @@ def ema_model(config: TrainConfig, state, X_train, *, batches: int = 50, batch_s
     for it when config.ema_decay > 0, else the trained state's own."""
     if not config.ema_decay:
         return state.params, state.batch_stats
+    _, average = state.ema
     if not jax.tree_util.tree_leaves(state.batch_stats):
-        return state.ema, state.batch_stats
-    return state.ema, recompute_batch_stats(config, state.ema, state.batch_stats, X_train, batches=batches,
-                                            batch_size=batch_size)
+        return average, state.batch_stats
+    return average, recompute_batch_stats(config, average, state.batch_stats, X_train, batches=batches,
+                                          batch_size=batch_size)
 
 
 def recompute_batch_stats(config: TrainConfig, params, batch_stats, X_train, *, batches: int = 50,

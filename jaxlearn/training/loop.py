@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.typing import ArrayLike
@@ -60,7 +61,7 @@ def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_
     def fresh(seed):
         params = model.init_params(config, jax.random.fold_in(jax.random.key(seed), 0), n_features, n_classes)
         return TrainState(params, optimizer.init(params), model.init_batch_stats(config),
-                          params if config.ema_decay else ())
+                          (jnp.zeros((), jnp.int32), params) if config.ema_decay else ())
 
     def start(seed, *rows):
         state = fresh(seed)

@@ -28,14 +28,26 @@ class TrainState(NamedTuple):
     params: Any
     opt_state: Any
     batch_stats: Any = ()       # running statistics of batch normalisation (a CNN with bn layers)
-    ema: Any = ()               # the exponential moving average of params (config.ema_decay > 0; `ema_update`)
+    ema: Any = ()               # (updates so far, the moving average of params) when config.ema_decay > 0
+
+
+def ema_decay_at(decay, count):
+    """d_t = min(d, (1 + t)/(10 + t)) for the update after t earlier ones (TensorFlow's
+    ExponentialMovingAverage with num_updates): early on the average follows the weights instead
+    of staying near the initialisation, which a run of a few hundred steps would otherwise keep."""
+    return jnp.minimum(decay, (1.0 + count) / (10.0 + count))
 
 
 def ema_update(ema, params, decay):
-    """θ_ema ← d θ_ema + (1 − d) θ, leaf by leaf, in each leaf's dtype. After n steps from
-    θ_ema = θ_0: θ_ema = dⁿ θ_0 + (1 − d) Σ_{k=1}^{n} d^{n−k} θ_k."""
-    return jax.tree_util.tree_map(lambda e, p: decay.astype(p.dtype) * e + (1 - decay.astype(p.dtype)) * p, ema,
-                                  params)
+    """(t, θ_ema) → (t + 1, d_t θ_ema + (1 − d_t) θ), leaf by leaf in each leaf's dtype, with d_t of
+    `ema_decay_at`. From θ_ema = θ_0, after n steps θ_ema = Π_t d_t θ_0 + Σ_k (1 − d_k) Π_{t>k} d_t θ_k."""
+    count, average = ema
+
+    def step(e, p):
+        d = ema_decay_at(jnp.asarray(decay, p.dtype), count.astype(p.dtype))     # in the leaf's precision
+        return d * e + (1 - d) * p
+
+    return count + 1, jax.tree_util.tree_map(step, average, params)
 
 
 def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
