@@ -69,7 +69,7 @@ def add_config_options(p, skip=()) -> None:
                "init": list(nn.mlp.INITS)}
     helps = {"hidden": "hidden layer sizes", "learning_rate": "learning rate η (peak, for the cosine schedule)",
              "output": "output activation (default: softmax for cross_entropy, sigmoid for quadratic)",
-             "momentum": "for --optimizer momentum", "epochs": "passes over the training set",
+             "momentum": "for --optimizer momentum or nesterov", "epochs": "passes over the training set",
              "gradient": "autodiff (jax.grad) or backprop (the lecture's equations by hand)",
              "model": "mlp (dense layers, --hidden) or cnn (convolutions, --architecture)",
              "architecture": f"the CNN's layers joined by '-': {nn.cnn.LAYER_HELP}",

@@ -136,7 +136,7 @@ def test_split_indices_is_the_lectures_60_20_20():
     (dict(hidden=(256, 0)), r"hidden\[1\] \(a hidden layer size\) must be ≥ 1, got 0"),
     (dict(activation="swish"), "unknown activation 'swish'; valid options are 'relu', 'sigmoid', 'tanh', 'identity'"),
     (dict(loss="mse"), "unknown loss 'mse'; valid options are 'cross_entropy', 'quadratic'"),
-    (dict(optimizer="rmsprop"), "unknown optimizer 'rmsprop'; valid options are 'adam', 'momentum', 'sgd'"),
+    (dict(optimizer="rmsprop"), "unknown optimizer 'rmsprop'; valid options are 'adam', 'momentum', 'nesterov', 'sgd'"),
     (dict(learning_rate=0.0), "learning_rate must be > 0, got 0.0"),
     (dict(learning_rate=-1e-3), "learning_rate must be > 0"),
     (dict(batch_size=0), "batch_size must be ≥ 1"),

@@ -138,3 +138,32 @@ def test_test_flip_is_refused_where_it_cannot_apply(tiny_data, tmp_path):
     with pytest.raises(ValueError, match="'flip' on mnist: digits are not mirror-symmetric"):
         train_and_evaluate(TrainConfig(model="cnn", architecture="c4-p-d8", epochs=1, test_flip=True), tmp_path / "r",
                            dataset="mnist", data_dir=tiny_data, progress=False)
+
+
+# --- Nesterov momentum ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_nesterov_looks_ahead(weight_decay):
+    """Two steps on L = ½‖θ‖² (g = θ): v_1 = g_0, θ_1 = θ_0 − η (g_0 + β v_1) (+ η w θ_0 outside the
+    trace); v_2 = β v_1 + g_1, θ_2 = θ_1 − η (g_1 + β v_2) (+ η w θ_1)."""
+    from jaxlearn.training.optimizers import make_optimizer
+
+    eta, beta, w = 0.1, 0.9, weight_decay
+    config = TrainConfig(optimizer="nesterov", learning_rate=eta, momentum=beta, schedule="constant",
+                         weight_decay=w)
+    optimizer = make_optimizer(config, 10)
+    theta = jnp.array([1.0, -2.0])
+    state = optimizer.init(theta)
+    expected, v = np.array([1.0, -2.0]), np.zeros(2)
+    for _ in range(2):
+        with jax.numpy_dtype_promotion("standard"):
+            updates, state = optimizer.update(theta, state, theta)        # g = θ
+        theta = theta + updates
+        g = expected.copy()
+        v = beta * v + g
+        expected = expected - eta * (g + beta * v) - eta * w * g
+    np.testing.assert_allclose(theta, expected, rtol=1e-6)
+    plain = make_optimizer(dataclasses.replace(config, optimizer="momentum"), 10)
+    with jax.numpy_dtype_promotion("standard"):
+        heavy_ball, _ = plain.update(jnp.array([1.0, -2.0]), plain.init(jnp.zeros(2)), jnp.zeros(2))
+    assert not np.allclose(heavy_ball, -eta * (1 + beta) * np.array([1.0, -2.0]))      # momentum: −η g_0 alone

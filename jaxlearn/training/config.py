@@ -7,7 +7,7 @@ from jaxlearn._validation import check_option, check_scalar
 from jaxlearn.nn.augment import check_augmentations
 from jaxlearn.nn.cnn import layer_shapes, parse_architecture
 
-OPTIMIZERS = ("adam", "momentum", "sgd")
+OPTIMIZERS = ("adam", "momentum", "nesterov", "sgd")
 SCHEDULES = ("cosine", "constant")
 GRADIENTS = ("autodiff", "backprop")
 DTYPES = ("float32", "float64")
@@ -25,7 +25,7 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     schedule: str = "cosine"            # cosine decay to 0 over the run, or constant
-    momentum: float = 0.9               # for optimizer="momentum"
+    momentum: float = 0.9               # for optimizer="momentum" or "nesterov"
     batch_size: int = 128
     epochs: int = 10
     seed: int = 0

@@ -3,6 +3,7 @@ used by `jaxlearn.training.fit` and by `jaxlearn.sweeps.train_many`.
 
     "sgd"       θ ← θ − η_t ∇L                 the lecture's rule (optax.sgd)
     "momentum"  v ← β v + ∇L, θ ← θ − η_t v     (optax.sgd with momentum β)
+    "nesterov"  v ← β v + ∇L, θ ← θ − η_t (∇L + β v)   (Nesterov's momentum: the step looks ahead)
     "adam"      optax.adam (AdamW with weight_decay > 0)
 
 η_t is the peak learning rate, constant or decayed to 0 along a cosine over the run; with
@@ -66,12 +67,14 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int, *, learning_rate=N
     decayed = not isinstance(decay, int | float) or decay > 0       # traced (a sweep) or positive
     if config.optimizer == "adam":
         return optax.adamw(rate, weight_decay=decay) if decayed else optax.adam(rate)
-    base = optax.sgd(rate, momentum=beta if config.optimizer == "momentum" else None)
+    nesterov = config.optimizer == "nesterov"
+    base = optax.sgd(rate, momentum=None if config.optimizer == "sgd" else beta, nesterov=nesterov)
     if not decayed:
         return base
     # −η_t (g + w θ), g through the momentum trace: w θ enters outside it
     return optax.chain(optax.add_decayed_weights(decay), optax.sgd(rate)) if config.optimizer == "sgd" else \
-        optax.chain(optax.trace(decay=beta), optax.add_decayed_weights(decay), optax.scale_by_learning_rate(rate))
+        optax.chain(optax.trace(decay=beta, nesterov=nesterov), optax.add_decayed_weights(decay),
+                    optax.scale_by_learning_rate(rate))
 
 
 def with_peak_learning_rate(opt_state, rate):
