@@ -12,7 +12,7 @@ import json
 import jax
 import numpy as np
 
-from jaxlearn.training.checkpoint import CheckpointError, _atomic_savez, _read_npz
+from jaxlearn.training.checkpoint import CheckpointError, _atomic_savez, _read_npz, stored_tree
 
 __all__ = ["save_sweep", "load_sweep", "CURVES"]
 
@@ -40,9 +40,7 @@ def load_sweep(path, template, sign: str):
     if str(arrays.get("signature", "")) != sign:
         raise ValueError(f"{path} is the checkpoint of another sweep (other settings, configuration or data); "
                          "delete it or choose another folder")
-    leaves, treedef = jax.tree_util.tree_flatten(template)
-    stored = sorted((k for k in arrays if k.startswith("state_")), key=lambda k: int(k[6:]))
-    if len(stored) != len(leaves) or any(arrays[k].shape != np.shape(t) for k, t in zip(stored, leaves)):
+    states, _ = stored_tree(arrays, "state_", template)
+    if states is None:
         raise CheckpointError(f"{path}: its states do not fit the sweep's models; the file is damaged")
-    states = jax.tree_util.tree_unflatten(treedef, [arrays[k] for k in stored])
     return states, int(arrays["epoch"]), {name: arrays[f"curve_{name}"].copy() for name in CURVES}

@@ -189,11 +189,20 @@ def load_checkpoint(path, template: TrainState):
 
 def _ema_from(arrays: dict, template, path):
     """The weight average in the structure of template.ema (() when the run keeps none)."""
+    tree, stored = stored_tree(arrays, "ema_", template)
+    if tree is None:
+        raise CheckpointMismatchError(f"{path}: the checkpoint holds {stored} arrays of a weight average "
+                                      f"(ema_decay), the run expects {len(jax.tree_util.tree_leaves(template))}: "
+                                      "was it written with another ema_decay?")
+    return tree
+
+
+def stored_tree(arrays: dict, prefix: str, template) -> tuple:
+    """(the arrays named prefix0, prefix1, … in the structure and dtypes of `template`, or None when
+    their number or shapes do not fit it; how many were stored)."""
     leaves, treedef = jax.tree_util.tree_flatten(template)
-    stored = sorted((k for k in arrays if k.startswith("ema_")), key=lambda k: int(k[4:]))
+    stored = sorted((k for k in arrays if k.startswith(prefix)), key=lambda k: int(k[len(prefix):]))
     if len(stored) != len(leaves) or any(arrays[k].shape != np.shape(t) for k, t in zip(stored, leaves)):
-        raise CheckpointMismatchError(f"{path}: the checkpoint holds {len(stored)} arrays of a weight average "
-                                      f"(ema_decay), the run expects {len(leaves)}: was it written with another "
-                                      "ema_decay?")
+        return None, len(stored)
     return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(arrays[k], np.asarray(t).dtype)
-                                                  for k, t in zip(stored, leaves)])
+                                                  for k, t in zip(stored, leaves)]), len(stored)
