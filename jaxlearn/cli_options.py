@@ -80,7 +80,8 @@ def add_config_options(p, skip=()) -> None:
              "label_smoothing": "label smoothing ε: targets (1 − ε) y + ε/K (cross-entropy)",
              "warmup_epochs": "epochs of linear learning-rate warm-up from 0 before the schedule",
              "test_flip": "CNN: test-time augmentation, the mean logits of each image and its mirror (not on mnist)",
-             "ema_decay": "d > 0: an exponential moving average of the weights, tested and saved as the model"}
+             "ema_decay": "d > 0: an exponential moving average of the weights, tested and saved as the model",
+             "dropout": "MLP: dropout rate p of the hidden units while training (a CNN's is in --architecture)"}
     for field in dataclasses.fields(training.TrainConfig):
         if field.name in skip:
             continue
@@ -88,7 +89,7 @@ def add_config_options(p, skip=()) -> None:
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float,
                 "weight_decay": float, "batch_size": int, "label_smoothing": float, "warmup_epochs": int,
-                "ema_decay": float,
+                "ema_decay": float, "dropout": float,
                 "epochs": int, "seed": int, "image_shape": _positive_ints, "augment": _names}.get(field.name)
         help_text = helps.get(field.name, field.name.replace("_", " "))
         if field.name != "output":

@@ -23,6 +23,7 @@ def _list_of(kind, example: str, what: str, ok):
 _rates = _list_of(float, "1e-3,3e-3", "learning rates must be > 0", lambda v: v > 0)
 _non_negative = _list_of(float, "0,1e-4", "values must be ≥ 0", lambda v: v >= 0)
 _seeds = _list_of(int, "0,1,2", "seeds must be ≥ 0", lambda v: v >= 0)
+_rates_below_one = _list_of(float, "0,0.2,0.5", "dropout rates must be in [0, 1)", lambda v: 0 <= v < 1)
 
 
 def _hidden_groups(text: str) -> list:
@@ -42,8 +43,8 @@ def _sweep(args) -> int:
     from jaxlearn.training.config import TrainConfig
     from jaxlearn.training.study import CHECKPOINT, resume_study, run_study
 
-    given = [name for name in ("lr", "seeds", "weight_decays", "momenta", "hidden_groups") if getattr(args, name)
-             is not None] + list(cli_options._given(args))
+    given = [name for name in ("lr", "seeds", "weight_decays", "momenta", "dropouts", "hidden_groups")
+             if getattr(args, name) is not None] + list(cli_options._given(args))
     given += [name for name in ("dataset", "train_size", "validation_size", "raw_pixels") if hasattr(args, name)]
     if args.resume and given:
         print(f"jaxlearn sweep: error: --resume continues the study with the settings it was started with; "
@@ -57,7 +58,8 @@ def _sweep(args) -> int:
             result = resume_study(args.out, data_dir=args.data_dir, progress=not args.no_progress)
         else:
             config = TrainConfig(**cli_options._given(args))
-            grid = {"weight_decay": args.weight_decays, "momentum": args.momenta, "hidden": args.hidden_groups}
+            grid = {"weight_decay": args.weight_decays, "momentum": args.momenta, "dropout": args.dropouts,
+                    "hidden": args.hidden_groups}
             result = run_study(config, args.out, learning_rates=args.lr, seeds=args.seeds or [0],
                                **{k: v for k, v in grid.items() if v is not None},
                                dataset=getattr(args, "dataset", "mnist"), data_dir=args.data_dir,
@@ -118,13 +120,15 @@ def add_commands(commands) -> None:
                    help="decoupled weight decays, comma-separated (default: the config's, 0)")
     p.add_argument("--momentum", dest="momenta", type=_non_negative, default=None,
                    help="momenta for --optimizer momentum, comma-separated (default: 0.9)")
+    p.add_argument("--dropout", dest="dropouts", type=_rates_below_one, default=None,
+                   help="dropout rates of the hidden units, comma-separated (default: the config's, 0)")
     p.add_argument("--hidden-groups", type=_hidden_groups, default=None,
                    help="hidden sizes to compare, separated by '/' (e.g. 64/128,64): one program per size "
                         "(default: --hidden alone)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted study in --out (its sweep is saved after every epoch)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    cli_options.add_config_options(p, skip=("learning_rate", "seed", "weight_decay", "momentum"))
+    cli_options.add_config_options(p, skip=("learning_rate", "seed", "weight_decay", "momentum", "dropout"))
     p.set_defaults(run=_sweep)
 
     c = commands.add_parser("compare", help="compare run or study folders: differing settings and final metrics",

@@ -138,9 +138,12 @@ def cases():
          dict(labels="array", num_classes=("number", ("2.5 (not an integer)",))), {"labels"}, {("labels", "empty")}),
         ("nn.init_mlp(dtype=…)", lambda **k: nn.init_mlp(jax.random.key(0), [N, 4, 3], **k), dict(dtype=np.float32),
          dict(dtype=("number", ("None",)))),              # None: the default float, as NumPy's
-        ("training.TrainConfig", training.TrainConfig, dict(learning_rate=0.1, batch_size=8, epochs=1, momentum=0.9),
+        ("training.TrainConfig", training.TrainConfig, dict(learning_rate=0.1, batch_size=8, epochs=1, momentum=0.9,
+                                                            dropout=0.2),
          dict(learning_rate=("number", positive), batch_size=("number", integer), epochs=("number", integer),
-              momentum=("number", ("zero", "2.5 (not an integer)")))),
+              momentum=("number", ("zero", "2.5 (not an integer)")), dropout=("number", ("zero",)))),
+        ("nn.logits(key=…, dropout=…)", lambda **k: nn.logits(params, X, key=jax.random.key(0), **k),
+         dict(dropout=0.2), dict(dropout=("number", ("zero",)))),
         ("training.fit", lambda **k: training.fit(config, progress=False, **k), dict(X_train=X, y_train=LABELS),
          dict(X_train="array", y_train="array")),
         ("training.evaluate", lambda **k: training.evaluate(params, config=config, **k),
@@ -155,6 +158,8 @@ def cases():
         ("sweeps.train_many", lambda **k: sweeps.train_many(config, progress=False, **k),
          dict(X=X, y=LABELS, learning_rates=[0.01, 0.1]), dict(X="array", y="array", learning_rates="array"),
          {"learning_rates"}),
+        ("sweeps.train_many(dropouts=…)", lambda **k: sweeps.train_many(config, X, LABELS, progress=False, **k),
+         dict(dropouts=[0.0, 0.2]), dict(dropouts="array"), {"dropouts"}),
     ]
     for make, data, params_ in [
         (est.Ridge, (X, Y_REAL), dict(alpha=("number", nonneg))),

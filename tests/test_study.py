@@ -110,6 +110,25 @@ def test_a_sweep_over_weight_decay_and_momentum(tmp_path, tiny_data, capsys):
                                                                   ("0.01", "0.9")}
 
 
+def test_a_sweep_over_dropout_rates_saves_the_best_models_rate(tmp_path, tiny_data, capsys):
+    out = tmp_path / "study"
+    assert main(["sweep", "--data-dir", str(tiny_data), "--lr", "1e-2", "--dropout", "0,0.5", "--seeds", "0,1",
+                 *TINY, "--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| learning_rate | dropout | val_accuracy | n |" in printed
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["dropout"], r["seed"]) for r in rows} == {("0.0", "0"), ("0.0", "1"), ("0.5", "0"), ("0.5", "1")}
+    saved = json.loads((out / "config.json").read_text())
+    best = [r for r in rows if int(r["model"]) == saved["study"]["best_model"]][0]
+    assert saved["config"]["dropout"] == float(best["dropout"]) and saved["study"]["dropout"] == [0.0, 0.5]
+    with pytest.raises(SystemExit) as exit:
+        main(["sweep", "--data-dir", str(tiny_data), "--lr", "1e-2", "--dropout", "0,1", *TINY,
+              "--out", str(tmp_path / "bad")])
+    assert exit.value.code == 2
+    assert "dropout rates must be in [0, 1), got '0,1'" in capsys.readouterr().err
+
+
 def test_a_sweep_over_hidden_sizes_keeps_the_best_shape(tmp_path, tiny_data, capsys, monkeypatch):
     from jaxlearn import plots
 

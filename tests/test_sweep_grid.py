@@ -46,14 +46,14 @@ def test_a_grid_equals_its_models_trained_one_by_one(study, small_mnist):
 def test_records_csv_and_frame_are_long_form(study, tmp_path):
     rows = study.to_records()
     assert len(rows) == 4 * 2 and rows[0]["epoch"] == 1 and rows[1]["epoch"] == 2
-    assert set(rows[0]) == {"model", "learning_rate", "weight_decay", "momentum", "seed", "data_seed", "diverged",
-                            "stalled", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+    assert set(rows[0]) == {"model", "learning_rate", "weight_decay", "momentum", "dropout", "seed", "data_seed",
+                            "diverged", "stalled", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
     with open(study.to_csv(tmp_path / "results.csv")) as f:
         read = list(csv.DictReader(f))
     assert len(read) == 8 and float(read[3]["val_accuracy"]) == pytest.approx(rows[3]["val_accuracy"])
     pytest.importorskip("pandas")
     frame = study.to_frame()
-    assert frame.shape == (8, 13) and frame.groupby("learning_rate").size().tolist() == [4, 4]
+    assert frame.shape == (8, 14) and frame.groupby("learning_rate").size().tolist() == [4, 4]
 
 
 def test_the_summary_is_mean_std_and_n_over_seeds(study):
@@ -79,7 +79,8 @@ def test_the_figure_has_a_curve_and_band_per_setting(study):
 @pytest.mark.parametrize("grid, words", [
     ({}, "grid must be a non-empty dict"),
     ({"width": [8, 16]},
-     "'width' cannot be swept; the grid takes learning_rate, weight_decay, momentum, seed, data_seed \\(one "
+     "'width' cannot be swept; the grid takes learning_rate, weight_decay, momentum, dropout, seed, data_seed "
+     "\\(one "
      "program\\) and hidden"),
     ({"hidden": [(8,), (16,)]}, "with hidden, give at least one other setting"),
     ({"hidden": [], "seed": [0]}, r"grid\['hidden'\] must be a non-empty list of hidden sizes"),
@@ -115,6 +116,38 @@ def test_weight_decay_and_momentum_are_swept_in_one_program(small_mnist):
             np.testing.assert_allclose(W, W_fit, rtol=1e-4, atol=1e-6)
     decayed, plain = (sum(float(np.sum(np.asarray(W) ** 2)) for W, _ in grid.model(i)) for i in (2, 0))
     assert decayed < plain
+
+
+@pytest.mark.parametrize("gradient", ["autodiff", "backprop"])
+def test_dropout_rates_are_swept_in_one_program(small_mnist, gradient):
+    """The dropout rate is a traced value: a grid of rates × seeds equals fit() per model, its
+    masks drawn from the model's data seed as fit draws them from its seed; with the hand
+    backward pass too (the masks route δ back, `nn.backprop`)."""
+    X, y = small_mnist
+    config = TrainConfig(hidden=(16, 16), epochs=2, batch_size=100, learning_rate=3e-3, gradient=gradient)
+    grid = sweeps.sweep(config, X[:1500], y[:1500], {"dropout": [0.0, 0.3], "seed": [0, 1]}, X_val=X[1500:],
+                        y_val=y[1500:], progress=False)
+    assert list(grid.dropouts) == [0.0, 0.0, 0.3, 0.3] and list(grid.seeds) == [0, 1, 0, 1]
+    for i in range(4):
+        one = TrainConfig(**config.to_dict() | {"dropout": float(grid.dropouts[i]), "seed": int(grid.seeds[i])})
+        state, history = fit(one, X[:1500], y[:1500], X[1500:], y[1500:], progress=False)
+        np.testing.assert_allclose(grid.train_loss[i], [h["train_loss"] for h in history], rtol=1e-5)
+        for (W, _), (W_fit, _) in zip(grid.model(i), state.params):
+            np.testing.assert_allclose(W, W_fit, rtol=1e-4, atol=1e-6)
+    # dropout makes the training loss (of the thinned networks) higher than without, seed by seed
+    assert np.all(grid.train_loss[2:, -1] > grid.train_loss[:2, -1])
+    assert [r["dropout"] for r in grid.summary(by="dropout")] == [0.0, 0.3]
+
+
+def test_bad_dropout_rates_are_named(small_mnist):
+    X, y = small_mnist
+    with pytest.raises(ValueError, match=r"dropouts must be < 1 \(the fraction of hidden units dropped\), got "
+                                         r"\[0.0, 1.0\]"):
+        sweeps.sweep(CONFIG, X, y, {"dropout": [0.0, 1.0]}, progress=False)
+    with pytest.raises(ValueError, match=r"dropouts must be a non-empty 1-D array of finite values ≥ 0"):
+        sweeps.sweep(CONFIG, X, y, {"dropout": [-0.1]}, progress=False)
+    with pytest.raises(ValueError, match=r"hidden=\(\) has no hidden layer"):
+        sweeps.sweep(TrainConfig(hidden=()), X, y, {"dropout": [0.5]}, progress=False)
 
 
 def test_adamw_shrinks_the_weights(small_mnist):

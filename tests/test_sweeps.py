@@ -243,7 +243,7 @@ BINARY = _binary_problem(5, M=20)
     (lambda: sweeps.softmax_path(BINARY[0], np.arange(20) % 3, [1.0], BINARY[0][:4, :2], np.zeros(4, int)),
      ValueError, "X_val has 2 features but the training data has 4"),
     (lambda: sweeps.train_many(TrainConfig(), X4, Y4), ValueError,
-     "give learning_rates, seeds, weight_decays and/or momenta"),
+     "give learning_rates, seeds, weight_decays, momenta and/or dropouts"),
     (lambda: sweeps.train_many(TrainConfig(batch_size=2), X4, Y4, learning_rates=[1e-3], seeds=[0, 1]), ValueError,
      r"learning_rates \(1\) and seeds \(2\) must have the same length"),
     (lambda: sweeps.train_many(TrainConfig(batch_size=2), X4, Y4, learning_rates=[1e-3, 0.0]), ValueError,

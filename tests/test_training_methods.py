@@ -1,5 +1,5 @@
 """The modern recipe's training methods (issue 27): label smoothing, learning-rate warm-up and
-test-time flips, each checked for what it must do."""
+test-time flips, each checked for what it must do; and the MLP's dropout (TrainConfig.dropout)."""
 
 import dataclasses
 
@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxlearn.training import TrainConfig, learning_rate_schedule
+from jaxlearn.data import flatten_images
+from jaxlearn.training import TrainConfig, evaluate, fit, learning_rate_schedule
 from jaxlearn.training.model import logits, network
 from jaxlearn.training.optimizers import make_optimizer
 from jaxlearn.training.step import TrainState, make_step
@@ -167,3 +168,31 @@ def test_nesterov_looks_ahead(weight_decay):
     with jax.numpy_dtype_promotion("standard"):
         heavy_ball, _ = plain.update(jnp.array([1.0, -2.0]), plain.init(jnp.zeros(2)), jnp.zeros(2))
     assert not np.allclose(heavy_ball, -eta * (1 + beta) * np.array([1.0, -2.0]))      # momentum: −η g_0 alone
+
+
+def test_the_mlps_dropout_is_a_config_field_checked_when_made():
+    with pytest.raises(ValueError, match=r"dropout must be < 1"):
+        TrainConfig(dropout=1.0)
+    with pytest.raises(ValueError, match="dropout must be ≥ 0"):
+        TrainConfig(dropout=-0.2)
+    with pytest.raises(ValueError, match=r"a CNN's dropout is a layer of its architecture"):
+        TrainConfig(model="cnn", dropout=0.5)
+    with pytest.raises(ValueError, match=r"hidden=\(\) has no hidden layer"):
+        TrainConfig(hidden=(), dropout=0.5)
+
+
+@pytest.mark.jax_defaults
+def test_an_mlp_trained_with_dropout_is_seeded_and_predicts_without_it(mnist):
+    """fit with TrainConfig.dropout: the same seed gives the same run; another rate another run;
+    evaluation uses the whole network (no key), so evaluating twice gives the same result."""
+    X = flatten_images(mnist.train_images[:1200])
+    y = mnist.train_labels[:1200].astype(np.int32)
+    config = TrainConfig(hidden=(32,), epochs=2, batch_size=100, dropout=0.5)
+    (state, history), (again, _) = (fit(config, X, y, progress=False) for _ in range(2))
+    plain, plain_history = fit(dataclasses.replace(config, dropout=0.0), X, y, progress=False)
+    for (W, _), (W2, _), (W3, _) in zip(state.params, again.params, plain.params):
+        np.testing.assert_array_equal(W, W2)
+        assert not np.allclose(W, W3)
+    assert history[-1]["train_loss"] > plain_history[-1]["train_loss"]       # the thinned networks fit worse
+    first, second = (evaluate(state.params, X, y, config)["accuracy"] for _ in range(2))
+    assert first == second > 0.2          # above chance (0.1) after two short epochs

@@ -124,6 +124,18 @@ def _backprop(activation, loss, output):
     return build
 
 
+def _backprop_dropout(dtype):
+    """The MLP in training with dropout p = 0.3 on its hidden layers (tanh: smooth, so the masked
+    units cannot move a ReLU input across its kink within the finite differences' reach)."""
+    params, X, Y = _mlp_batch(dtype)
+    key = jax.random.key(3)
+
+    def loss(p, X, Y):
+        return losses.softmax_cross_entropy(nn.logits(p, X, activation="tanh", key=key, dropout=0.3), Y)
+
+    return loss, lambda p, X, Y: backprop(p, X, Y, activation="tanh", key=key, dropout=0.3), params, (X, Y)
+
+
 def _with_delta(shape_of_output, dtype, seed):
     """A fixed random δ = ∂L/∂out: the loss Σ out ∘ δ has exactly that gradient at the output."""
     return _rng(seed).normal(size=shape_of_output).astype(dtype)
@@ -207,6 +219,7 @@ def formulas() -> list[Formula]:
         Formula("max pooling: δ to each window's arg-max", "", _pool),
         Formula("batch normalisation: ∂γ, ∂β, ∂z", "", _batch_norm),
         Formula("dropout: the forward mask, scaled", "", _dropout),
+        Formula("backprop with dropout p = 0.3 (tanh hidden): the mask routes δ back", "(2)", _backprop_dropout),
         Formula("whole CNN c3bn-p-drop0.25-d5", "", _cnn),
         # tanh: smooth, so that finite differences never step across a ReLU's kink in the 8-layer block stack
         Formula("residual network c3bn-r3-r4s2-gap (tanh): the skip adds its gradient", "",

@@ -41,7 +41,7 @@ def parse_architecture(spec: str) -> tuple:
             continue
         if token.startswith("drop"):
             try:
-                rate = check_rate(float(token[4:]))
+                rate = check_rate(float(token[4:]), "the dropout rate")
             except ValueError as err:
                 raise ValueError(f"{where}: {err}") from None
             layers.append(("dropout", rate))

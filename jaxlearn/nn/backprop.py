@@ -5,6 +5,9 @@
     (3) ∂L/∂W^l = δ^l (a^{l−1})ᵀ
     (4) ∂L/∂b^l = δ^l
 
+With dropout (a^l = σ(z^l) ∘ s^l, s^l = m^l/(1 − p) the scaled mask of hidden layer l), the
+same mask routes the error back: (2) becomes δ^l = σ'(z^l) ∘ s^l ∘ (W^{l+1})ᵀ δ^{l+1}.
+
 With a batch, δ^l is (M, n_l), one row a sample, and (3)–(4) sum over the rows; the 1/M of
 the losses (which average over samples) is carried in δ^L. The tests check every leaf
 against jax.grad.
@@ -16,11 +19,11 @@ from jaxlearn import losses
 from jaxlearn._validation import check_matrix, check_option
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, activation_derivative, apply_output
 from jaxlearn.nn.losses import LOSSES, check_targets, default_output
-from jaxlearn.nn.mlp import check_params
+from jaxlearn.nn.mlp import check_params, dropout_masks
 
 
 def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entropy",
-             output: str | None = None):
+             output: str | None = None, key=None, dropout=0.0):
     """∂L/∂(W^l, b^l) for every layer, by the lecture's equations (1)–(4).
 
     Args:
@@ -29,6 +32,8 @@ def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entro
         activation: hidden activation name.
         loss: "cross_entropy" (softmax output) or "quadratic" (L_Q = (1/M) Σ ‖a^L − y‖²).
         output: output activation (default softmax for the cross-entropy, sigmoid for L_Q).
+        key, dropout: the gradient of the training-mode network with dropout of rate p on the
+            hidden layers, the masks drawn from key as `jaxlearn.nn.logits` draws them.
 
     Returns:
         Gradients with the structure of params: [(∂L/∂W^1, ∂L/∂b^1), …].
@@ -44,13 +49,16 @@ def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entro
     Y = check_targets(Y, X.shape[0], params[-1][0].shape[0])
     X = X.astype(params[0][0].dtype)
     sigma = ACTIVATIONS[activation]
+    masks = dropout_masks(key, dropout, params, X.shape[0])
 
-    # forward pass, keeping z^l and a^l (eqs. 47–52)
-    activations, pre_activations = [X], []
+    # forward pass, keeping z^l, σ(z^l) and a^l (eqs. 47–52; a^l = σ(z^l) ∘ s^l with dropout)
+    activations, pre_activations, unmasked = [X], [], [X]
     for layer, (W, b) in enumerate(params, start=1):
         z = activations[-1] @ W.T + b[None, :]
         pre_activations.append(z)
-        activations.append(apply_output(z, output) if layer == len(params) else sigma(z))
+        a = apply_output(z, output) if layer == len(params) else sigma(z)
+        unmasked.append(a)
+        activations.append(a if masks is None or layer == len(params) else a * masks[layer - 1])
 
     a_L, z_L = activations[-1], pre_activations[-1]
     if loss == "cross_entropy":
@@ -68,6 +76,8 @@ def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entro
         a_prev = activations[layer - 1]
         grads.append((delta.T @ a_prev, jnp.sum(delta, axis=0)))                 # (3), (4)
         if layer > 1:
-            z_prev = pre_activations[layer - 2]
-            delta = activation_derivative(activation, z_prev, a_prev) * (delta @ W)  # (2)
+            z_prev, error = pre_activations[layer - 2], delta @ W
+            if masks is not None:                                                   # through the mask
+                error = error * masks[layer - 2]
+            delta = activation_derivative(activation, z_prev, unmasked[layer - 1]) * error  # (2)
     return grads[::-1]

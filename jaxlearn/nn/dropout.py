@@ -14,10 +14,10 @@ from jax.typing import ArrayLike
 from jaxlearn._validation import as_float_array, check_scalar
 
 
-def check_rate(rate) -> float:
-    rate = check_scalar(rate, "rate", minimum=0)
+def check_rate(rate, name: str = "rate") -> float:
+    rate = check_scalar(rate, name, minimum=0)
     if not rate < 1:
-        raise ValueError(f"the dropout rate must be in [0, 1) (the fraction of units set to 0), got {rate}")
+        raise ValueError(f"{name} must be in [0, 1) (the dropout rate: the fraction of units set to 0), got {rate}")
     return float(rate)
 
 
@@ -29,6 +29,19 @@ def dropout(key, a: ArrayLike, rate: float) -> jax.Array:
 def dropout_backward(key, delta: ArrayLike, rate: float) -> jax.Array:
     """∂L/∂a = δ ∘ m/(1 − p) of `dropout(key, a, rate)`, δ = ∂L/∂out (a's shape)."""
     return _dropout(key, as_float_array(delta, "delta"), check_rate(rate))
+
+
+def scaled_mask(key, shape, rate, dtype) -> jax.Array:
+    """m/(1 − p), m ~ Bernoulli(1 − p) drawn from key: the factor inverted dropout multiplies by.
+
+    rate may be traced (a sweep trains models with different rates in one program; the caller
+    checks it); p = 0 gives ones exactly, so such a model trains as without dropout.
+    """
+    # p in the layer's dtype: the uniform draws (and so the mask) are the same for a Python rate
+    # and a traced one, with or without x64
+    keep_probability = 1 - jnp.asarray(rate, dtype)
+    keep = jax.random.bernoulli(key, keep_probability, shape)
+    return jnp.where(keep, 1 / keep_probability, jnp.zeros((), dtype)).astype(dtype)
 
 
 def _dropout(key, a, rate: float):

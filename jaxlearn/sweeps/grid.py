@@ -4,7 +4,8 @@
 
 trains the 9 combinations side by side. The grid takes the settings that change only values,
 not shapes: learning_rate, weight_decay (decoupled), momentum (optimizer="momentum"), seed (the
-initialisation, and by default each model's own shuffles) and data_seed (the shuffles apart).
+initialisation, and by default each model's own shuffles), data_seed (the shuffles, and the
+dropout masks, apart) and dropout (the rate of the hidden units, `TrainConfig.dropout`).
 A setting left out takes the config's value. "hidden", a list of hidden sizes (such as
 [(64,), (128, 64)]), changes the shapes: each size runs as its own program over the rest of the
 grid, and the groups come back as one `Sweep` (`results.combine`).
@@ -20,7 +21,7 @@ from jaxlearn.sweeps.mlp import Sweep, train_many
 from jaxlearn.sweeps.results import combine
 from jaxlearn.training.config import TrainConfig
 
-GRID_KEYS = ("learning_rate", "weight_decay", "momentum", "seed", "data_seed")
+GRID_KEYS = ("learning_rate", "weight_decay", "momentum", "dropout", "seed", "data_seed")
 SHAPE_KEYS = ("hidden",)                     # one program per value
 
 
@@ -60,7 +61,8 @@ def sweep(config: TrainConfig, X, y, grid: dict, **kwargs) -> Sweep:
     column = {key: [combo[i] for combo in combos] for i, key in enumerate(values)}
     return train_many(config, X, y, learning_rates=column.get("learning_rate"),
                       seeds=column.get("seed", [config.seed] * len(combos)), data_seeds=column.get("data_seed"),
-                      weight_decays=column.get("weight_decay"), momenta=column.get("momentum"), **kwargs)
+                      weight_decays=column.get("weight_decay"), momenta=column.get("momentum"),
+                      dropouts=column.get("dropout"), **kwargs)
 
 
 def _group_kwargs(kwargs: dict, hidden: tuple) -> dict:

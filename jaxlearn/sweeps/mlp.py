@@ -78,7 +78,7 @@ def _select_models(keep, new, old):
 
 
 def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rates=None, seeds=None,
-               data_seeds=None, weight_decays=None, momenta=None, X_val: ArrayLike | None = None,
+               data_seeds=None, weight_decays=None, momenta=None, dropouts=None, X_val: ArrayLike | None = None,
                y_val: ArrayLike | None = None,
                n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True,
                devices=None, checkpoint=None) -> Sweep:
@@ -101,9 +101,11 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
             seed are the defaults for the lists below).
         X: (M, n_0) finite inputs; y: (M,) integer labels 0 … K−1.
         learning_rates, seeds: equal-length lists (or one of them; the other is repeated).
-        data_seeds: None (each model's seed), one integer for all, or a list (one per model).
-        weight_decays, momenta: decoupled weight decay w ≥ 0 and momentum β ≥ 0 (for
-            optimizer="momentum") per model, lists of the same length; default the config's.
+        data_seeds: None (each model's seed), one integer for all, or a list (one per model). A
+            model's dropout masks come from its data seed too, as `training.fit` draws them.
+        weight_decays, momenta, dropouts: decoupled weight decay w ≥ 0, momentum β ≥ 0 (for
+            optimizer="momentum") and dropout rate p in [0, 1) of the hidden units per model,
+            lists of the same length; default the config's. Each is a traced value: one program.
         X_val, y_val: optional validation data (both or neither), scored by accuracy.
         n_classes: K (default max label + 1).
         chunk_size: models per vmapped step on each device (default: see `models_per_chunk`);
@@ -125,7 +127,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     if config.model != "mlp":
         raise ValueError(f"train_many trains MLPs; model={config.model!r} is not supported (train CNNs one at a "
                          "time with jaxlearn.training.fit)")
-    rates, seeds, decays, momenta = _settings(config, learning_rates, seeds, weight_decays, momenta)
+    rates, seeds, decays, momenta, dropouts = _settings(config, learning_rates, seeds, weight_decays, momenta,
+                                                        dropouts)
     data_seeds = _data_seeds(data_seeds, seeds)
     if chunk_size is not None:
         check_scalar(chunk_size, "chunk_size", minimum=1, integer=True)
@@ -155,14 +158,20 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     # one shuffle for all (a learning-rate sweep): batches (n_batches, B), each step's batch shared
     # by the vmapped models; else (S, n_batches, B), each model its own
     shared = len(set(data_seeds.tolist())) == 1
+    # with dropout, each model draws its masks from its epoch key, as fit() does: fold_in(fold_in(key(data
+    # seed), 2), epoch); without, no key and no rate enter the program
+    noisy = bool(np.any(dropouts > 0))
 
-    def epoch_of(states, X, Y, batches, frozen, limits):
+    def epoch_of(states, X, Y, batches, frozen, limits, model_seeds, epoch, model_dropouts):
+        keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 2), epoch))(
+            model_seeds) if noisy else None
+        rates = model_dropouts if noisy else None
         if shared:
-            new, loss_sums, correct = jax.lax.map(lambda state: run_batches(state, X, Y, batches), states,
-                                                  batch_size=chunk)
+            new, loss_sums, correct = jax.lax.map(lambda m: run_batches(m[0], X, Y, batches, m[1], 0, m[2]),
+                                                  (states, keys, rates), batch_size=chunk)
         else:
-            new, loss_sums, correct = jax.lax.map(lambda sb: run_batches(sb[0], X, Y, sb[1]), (states, batches),
-                                                  batch_size=chunk)
+            new, loss_sums, correct = jax.lax.map(lambda m: run_batches(m[0], X, Y, m[3], m[1], 0, m[2]),
+                                                  (states, keys, rates, batches), batch_size=chunk)
         losses = loss_sums / steps
         # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)
         keep = jnp.isfinite(losses) & (losses <= limits) & ~frozen
@@ -174,7 +183,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         models, everywhere = PartitionSpec(AXIS), PartitionSpec()
         batch_spec = everywhere if shared else models
         run_epoch = jax.jit(jax.shard_map(epoch_of, mesh=mesh,
-                                          in_specs=(models, everywhere, everywhere, batch_spec, models, models),
+                                          in_specs=(models, everywhere, everywhere, batch_spec, models, models,
+                                                    models, everywhere, models),
                                           out_specs=(models, models, models)))
         states = jax.device_put(states, NamedSharding(mesh, models))
 
@@ -186,7 +196,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     diverged = np.zeros(len(rates), bool)
     shares = stall.class_shares(y, K)
     sign = saved.signature(config, dict(rates=rates, seeds=seeds, data_seeds=data_seeds, decays=decays,
-                                        momenta=momenta), X.shape)
+                                        momenta=momenta, dropouts=dropouts), X.shape)
     first = 0
     if checkpoint is not None and Path(checkpoint).is_file():          # continue an interrupted sweep
         states, first, curves = saved.load_sweep(checkpoint, jax.device_get(states), sign)
@@ -204,7 +214,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
             batches = jnp.asarray(orders[0] if shared else np.stack(orders))
             limits = divergence.loss_limit(start_losses, best_losses)
             states, epoch_losses, correct = run_epoch(states, X, Y, batches, jnp.asarray(diverged),
-                                                      jnp.asarray(limits, X.dtype))
+                                                      jnp.asarray(limits, X.dtype), jnp.asarray(data_seeds),
+                                                      jnp.asarray(epoch), jnp.asarray(dropouts, X.dtype))
             losses[:, epoch] = np.where(diverged, np.nan, np.asarray(epoch_losses))
             accuracy[:, epoch] = np.where(diverged, np.nan, np.asarray(correct) / (steps * config.batch_size))
             diverged |= divergence.has_diverged(losses[:, epoch], start_losses, best_losses)
@@ -239,7 +250,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     final = None if validation is None else np.where(diverged, np.nan, np.asarray(validation(states.params)[1]))
     return Sweep(states.params, rates, seeds, losses, final, diverged, accuracy, stalled, data_seeds,
                  None if validation is None else val_loss, None if validation is None else val_accuracy,
-                 time.perf_counter() - started, decays, momenta)
+                 time.perf_counter() - started, decays, momenta, dropouts=dropouts)
 
 
 def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:

@@ -2,7 +2,7 @@
 long ("tidy") records, CSV, a pandas DataFrame, a summary over seeds, and a figure of the curves.
 
 One record per model and epoch: the model's settings (learning_rate, weight_decay, momentum,
-seed, data_seed), its flags
+dropout, seed, data_seed), its flags
 (diverged, stalled) and the epoch's metrics (train_loss, train_accuracy, and with validation data
 val_loss, val_accuracy). `summary` takes each model's last epoch and groups the models by the
 settings named in `by`: mean ± sample standard deviation and n over the rest, the seeds. What a
@@ -42,6 +42,7 @@ class Sweep(NamedTuple):
                                   # is made of groups of shapes (`combine`); params is then one
                                   # stacked list per group and groups (S,) names each model's
     groups: Any = None
+    dropouts: Any = None          # (S,): dropout rate of each model's hidden units
 
     # the sweep as data (the functions below)
     def to_records(self) -> list:
@@ -86,7 +87,7 @@ class Sweep(NamedTuple):
         return int(np.nanargmax(np.where(stalled, np.nan, self.validation_accuracy)))
 
 
-SETTINGS = ("hidden", "learning_rate", "weight_decay", "momentum", "seed", "data_seed")
+SETTINGS = ("hidden", "learning_rate", "weight_decay", "momentum", "dropout", "seed", "data_seed")
 
 
 def combine(sweeps: list, hidden: list) -> Sweep:
@@ -120,6 +121,7 @@ def records(sweep) -> list[dict]:
         settings = ({"model": i} | ({} if sweep.hidden is None else {"hidden": str(sweep.hidden[i])})
                     | {"learning_rate": float(sweep.learning_rates[i]),
                     "weight_decay": float(sweep.weight_decays[i]), "momentum": float(sweep.momenta[i]),
+                    "dropout": float(_setting(sweep, "dropout")[i]),
                     "seed": int(sweep.seeds[i]),
                     "data_seed": int(sweep.data_seeds[i]), "diverged": bool(sweep.diverged[i]),
                     "stalled": bool(sweep.stalled[i])})
@@ -163,6 +165,7 @@ def _check_names(by, metric: str, sweep) -> tuple:
 def _setting(sweep, name: str) -> np.ndarray:
     return {"hidden": sweep.hidden, "learning_rate": sweep.learning_rates, "weight_decay": sweep.weight_decays,
             "momentum": sweep.momenta,
+            "dropout": np.zeros(len(sweep.seeds)) if sweep.dropouts is None else sweep.dropouts,
             "seed": sweep.seeds, "data_seed": sweep.data_seeds}[name]
 
 

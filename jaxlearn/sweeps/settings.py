@@ -1,5 +1,5 @@
 """The settings of a sweep's models, checked: equal-length arrays of peak learning rates, seeds,
-weight decays and momenta, and each model's data-order seed (`train_many`)."""
+weight decays, momenta and dropout rates, and each model's data-order seed (`train_many`)."""
 
 import numpy as np
 
@@ -7,16 +7,23 @@ from jaxlearn._validation import check_grid
 from jaxlearn.training.config import TrainConfig
 
 
-def _settings(config: TrainConfig, learning_rates, seeds, weight_decays=None, momenta=None):
+def _settings(config: TrainConfig, learning_rates, seeds, weight_decays=None, momenta=None, dropouts=None):
     """Equal-length arrays: peak learning rates (> 0), seeds (integers ≥ 0), weight decays and
-    momenta (≥ 0); a setting not given repeats the config's value."""
-    if learning_rates is None and seeds is None and weight_decays is None and momenta is None:
-        raise ValueError("give learning_rates, seeds, weight_decays and/or momenta to sweep over")
+    momenta (≥ 0), dropout rates (in [0, 1)); a setting not given repeats the config's value."""
+    if all(v is None for v in (learning_rates, seeds, weight_decays, momenta, dropouts)):
+        raise ValueError("give learning_rates, seeds, weight_decays, momenta and/or dropouts to sweep over")
     extra = {name: check_grid(values, name) for name, values in (("weight_decays", weight_decays),
-                                                                 ("momenta", momenta)) if values is not None}
+                                                                 ("momenta", momenta), ("dropouts", dropouts))
+             if values is not None}
     for name, values in extra.items():
         if np.any(values < 0):
             raise ValueError(f"{name} must be ≥ 0, got {values.tolist()}")
+    if "dropouts" in extra:
+        if np.any(extra["dropouts"] >= 1):
+            raise ValueError(f"dropouts must be < 1 (the fraction of hidden units dropped), got "
+                             f"{extra['dropouts'].tolist()}")
+        if not config.hidden and np.any(extra["dropouts"] > 0):
+            raise ValueError("dropouts drop hidden units, but the config's hidden=() has no hidden layer")
     if len({len(v) for v in extra.values()}) > 1:
         raise ValueError(f"{' and '.join(f'{k} ({len(v)})' for k, v in extra.items())} must have the same length")
     rates = None if learning_rates is None else check_grid(learning_rates, "learning_rates", strictly_positive=True)
@@ -34,7 +41,8 @@ def _settings(config: TrainConfig, learning_rates, seeds, weight_decays=None, mo
     seeds = np.full(size, config.seed) if seeds is None else seeds
     decays = extra.get("weight_decays", np.full(size, config.weight_decay))
     momenta = extra.get("momenta", np.full(size, config.momentum))
-    return rates, seeds.astype(int), decays, momenta
+    dropouts = extra.get("dropouts", np.full(size, config.dropout))
+    return rates, seeds.astype(int), decays, momenta, dropouts
 
 
 def _data_seeds(data_seeds, seeds: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ class TrainConfig:
     warmup_epochs: int = 0              # η rises linearly from 0 to its peak over these epochs, then the schedule
     test_flip: bool = False             # CNN: predict from the mean logits of each image and its mirror (TTA)
     ema_decay: float = 0.0              # d > 0: keep θ_ema ← d θ_ema + (1 − d) θ after each step, the model saved
+    dropout: float = 0.0                # MLP: inverted dropout of rate p on every hidden layer while training
 
     def __post_init__(self):
         if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
@@ -83,6 +84,15 @@ class TrainConfig:
         if self.ema_decay >= 1:
             raise ValueError(f"ema_decay must be < 1 (d = 1 would never move from the initialisation), got "
                              f"{self.ema_decay}")
+        check_scalar(self.dropout, "dropout", minimum=0)
+        if self.dropout >= 1:
+            raise ValueError(f"dropout must be < 1 (the fraction of hidden units dropped; p = 1 would drop them all), "
+                             f"got {self.dropout}")
+        if self.dropout and self.model == "cnn":
+            raise ValueError(f"dropout={self.dropout} is the MLP's; a CNN's dropout is a layer of its architecture "
+                             "(e.g. '…-d128-drop0.5')")
+        if self.dropout and not self.hidden:
+            raise ValueError(f"dropout={self.dropout} drops hidden units, but hidden=() has no hidden layer")
         if not isinstance(self.test_flip, bool):
             raise TypeError(f"test_flip must be True or False, got {self.test_flip!r}")
         if self.test_flip and self.model != "cnn":

@@ -60,8 +60,9 @@ def init_batch_stats(config: TrainConfig):
 
 def needs_key(config: TrainConfig) -> bool:
     """Does a training step draw random numbers (augmentation, dropout)?"""
-    return bool(config.augment) or (config.model == "cnn" and any(
-        kind == "dropout" for kind, _ in nn.parse_architecture(config.architecture)))
+    if config.model == "mlp":
+        return config.dropout > 0
+    return bool(config.augment) or any(kind == "dropout" for kind, _ in nn.parse_architecture(config.architecture))
 
 
 def check_image_rows(config: TrainConfig, n_features: int) -> None:
@@ -88,21 +89,26 @@ def logits(config: TrainConfig | Network, params, X, *, layout: str = "rows", ba
     return nn.logits(params, X, activation=config.activation, layout=layout)
 
 
-def training_logits(config: TrainConfig, params, X, *, layout: str = "rows", batch_stats=(), key=None):
-    """(z^L, new batch_stats) of a training step: batch statistics, dropout masks from key."""
+def training_logits(config: TrainConfig, params, X, *, layout: str = "rows", batch_stats=(), key=None,
+                    dropout=None):
+    """(z^L, new batch_stats) of a training step: batch statistics, dropout masks from key.
+
+    dropout: the MLP's rate (default config.dropout; a sweep passes each model's, traced)."""
     if config.model == "cnn":
         return nn.cnn_apply(params, _images(config, X), config.architecture, batch_stats=batch_stats,
                             training=True, key=key, activation=config.activation)
-    return nn.logits(params, X, activation=config.activation, layout=layout), batch_stats
+    rate = config.dropout if dropout is None else dropout
+    return nn.logits(params, X, activation=config.activation, layout=layout, key=key, dropout=rate), batch_stats
 
 
-def hand_gradient(config: TrainConfig, params, X, Y, *, batch_stats=(), key=None):
-    """∂L/∂params by the lecture's backpropagation (the CNN's: `jaxlearn.nn.cnn.cnn_backprop`, the
-    training-mode network with the same key as `training_logits`)."""
+def hand_gradient(config: TrainConfig, params, X, Y, *, batch_stats=(), key=None, dropout=None):
+    """∂L/∂params by the lecture's backpropagation (the CNN's: `jaxlearn.nn.cnn.cnn_backprop`), of
+    the training-mode network with the same key (and dropout rate) as `training_logits`."""
     if config.model == "cnn":
         return nn.cnn_backprop(params, _images(config, X), Y, config.architecture, batch_stats=batch_stats,
                                key=key, activation=config.activation)
-    return backprop(params, X, Y, activation=config.activation, loss=config.loss, output=config.output_activation)
+    return backprop(params, X, Y, activation=config.activation, loss=config.loss, output=config.output_activation,
+                    key=key, dropout=config.dropout if dropout is None else dropout)
 
 
 def check_params(config: TrainConfig, params, n_features: int) -> None:

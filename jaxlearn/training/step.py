@@ -51,16 +51,18 @@ def ema_update(ema, params, decay):
 
 
 def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
-    """One minibatch update: (state, X_batch, Y_batch[, key]) → (state, (loss, correct)).
+    """One minibatch update: (state, X_batch, Y_batch[, key[, dropout]]) → (state, (loss, correct)).
 
     layout: how the forward pass runs the batch (`jaxlearn.nn.logits`); same result.
     key: for config.augment (a CNN's images transformed on the device, `jaxlearn.nn.augment`)
     and dropout (its masks from fold_in(key, 1)).
+    dropout: the MLP's dropout rate, traced (a sweep's per-model rate); default config.dropout.
     """
     output = config.output_activation
 
-    def loss_and_logits(params, batch_stats, X, Y, key):
-        z, batch_stats = model.training_logits(config, params, X, layout=layout, batch_stats=batch_stats, key=key)
+    def loss_and_logits(params, batch_stats, X, Y, key, dropout):
+        z, batch_stats = model.training_logits(config, params, X, layout=layout, batch_stats=batch_stats, key=key,
+                                               dropout=dropout)
         loss = nn.loss_from_logits(z, Y, config.loss, output)
         if config.lam:          # λ = 0 adds nothing to the program (a resumed run compiles the same)
             loss = loss + penalty(params)
@@ -84,7 +86,7 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
         eps = jnp.asarray(config.label_smoothing, Y.dtype)
         return (1 - eps) * Y + eps / Y.shape[-1]
 
-    def step(state: TrainState, X, Y, key=None):
+    def step(state: TrainState, X, Y, key=None, dropout=None):
         labels, Y = Y, smoothed(Y)
         if config.augment and key is not None:
             images = nn.augment(key, X.reshape(X.shape[0], *config.image_shape), config.augment)
@@ -92,11 +94,11 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
         noise_key = None if key is None else jax.random.fold_in(key, 1)
         if config.gradient == "autodiff":
             (loss, (z, batch_stats)), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(
-                state.params, state.batch_stats, X, Y, noise_key)
+                state.params, state.batch_stats, X, Y, noise_key, dropout)
         else:
-            loss, (z, batch_stats) = loss_and_logits(state.params, state.batch_stats, X, Y, noise_key)
+            loss, (z, batch_stats) = loss_and_logits(state.params, state.batch_stats, X, Y, noise_key, dropout)
             grads = penalty_gradient(model.hand_gradient(config, state.params, X, Y, batch_stats=state.batch_stats,
-                                                         key=noise_key), state.params)
+                                                         key=noise_key, dropout=dropout), state.params)
         # optax mixes Python floats with int32 step counts, which strict dtype promotion
         # (equinox-style test settings, or a user's) refuses; its own code is standard-safe.
         with jax.numpy_dtype_promotion("standard"):
@@ -122,11 +124,11 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
         rows = A[idx]
         return rows if mesh is None else jax.lax.with_sharding_constraint(rows, batch_rows(mesh))
 
-    def one(state, X, Y, idx, key, b):
-        # key (augmentation): batch b of the epoch draws from fold_in(key, b), however the
-        # epoch is split into blocks
+    def one(state, X, Y, idx, key, b, dropout):
+        # key (augmentation, dropout): batch b of the epoch draws from fold_in(key, b), however
+        # the epoch is split into blocks
         batch_key = None if key is None else jax.random.fold_in(key, b)
-        return step(state, gather(X, idx), gather(Y, idx), batch_key)
+        return step(state, gather(X, idx), gather(Y, idx), batch_key, dropout)
 
     if per_step:
         jitted = jax.jit(one)
@@ -135,10 +137,10 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
         # step's rendezvous can starve this one's (seen: a 4-device CNN aborted after 40 s).
         wait = mesh is not None and mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
 
-        def run_batches(state, X, Y, batch_indices, key=None, first_batch=0):
+        def run_batches(state, X, Y, batch_indices, key=None, first_batch=0, dropout=None):
             losses, correct = [], []
             for i, idx in enumerate(batch_indices):
-                state, (loss, right) = jitted(state, X, Y, idx, key, first_batch + i)
+                state, (loss, right) = jitted(state, X, Y, idx, key, first_batch + i, dropout)
                 if wait:
                     jax.block_until_ready(state)
                 losses.append(loss)
@@ -148,10 +150,10 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
         return run_batches
 
     @jax.jit
-    def run_batches(state, X, Y, batch_indices, key=None, first_batch=0):
+    def run_batches(state, X, Y, batch_indices, key=None, first_batch=0, dropout=None):
         def body(state, inputs):
             idx, b = inputs
-            return one(state, X, Y, idx, key, b)
+            return one(state, X, Y, idx, key, b, dropout)
 
         numbers = first_batch + jnp.arange(batch_indices.shape[0])
         state, (losses, correct) = jax.lax.scan(body, state, (batch_indices, numbers))

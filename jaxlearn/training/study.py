@@ -33,11 +33,11 @@ REQUEST, CHECKPOINT = "study.json", "checkpoint.npz"     # the study asked for; 
 
 
 def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_decay=None, momentum=None,
-              hidden=None, dataset: str = "mnist", data_dir=None,
+              dropout=None, hidden=None, dataset: str = "mnist", data_dir=None,
               validation_size: int = 5000, train_size: int | None = None, scale: bool = True,
               progress=True, log=print, resume: bool = False) -> dict:
     """Train the grid learning_rates × seeds (each seed its own initialisation and shuffles), and
-    weight decays, momenta and hidden sizes (one program per size) when given, and write the study
+    weight decays, momenta, dropout rates and hidden sizes (one program per size) when given, and write the study
     folder (module docstring). Returns {"best": index, "summary": rows, "test_accuracy", "sweep"}.
 
     The sweep's state is saved after every epoch (checkpoint.npz; one per hidden size): an
@@ -55,7 +55,8 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
                         dtype=config.dtype, train_size=train_size)
     grid = {} if hidden is None else {"hidden": [tuple(h) for h in hidden]}
     grid["learning_rate"] = list(learning_rates)
-    grid |= {k: list(v) for k, v in (("weight_decay", weight_decay), ("momentum", momentum)) if v is not None}
+    grid |= {k: list(v) for k, v in (("weight_decay", weight_decay), ("momentum", momentum), ("dropout", dropout))
+             if v is not None}
     grid["seed"] = list(seeds)
     study_dir.mkdir(parents=True, exist_ok=True)
     request = {"config": config.to_dict(), "grid": grid, "dataset": dataset, "validation_size": validation_size,
@@ -76,7 +77,8 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
     shape = {} if result.hidden is None else {"hidden": grid["hidden"][int(result.groups[best])]}
     best_config = dataclasses.replace(config, **shape, learning_rate=float(result.learning_rates[best]),
                                       weight_decay=float(result.weight_decays[best]),
-                                      momentum=float(result.momenta[best]), seed=int(result.seeds[best]))
+                                      momentum=float(result.momenta[best]), dropout=float(result.dropouts[best]),
+                                      seed=int(result.seeds[best]))
     params = [(np.asarray(W), np.asarray(b)) for W, b in result.model(best)]
     test = evaluate(params, data["X_test"], data["y_test"], best_config)
     save_params(study_dir / PARAMS, params)
@@ -84,7 +86,7 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
         {"config": best_config.to_dict(), "dataset": dataset, "validation_size": validation_size,
          "train_size": train_size, "scale": scale, "data_source": data["source"],
          "study": {"learning_rates": grid["learning_rate"], "seeds": grid["seed"], "best_model": best,
-                   **{k: grid[k] for k in ("weight_decay", "momentum", "hidden") if k in grid}}},
+                   **{k: grid[k] for k in ("weight_decay", "momentum", "dropout", "hidden") if k in grid}}},
         indent=2) + "\n")
     history = [r for r in result.to_records() if r["model"] == best]
     summary = {"history": history, "test_accuracy": test["accuracy"], "test_loss": test["loss"],
@@ -106,6 +108,7 @@ def resume_study(study_dir, *, data_dir=None, progress=True, log=print) -> dict:
     grid = request["grid"]
     return run_study(TrainConfig(**request["config"]), study_dir, learning_rates=grid["learning_rate"],
                      seeds=grid["seed"], weight_decay=grid.get("weight_decay"), momentum=grid.get("momentum"),
+                     dropout=grid.get("dropout"),
                      hidden=grid.get("hidden"), dataset=request["dataset"], data_dir=data_dir,
                      validation_size=request["validation_size"], train_size=request["train_size"],
                      scale=request["scale"], progress=progress, log=log, resume=True)
