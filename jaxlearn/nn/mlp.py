@@ -145,15 +145,15 @@ def logits(params, X: ArrayLike, *, activation: str = "relu", layout: str = "row
     masks = dropout_masks(key, dropout, params, X.shape[0])
     if layout == "columns":
         A = X.T
-        for l, (W, b) in enumerate(params[:-1]):
+        for i, (W, b) in enumerate(params[:-1]):
             A = sigma(W @ A + b[:, None])      # eqs. 47–52, the samples as columns
-            A = A if masks is None else A * masks[l].T
+            A = A if masks is None else A * masks[i].T
         W, b = params[-1]
         return (W @ A + b[:, None]).T
     A = X
-    for l, (W, b) in enumerate(params[:-1]):
+    for i, (W, b) in enumerate(params[:-1]):
         A = sigma(A @ W.T + b[None, :])        # the same, one sample a row
-        A = A if masks is None else A * masks[l]
+        A = A if masks is None else A * masks[i]
     W, b = params[-1]
     return A @ W.T + b[None, :]
 
@@ -168,8 +168,8 @@ def dropout_masks(key, rate, params, n_samples: int):
         if check_rate(rate, "dropout") == 0:
             return None
     dtype = params[0][0].dtype
-    return [scaled_mask(jax.random.fold_in(key, l), (n_samples, W.shape[0]), rate, dtype)
-            for l, (W, _) in enumerate(params[:-1], start=1)]
+    return [scaled_mask(jax.random.fold_in(key, layer), (n_samples, W.shape[0]), rate, dtype)
+            for layer, (W, _) in enumerate(params[:-1], start=1)]
 
 
 def forward(params, X: ArrayLike, *, activation: str = "relu", output: str = "softmax") -> jax.Array:
