@@ -4,6 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 
 def _list_of(kind, example: str, what: str, ok):
     """An argparse type: comma-separated values of `kind`, each passing ok(value), else a message
@@ -81,8 +83,11 @@ def _sweep(args) -> int:
     print((args.out / "summary.md").read_text().rstrip())
     best = result["best"]
     shape = "" if sweep.hidden is None else f"hidden {sweep.hidden[best]}, "
-    print(f"best: {shape}learning rate {sweep.learning_rates[best]:g}, seed {sweep.seeds[best]}: "
-          f"test accuracy {100 * result['test_accuracy']:.2f}%")
+    swept = [f"{name} {values[best]:g}" for name, values in (("weight decay", sweep.weight_decays),
+                                                            ("momentum", sweep.momenta), ("dropout", sweep.dropouts))
+             if len(set(np.asarray(values).tolist())) > 1]
+    print(f"best: {shape}learning rate {sweep.learning_rates[best]:g}, {', '.join(swept + [''])}seed "
+          f"{sweep.seeds[best]}: test accuracy {100 * result['test_accuracy']:.2f}%")
     print(f"study folder: {args.out} (results.csv, summary.md, curves.png, and the best model: config.json, "
           "metrics.json, params.npz)")
     return 0

@@ -116,6 +116,7 @@ def test_a_sweep_over_dropout_rates_saves_the_best_models_rate(tmp_path, tiny_da
                  *TINY, "--no-progress", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| learning_rate | dropout | val_accuracy | n |" in printed
+    assert "best: learning rate 0.01, dropout " in printed
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert {(r["dropout"], r["seed"]) for r in rows} == {("0.0", "0"), ("0.0", "1"), ("0.5", "0"), ("0.5", "1")}
