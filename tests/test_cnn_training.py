@@ -39,6 +39,22 @@ def test_a_cnn_learns_with_augmentation_and_the_bar_does_not_change_it():
     assert not np.array_equal(plain.params[0][0], quiet.params[0][0])   # the augmentation did something
 
 
+def test_a_cnn_is_evaluated_in_smaller_blocks_with_the_same_result():
+    """evaluate's default block is 1 000 rows for a CNN (its activations bound the memory), 10 000
+    for an MLP; the blocks change nothing but the memory."""
+    from jaxlearn.training import evaluate, predict
+    from jaxlearn.training.evaluate import default_block
+
+    assert default_block(CNN) == 1_000 and default_block(TrainConfig()) == 10_000
+    X, y = images(M=2300)
+    state, _ = fit(dataclasses.replace(CNN, epochs=1), X[:200], y[:200], progress=False)
+    one_block = evaluate(state.params, X, y, CNN, block=2300)
+    default = evaluate(state.params, X, y, CNN)
+    assert default["accuracy"] == one_block["accuracy"]
+    assert default["loss"] == pytest.approx(one_block["loss"], rel=1e-6)
+    np.testing.assert_array_equal(predict(state.params, X, CNN), predict(state.params, X, CNN, block=2300))
+
+
 @pytest.mark.parametrize("architecture", ["c4-p-d16", "c4bn-p-drop0.2-d16bn"])
 def test_the_cnns_hand_gradient_trains_as_autodiff(architecture):
     X, y = images()

@@ -29,6 +29,7 @@ from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import (
     _evaluate_block,
     check_not_diverged,
+    default_block,
     evaluate_blocks,
     evaluation_blocks,
     initial_loss_rows,
@@ -140,7 +141,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     Y_train = np.eye(n_classes, dtype=X_train.dtype)[y_train]
     X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype, to_host=True)
     # placed once, evaluated after every epoch
-    val_blocks = None if X_val is None else evaluation_blocks(X_val, y_val, n_classes, mesh=mesh)
+    val_blocks = None if X_val is None else evaluation_blocks(X_val, y_val, n_classes, default_block(config), mesh)
     steps = X_train.shape[0] // config.batch_size
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
     fresh, start_loss = _start(config, X_train, Y_train, n_classes, steps)
