@@ -142,3 +142,9 @@ def test_fashion95_quick(experiment, tmp_path, data_dir, monkeypatch):
     again = module.main(["--report-only", "--runs", str(tmp_path / "runs" / "recipe-seed0"), "--mlp",
                          str(tmp_path / "runs" / "mlp"), "--out", str(tmp_path / "again")])
     assert again["runs"][0]["test_accuracy"] == row["test_accuracy"]
+    # the best model is published as a run folder that `jaxlearn evaluate` tests
+    from jaxlearn.training.runs import evaluate_run
+
+    published = again["published"]
+    assert evaluate_run(tmp_path / "again")["accuracy"] == published["test_accuracy"]
+    assert published["test_accuracy"] == max(row["test_accuracy"], row["test_accuracy_tta"])
