@@ -128,11 +128,9 @@ def logits(params, X: ArrayLike, *, activation: str = "relu", layout: str = "row
         written). XLA:CPU then never transposes W^1 (only the batch), which makes many
         models trained side by side under vmap (`jaxlearn.sweeps.train_many`) about 15 %
         faster; for one deeper model "rows" is as fast or faster.
-    key, dropout: training with inverted dropout of rate p on the hidden layers,
-
-        a^l = σ(z^l) ∘ m^l/(1 − p),   m^l ~ Bernoulli(1 − p) from fold_in(key, l),   l < L
-
-    (`dropout_masks`); without a key (inference) no unit is dropped. dropout may be traced.
+    key, dropout: training with inverted dropout of rate p on the hidden layers l < L:
+        a^l = σ(z^l) ∘ m^l/(1 − p) with m^l ~ Bernoulli(1 − p) drawn from fold_in(key, l)
+        (`dropout_masks`). Without a key (inference) no unit is dropped; dropout may be traced.
 
     X is cast to the parameters' dtype (the model's precision).
     """
