@@ -306,3 +306,67 @@ def test_bad_augmentations_are_named(names, dataset, message):
 
     with pytest.raises(ValueError, match=message):
         check_augmentations(names, dataset)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_shifted_products_are_the_weight_gradient(shape, dtype):
+    """∂W of the CNN's convolution by k² shifted products (`nn.conv_gradient`) equals jax.grad of
+    the plain convolution, and ∂a stays autodiff's: channels-last, every padding and stride."""
+    from jaxlearn.nn import conv_gradient
+    from jaxlearn.nn.conv import padding_pairs
+
+    M, n_in, n_out, H, W_, k, stride, padding = shape
+    rng = np.random.default_rng(sum(shape[:-1]))
+    a = rng.normal(size=(M, H, W_, n_in)).astype(dtype)
+    W = rng.normal(size=(n_out, n_in, k, k)).astype(dtype)
+    pads = padding_pairs(padding, (H, W_), (k, k), stride)
+    z = conv_gradient._plain(W, a, stride, pads)
+    R = rng.normal(size=z.shape).astype(dtype)
+    shifted = jax.grad(lambda W, a: jnp.sum(conv_gradient._shifted_conv(W, a, stride, pads) * R), (0, 1))(W, a)
+    plain = jax.grad(lambda W, a: jnp.sum(conv_gradient._plain(W, a, stride, pads) * R), (0, 1))(W, a)
+    np.testing.assert_allclose(conv_gradient._shifted_conv(W, a, stride, pads), z, rtol=0)
+    for got, want in zip(shifted, plain):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+def test_the_weight_gradients_formula_is_a_rule_on_the_shape():
+    """The measured choice (benchmarks/conv_backward.py) as a rule, the same in every process."""
+    from jaxlearn.nn.conv_gradient import use_shifted
+
+    assert jax.default_backend() == "cpu"
+    # (n_in, kernel, stride, output rows, output columns): the recipe's layers take shifted products …
+    for layer in [(1, 3, 1, 28, 28), (32, 3, 1, 28, 28), (32, 3, 2, 14, 14), (32, 1, 2, 14, 14), (64, 3, 1, 14, 14),
+                  (64, 1, 2, 7, 7)]:
+        assert use_shifted(*layer)
+    # … autodiff stays where it measured faster: few channels at full size, small maps with many channels
+    for layer in [(16, 3, 1, 28, 28), (16, 3, 1, 14, 14), (128, 3, 1, 7, 7)]:
+        assert not use_shifted(*layer)
+
+
+@pytest.mark.jax_defaults
+def test_the_cnns_gradient_through_shifted_products_is_jax_grads_of_the_plain_network():
+    """A whole residual network (strided and 1×1 convolutions: shifted products) differentiated
+    by jax.grad with the library's convolution equals jax.grad with the plain one (x64 off)."""
+    from jaxlearn import nn
+    from jaxlearn.nn import conv_gradient
+
+    architecture = "c4bn-r4-r8s2-gap"
+    params = nn.init_cnn(jax.random.key(0), architecture, (1, 14, 14), 3)
+    stats = nn.init_batch_stats(architecture)
+    X = jax.random.normal(jax.random.key(1), (8, 1, 14, 14))
+    Y = jax.nn.one_hot(jnp.arange(8) % 3, 3)
+
+    def loss(p):
+        z, _ = nn.cnn_apply(p, X, architecture, batch_stats=stats, training=True)
+        return nn.loss_from_logits(z, Y, "cross_entropy", "softmax")
+
+    tuned = jax.grad(loss)(params)
+    original = conv_gradient.use_shifted
+    try:
+        conv_gradient.use_shifted = lambda *args: False
+        plain = jax.grad(loss)(params)
+    finally:
+        conv_gradient.use_shifted = original
+    for got, want in zip(jax.tree_util.tree_leaves(tuned), jax.tree_util.tree_leaves(plain)):
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-6)

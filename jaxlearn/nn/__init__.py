@@ -6,6 +6,7 @@
     backprop.py     the four backpropagation equations by hand
     conv.py         convolution (W ∗ a + b), max pooling, flatten, He initialisation
     conv_backprop.py  their backward passes by hand: correlation, full convolution, arg-max routing
+    conv_gradient.py  the CNN's channels-last convolution, its ∂W by the faster formula per shape
     batchnorm.py    batch normalisation with its running statistics as explicit state; backward pass
     dropout.py      inverted dropout with an explicit key; backward pass
     cnn.py          convolutional networks from an architecture string ("c32bn-p-drop0.25-d128"); hand backprop
