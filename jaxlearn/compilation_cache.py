@@ -22,8 +22,13 @@ sets nothing. To clear jaxlearn's cache, delete the folder (`cache_folder()` nam
 A folder that cannot be created or written, or a disk without room, warns once
 (`CompilationCacheWarning`) and jaxlearn goes on without the cache; so does any error JAX
 reports while reading or writing an entry (a truncated or foreign file). Entries of another
-JAX, jaxlib or XLA version are never used: their key differs. Several processes may share one
-folder (JAX writes an entry whole under its key; a process that finds none compiles).
+JAX, jaxlib or XLA version are never used: their key differs.
+
+Several processes may share one folder. jaxlearn sets JAX's size limit for it (MAX_BYTES; the
+least recently used entries go first), which also makes JAX read and write each entry under a
+file lock (`filelock`). Without the lock JAX writes an entry in place, and a process could read
+one that another is still writing: CI's two pytest workers sharing the folder once crashed that
+way (a segmentation fault deserialising a truncated executable).
 """
 
 import contextlib
@@ -31,6 +36,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -40,6 +46,7 @@ from jax._src import config as jax_config  # the scoped forms of two public opti
 ENVIRONMENT_VARIABLE = "JAXLEARN_COMPILATION_CACHE"
 OFF_VALUES = ("", "0", "off", "false", "no")
 MIN_FREE_BYTES = 64 << 20   # below this a cache is "full": entries are 0.1–2 MB each
+MAX_BYTES = 1 << 30         # the folder's size limit (JAX evicts the least recently used entries)
 
 
 class CompilationCacheWarning(UserWarning):
@@ -76,6 +83,18 @@ def _usable(folder: Path) -> str | None:
     return None
 
 
+def _add_access_times(folder: Path) -> None:
+    """Give every entry JAX's access-time file (<key>-atime), which its size limit reads: entries
+    written without the limit (jaxlearn before it set one) have none, and eviction would fail."""
+    for entry in folder.glob("*-cache"):
+        stamp = entry.with_name(entry.name[:-len("-cache")] + "-atime")
+        if not stamp.exists():
+            try:
+                stamp.write_bytes(time.time_ns().to_bytes(8, "little"))
+            except OSError:
+                return          # a read-only folder: JAX's own errors then switch the cache off
+
+
 def _disable(reason: str) -> None:
     """Warn once and go on without the cache for the rest of the process."""
     with _lock:
@@ -99,6 +118,7 @@ def _resolve() -> Path | None:
         if reason is not None:
             _disable(f"folder {str(folder)!r} is unusable ({reason})")
             return None
+        _add_access_times(folder)
     with _lock:
         _state["folder"] = folder
     return folder
@@ -120,6 +140,7 @@ def library_cache():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with jax_config.compilation_cache_dir(str(folder)), \
+                jax_config.compilation_cache_max_size(MAX_BYTES), \
                 jax_config.persistent_cache_min_compile_time_secs(0.0):
             yield
     errors = [w for w in caught if _is_cache_error(w)]

@@ -104,3 +104,27 @@ def test_two_processes_share_one_cache(tmp_path):
     assert second.returncode == 0, second.stderr
     assert first.stdout == second.stdout == reference.stdout
     assert "Error" not in first.stderr + second.stderr
+
+
+def test_the_cache_is_locked_bounded_and_takes_older_entries(fresh_cache_state, tmp_path):
+    """jaxlearn sets JAX's size limit, so that JAX reads and writes entries under a file lock
+    (processes sharing the folder never read an entry half written); an entry written before,
+    without an access time, gets one (JAX's eviction reads it)."""
+    from jaxlearn.estimators import Ridge
+
+    fresh_cache_state.setenv("JAXLEARN_COMPILATION_CACHE", str(tmp_path))
+    old = tmp_path / "jit_old_program-0123456789abcdef-cache"
+    old.write_bytes(b"an entry of an earlier jaxlearn")
+    jax.clear_caches()
+    from jax._src import compilation_cache as jax_cache
+
+    jax_cache.reset_cache()
+    try:
+        Ridge(alpha=0.5).fit(np.eye(5), np.arange(5.0))
+    finally:
+        jax_cache.reset_cache()
+    assert (tmp_path / "jit_old_program-0123456789abcdef-atime").is_file()
+    entries = list(tmp_path.glob("*-cache"))
+    assert len(entries) > 1 and all(e.with_name(e.name[:-6] + "-atime").is_file() for e in entries)
+    assert (tmp_path / ".lockfile").exists()
+    assert compilation_cache.MAX_BYTES == 1 << 30
