@@ -31,7 +31,7 @@ from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import initial_loss
 from jaxlearn.training.optimizers import make_optimizer, with_hyperparameters
-from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step
+from jaxlearn.training.step import TrainState, epoch_batches, epoch_key, make_run_batches, make_step
 
 # On a CPU, the models of one chunk hold at most this many bytes of parameters, so that their
 # parameters and Adam moments stay in cache (benchmarks/sweeps.py measures the effect: on a
@@ -158,13 +158,12 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     # one shuffle for all (a learning-rate sweep): batches (n_batches, B), each step's batch shared
     # by the vmapped models; else (S, n_batches, B), each model its own
     shared = len(set(data_seeds.tolist())) == 1
-    # with dropout, each model draws its masks from its epoch key, as fit() does: fold_in(fold_in(key(data
-    # seed), 2), epoch); without, no key and no rate enter the program
+    # with dropout, each model draws its masks from the epoch key of its data seed, as fit() does
+    # (`epoch_key`); without, no key and no rate enter the program
     noisy = bool(np.any(dropouts > 0))
 
     def epoch_of(states, X, Y, batches, frozen, limits, model_seeds, epoch, model_dropouts):
-        keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.fold_in(jax.random.key(s), 2), epoch))(
-            model_seeds) if noisy else None
+        keys = jax.vmap(lambda s: epoch_key(s, epoch))(model_seeds) if noisy else None
         rates = model_dropouts if noisy else None
         if shared:
             new, loss_sums, correct = jax.lax.map(lambda m: run_batches(m[0], X, Y, batches, m[1], 0, m[2]),

@@ -35,7 +35,14 @@ from jaxlearn.training.evaluate import (
     initial_loss_rows,
 )
 from jaxlearn.training.optimizers import make_optimizer
-from jaxlearn.training.step import TrainState, epoch_batches, make_run_batches, make_step, progress_blocks
+from jaxlearn.training.step import (
+    TrainState,
+    epoch_batches,
+    epoch_key,
+    make_run_batches,
+    make_step,
+    progress_blocks,
+)
 
 
 def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_epoch: int):
@@ -156,9 +163,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     if mesh is not None:
         state = put(state, everywhere)
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
-    # augmentation and dropout: epoch e from fold_in(fold_in(seed, 2), e), batch b of it from
-    # fold_in(that, b) (`make_run_batches`)
-    noise_key = jax.random.fold_in(jax.random.key(config.seed), 2) if model.needs_key(config) else None
+    noisy = model.needs_key(config)         # augmentation or dropout: each epoch its key (`epoch_key`)
 
     shares = stall.class_shares(y_train, n_classes)
     stall_loss = stall.loss_kind(config)
@@ -172,11 +177,11 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         for epoch in range(start_epoch, config.epochs):
             new_state, loss_sum, correct, seen = state, 0.0, 0, 0
             batches = epoch_batches(config.seed, epoch, n_samples, config.batch_size)
-            epoch_key = None if noise_key is None else jax.random.fold_in(noise_key, epoch)
+            noise = epoch_key(config.seed, epoch) if noisy else None
             started = time.perf_counter()
             for block in progress_blocks(batches) if mode != "off" else [batches]:   # quiet: one dispatch
                 indices = block if mesh is None else put(block, batch_rows(mesh, axis=1))
-                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices, epoch_key,
+                new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices, noise,
                                                                    seen)
                 loss_sum += float(block_loss)
                 correct += int(block_correct)

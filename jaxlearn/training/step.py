@@ -163,8 +163,16 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
 
 
 # The shuffles' NumPy stream: (seed, SHUFFLE_STREAM, epoch). Parameters come from the JAX key
-# fold_in(key(seed), 0) and dropout/augmentation from fold_in(key(seed), 2), so 1 stays the shuffles'.
-SHUFFLE_STREAM = 1
+# fold_in(key(seed), 0) and dropout/augmentation from fold_in(key(seed), NOISE_STREAM), so 1 stays
+# the shuffles'.
+SHUFFLE_STREAM, NOISE_STREAM = 1, 2
+
+
+def epoch_key(seed, epoch):
+    """Epoch e's key for augmentation and dropout, fold_in(fold_in(key(seed), NOISE_STREAM), e);
+    batch b of the epoch draws from fold_in(that, b) (`make_run_batches`). seed and epoch may be
+    traced (a sweep derives each model's key from its data seed inside its program)."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), NOISE_STREAM), epoch)
 
 
 def epoch_batches(seed: int, epoch: int, n_samples: int, batch_size: int) -> np.ndarray:
