@@ -157,14 +157,20 @@ def comparison_table(comparison: dict) -> str:
 
 def comparison_figure(comparison: dict):
     """The runs' curves of the metric overlaid, one per run."""
+    import textwrap
+
     from matplotlib.ticker import MaxNLocator
 
     metric = comparison["metric"]
-    fig, ax = plots.new_axes(1, width=6.5, height=4.0 + 0.25 * len(comparison["runs"]))
+    labels = []
     for run in comparison["runs"]:
+        text = Path(run["folder"]).name + "".join(f", {n} {run['settings'][n]}" for n in comparison["differing"])
+        labels.append(textwrap.fill(text, 110))       # many differing settings: wrapped, not cut off at the edge
+    lines = sum(label.count("\n") + 1 for label in labels)
+    fig, ax = plots.new_axes(1, width=8.0, height=4.0 + 0.2 * lines)
+    for run, label in zip(comparison["runs"], labels):
         points = [(h["epoch"], h[metric]) for h in run["history"] if metric in h]
         if points:
-            label = Path(run["folder"]).name + "".join(f", {n} {run['settings'][n]}" for n in comparison["differing"])
             ax.plot(*zip(*points), "o-", ms=3, label=label)
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), title=f"{metric.replace('_', ' ')} per epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
