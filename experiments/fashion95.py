@@ -94,12 +94,12 @@ def publish(run_dir: Path, out_dir: Path, test_flip: bool) -> None:
 
 
 def report(runs: list[Path], mlp: Path | None, out_dir: Path, seconds: dict) -> dict:
-    rows, curves = [], {}
+    rows, curves, flipped = [], {}, {}
     for run_dir in runs:
         saved, metrics = read_run_config(run_dir), _metrics(run_dir)
         history = metrics.get("history", [])
         plain, _, _ = test_predictions(run_dir, flip=False)
-        tta, _, _ = test_predictions(run_dir, flip=True)
+        tta, *flipped[run_dir.name] = test_predictions(run_dir, flip=True)     # kept for the confusion matrix
         config = saved["config"]
         rows.append({"run": run_dir.name, "architecture": config.architecture if config.model == "cnn" else
                      "MLP " + "-".join(map(str, config.hidden)), "methods": describe(config),
@@ -139,7 +139,7 @@ def report(runs: list[Path], mlp: Path | None, out_dir: Path, seconds: dict) -> 
     summary = {"runs": rows, "best": best["run"], "published": {
         "test_flip": flips, "test_accuracy": best["test_accuracy_tta"] if flips else best["test_accuracy"]}}
     if mlp is not None:
-        _, cnn_predicted, labels = test_predictions(best_dir, flip=True)
+        cnn_predicted, labels = flipped[best["run"]]
         _, mlp_predicted, _ = test_predictions(mlp, flip=False)
         names = load_mnist("fashion-mnist", download=False).class_names
         matrices = {"CNN": plots.confusion_matrix(labels, cnn_predicted, 10),
