@@ -6,7 +6,12 @@
 
 Each run is a `jaxlearn train` run folder under results/fashion95/runs/ (or the --runs given): a
 run interrupted (Ctrl-C, a reboot) is resumed where it stopped when the script is started again,
-and a finished one is not repeated. The report, results/fashion95/:
+and a finished one is not repeated. Each run's sessions.json records the wall time, the epochs
+and the machine of every session that trained it, so a run that spans interruptions reports its
+whole time. On this project's 2-core CPU the recipe outlasts a working session: the unfinished
+run's resume files (config.json, checkpoint.npz, metrics.json, sessions.json) are committed under
+results/fashion95/runs/ at the end of one, and the next continues the run with the same command.
+The report, results/fashion95/:
 
     table.md       per run: architecture, methods, epochs, seed, training time, the last epoch's
                    validation accuracy, test accuracy without and with test-time flips
@@ -21,10 +26,13 @@ and a finished one is not repeated. The report, results/fashion95/:
 import argparse
 import dataclasses
 import json
+import os
+import platform
 import shutil
 import time
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from _common import DEFAULT_RESULTS, write_summary
@@ -44,22 +52,51 @@ QUICK = TrainConfig(model="cnn", architecture="c8bn-r8-r16s2-gap", augment=("fli
                     label_smoothing=0.1, warmup_epochs=1, epochs=2, batch_size=64, test_flip=True)
 MLP = TrainConfig(epochs=20)                     # the lecture's MLP, the baseline of the confusion matrix
 SEEDS = (0, 1)
+SESSIONS = "sessions.json"   # the wall time and epochs of each session that trained a run
 
 
 def train(config: TrainConfig, run_dir: Path, *, train_size=None, validation_size=5000) -> float:
-    """Train (or resume, or skip when finished) one run folder; the wall time of this call."""
-    started = time.perf_counter()
+    """Train (or resume, or skip when finished) one run folder; the wall time of all its sessions.
+
+    Each call that trains appends its wall time and epochs to the run's sessions.json, also when
+    it is interrupted (Ctrl-C): a run that spans interruptions, or machines, reports its whole time.
+    """
     finished = (run_dir / "params.npz").is_file() and "test_accuracy" in _metrics(run_dir)
     if not finished:
         resume = (run_dir / "checkpoint.npz").is_file()
-        train_and_evaluate(None if resume else config, run_dir, dataset="fashion-mnist", resume=resume,
-                           validation_size=validation_size, train_size=train_size, progress="lines")
-    return time.perf_counter() - started
+        first, started = len(_metrics(run_dir).get("history", [])) if resume else 0, time.perf_counter()
+        try:
+            train_and_evaluate(None if resume else config, run_dir, dataset="fashion-mnist", resume=resume,
+                               validation_size=validation_size, train_size=train_size, progress="lines")
+        finally:
+            _record_session(run_dir, first, time.perf_counter() - started)
+    return sum(session["seconds"] for session in _sessions(run_dir))
+
+
+def _sessions(run_dir: Path) -> list:
+    path = run_dir / SESSIONS
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def _record_session(run_dir: Path, first_epoch: int, seconds: float) -> None:
+    if not run_dir.is_dir():            # stopped before the run folder was made
+        return
+    epochs_done = len(_metrics(run_dir).get("history", []))
+    session = {"ended": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(seconds, 1),
+               "epochs": [first_epoch + 1, epochs_done], "machine": f"{platform.machine()}, "
+               f"{os.cpu_count()} cores, JAX {jax.__version__} on {jax.default_backend()}"}
+    (run_dir / SESSIONS).write_text(json.dumps(_sessions(run_dir) + [session], indent=1) + "\n")
 
 
 def _metrics(run_dir: Path) -> dict:
     path = run_dir / "metrics.json"
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _total_seconds(run_dir: Path, metrics: dict) -> float | None:
+    """The training time of every session (sessions.json), else the last session's."""
+    sessions = _sessions(run_dir)
+    return sum(s["seconds"] for s in sessions) if sessions else metrics.get("train_seconds_this_session")
 
 
 def describe(config: TrainConfig) -> str:
@@ -104,7 +141,7 @@ def report(runs: list[Path], mlp: Path | None, out_dir: Path, seconds: dict) -> 
         rows.append({"run": run_dir.name, "architecture": config.architecture if config.model == "cnn" else
                      "MLP " + "-".join(map(str, config.hidden)), "methods": describe(config),
                      "epochs": len(history), "seed": config.seed,
-                     "seconds": seconds.get(str(run_dir), metrics.get("train_seconds_this_session")),
+                     "seconds": seconds.get(str(run_dir)) or _total_seconds(run_dir, metrics),
                      "val_accuracy": history[-1].get("val_accuracy") if history else None,
                      "test_accuracy": plain, "test_accuracy_tta": tta})
         curves[run_dir.name] = history

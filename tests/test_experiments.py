@@ -138,6 +138,8 @@ def test_fashion95_quick(experiment, tmp_path, data_dir, monkeypatch):
     row = summary["runs"][0]
     assert 0.3 < row["test_accuracy"] <= 1 and 0.3 < row["test_accuracy_tta"] <= 1 and row["epochs"] == 2
     assert len(summary["most_confused"]) == 8 and (tmp_path / "confused.md").is_file()
+    sessions = json.loads((tmp_path / "runs" / "recipe-seed0" / "sessions.json").read_text())
+    assert [s["epochs"] for s in sessions] == [[1, 2]] and row["seconds"] == sessions[0]["seconds"] > 0
     # a finished run folder is reported again, not retrained
     again = module.main(["--report-only", "--runs", str(tmp_path / "runs" / "recipe-seed0"), "--mlp",
                          str(tmp_path / "runs" / "mlp"), "--out", str(tmp_path / "again")])
@@ -148,3 +150,26 @@ def test_fashion95_quick(experiment, tmp_path, data_dir, monkeypatch):
     published = again["published"]
     assert evaluate_run(tmp_path / "again")["accuracy"] == published["test_accuracy"]
     assert published["test_accuracy"] == max(row["test_accuracy"], row["test_accuracy_tta"])
+
+
+def test_fashion95_records_an_interrupted_session(experiment, tmp_path, monkeypatch):
+    """A run that spans interruptions reports the time of all its sessions: each one is recorded
+    in sessions.json with the epochs it trained, Ctrl-C included."""
+    module = experiment("fashion95")
+    run_dir = tmp_path / "run"
+
+    def trains_then_is_interrupted(config, run_dir, *, resume, **kwargs):
+        run_dir.mkdir(exist_ok=True)
+        done = len(module._metrics(run_dir).get("history", [])) if resume else 0
+        (run_dir / "checkpoint.npz").touch()
+        (run_dir / "metrics.json").write_text(json.dumps({"history": [{"epoch": e} for e in range(done + 3)]}))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "train_and_evaluate", trains_then_is_interrupted)
+    for _ in range(2):
+        with pytest.raises(KeyboardInterrupt):
+            module.train(module.QUICK, run_dir)
+    sessions = json.loads((run_dir / "sessions.json").read_text())
+    assert [s["epochs"] for s in sessions] == [[1, 3], [4, 6]]
+    assert all(s["seconds"] >= 0 and "cores" in s["machine"] for s in sessions)
+    assert module._total_seconds(run_dir, {}) == sum(s["seconds"] for s in sessions)
