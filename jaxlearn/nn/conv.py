@@ -19,7 +19,7 @@ from jax.typing import ArrayLike
 
 from jaxlearn._validation import as_float_array, check_scalar
 from jaxlearn.nn import conv_gradient
-from jaxlearn.nn.conv_gradient import CHANNELS_LAST  # noqa: F401 (the CNN's layout, re-exported)
+from jaxlearn.nn.conv_gradient import CHANNELS_LAST, output_size  # noqa: F401 (the CNN's layout, re-exported)
 
 DIMENSIONS = ("NCHW", "OIHW", "NCHW")     # feature maps, kernels, outputs
 # The CNN's layers run on channels-last maps (M, H, W, C) with the same kernels: XLA:CPU's
@@ -41,13 +41,6 @@ def padding_pairs(padding, size: tuple[int, int], kernel: tuple[int, int],
         return tuple(tuple(pair) for pair in jax.lax.padtype_to_pads(size, kernel, (stride, stride), "SAME"))
     p = check_scalar(padding, "padding", minimum=0, integer=True)
     return (p, p), (p, p)
-
-
-def output_size(size: int, k: int, stride: int, pad: tuple[int, int], padding) -> int:
-    """The output length along one axis: ⌊(size + pad − k)/s⌋ + 1, or ⌈size/s⌉ for SAME."""
-    if padding == "SAME":
-        return -(-size // stride)
-    return (size + pad[0] + pad[1] - k) // stride + 1
 
 
 def check_feature_map(a, name: str = "a"):

@@ -23,10 +23,17 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-__all__ = ["conv", "use_shifted", "shifted_weight_gradient", "SHIFTED_BLOCKS", "CHANNELS_LAST"]
+__all__ = ["conv", "output_size", "use_shifted", "shifted_weight_gradient", "SHIFTED_BLOCKS", "CHANNELS_LAST"]
 
 CHANNELS_LAST = ("NHWC", "OIHW", "NHWC")
 SHIFTED_BLOCKS = 32          # of the samples, summed after the batched products (4 and 32 were fastest of 4, 32, 128)
+
+
+def output_size(size: int, k: int, stride: int, pad: tuple[int, int], padding) -> int:
+    """The output length along one axis: ⌊(size + pad − k)/s⌋ + 1, or ⌈size/s⌉ for SAME."""
+    if padding == "SAME":
+        return -(-size // stride)
+    return (size + pad[0] + pad[1] - k) // stride + 1
 
 
 def use_shifted(n_in: int, kernel: int, stride: int, out_rows: int, out_cols: int) -> bool:
@@ -45,8 +52,8 @@ def conv(W, a, stride: int, pads) -> jax.Array:
     ((top, bottom), (left, right)); its ∂W by shifted products where `use_shifted` says so."""
     pads = tuple(tuple(int(p) for p in pair) for pair in pads)
     k_h, k_w = W.shape[2:]
-    out_rows = (a.shape[1] + sum(pads[0]) - k_h) // stride + 1
-    out_cols = (a.shape[2] + sum(pads[1]) - k_w) // stride + 1
+    out_rows = output_size(a.shape[1], k_h, stride, pads[0], "VALID")
+    out_cols = output_size(a.shape[2], k_w, stride, pads[1], "VALID")
     if use_shifted(W.shape[1], W.shape[2], stride, out_rows, out_cols):
         return _shifted_conv(W, a, stride, pads)
     return _plain(W, a, stride, pads)
