@@ -15,7 +15,8 @@ The report, results/fashion95/:
 
     table.md       per run: architecture, methods, epochs, seed, training time, the last epoch's
                    validation accuracy, test accuracy without and with test-time flips
-    curves.png     validation accuracy and training loss per epoch of every run
+    curves.png     per epoch of every run: validation accuracy (trained on every image: the
+                   training batches' accuracy) with its test accuracy marked, and training loss
     confusion.png  the best run's confusion matrix beside the MLP's
     confused.md    the class pairs still confused most, CNN against MLP
     summary.json   the same numbers
@@ -36,6 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from _common import DEFAULT_RESULTS, write_summary
+from matplotlib.ticker import MaxNLocator
 
 from jaxlearn import plots
 from jaxlearn.data import flatten_images, load_mnist
@@ -156,17 +158,27 @@ def report(runs: list[Path], mlp: Path | None, out_dir: Path, seconds: dict) -> 
     (out_dir / "table.md").write_text("\n".join(lines) + "\n")
 
     fig, (left, right) = plots.new_axes(2)
-    for name, history in curves.items():
+    for row in rows:
+        name, history = row["run"], curves[row["run"]]
         epochs = [h["epoch"] for h in history]
-        if history and "val_accuracy" in history[0]:
-            left.plot(epochs, [100 * h["val_accuracy"] for h in history], "o-", ms=3, label=name)
-        right.plot(epochs, [h["train_loss"] for h in history], "o-", ms=3, label=name)
+        if not epochs:
+            continue
+        if "val_accuracy" in history[0]:
+            line, = left.plot(epochs, [100 * h["val_accuracy"] for h in history], "o-", ms=3,
+                              label=f"{name}: validation")
+        else:       # trained on every training image (--validation-size 0): its augmented batches' accuracy
+            line, = left.plot(epochs, [100 * h["train_accuracy"] for h in history], "o--", ms=3,
+                              label=f"{name}: training batches")
+        left.plot(epochs[-1:], [100 * row["test_accuracy_tta"]], "*", ms=12, color=line.get_color(),
+                  label=f"{name}: test, with flips")
+        right.plot(epochs, [h["train_loss"] for h in history], "o-", ms=3, color=line.get_color(), label=name)
     left.axhline(95, color="gray", ls=":", label="95 %")
-    left.set(xlabel="epoch", ylabel="validation accuracy (%)", title="Fashion-MNIST: validation accuracy")
+    left.set(xlabel="epoch", ylabel="accuracy (%)", title="Fashion-MNIST: accuracy per epoch")
     right.set(xlabel="epoch", ylabel="training loss (epoch mean)", title="Training loss", yscale="log")
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     plots.save(fig, out_dir / "curves.png")
 
     best = max(rows, key=lambda r: r["test_accuracy_tta"])
