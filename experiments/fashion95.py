@@ -72,7 +72,7 @@ def train(config: TrainConfig, run_dir: Path, *, train_size=None, validation_siz
                                validation_size=validation_size, train_size=train_size, progress="lines")
         finally:
             _record_session(run_dir, first, time.perf_counter() - started)
-    return sum(session["seconds"] for session in _sessions(run_dir))
+    return _total_seconds(run_dir, _metrics(run_dir))
 
 
 def _sessions(run_dir: Path) -> list:

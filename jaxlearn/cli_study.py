@@ -4,7 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
+# No numpy or JAX at module level: `jaxlearn.cli` imports this module before it installs its
+# Ctrl-C handler (a Ctrl-C during numpy's import would otherwise end in a traceback).
 
 
 def _list_of(kind, example: str, what: str, ok):
@@ -85,7 +86,7 @@ def _sweep(args) -> int:
     shape = "" if sweep.hidden is None else f"hidden {sweep.hidden[best]}, "
     swept = [f"{name} {values[best]:g}" for name, values in (("weight decay", sweep.weight_decays),
                                                             ("momentum", sweep.momenta), ("dropout", sweep.dropouts))
-             if len(set(np.asarray(values).tolist())) > 1]
+             if len(set(map(float, values))) > 1]
     print(f"best: {shape}learning rate {sweep.learning_rates[best]:g}, {', '.join(swept + [''])}seed "
           f"{sweep.seeds[best]}: test accuracy {100 * result['test_accuracy']:.2f}%")
     print(f"study folder: {args.out} (results.csv, summary.md, curves.png, and the best model: config.json, "

@@ -102,7 +102,7 @@ def evaluation_and_svm_on_four_devices():
     for block in (10_000, 37):
         np.testing.assert_allclose(np.asarray(svm.decision_function(model, X, block=block)),
                                    np.asarray(svm.decision_function(model, X, block=block, devices=1)),
-                                   rtol=1e-5, atol=1e-6)
+                                   rtol=1e-5, atol=1e-5)     # float32 sums of 200 kernel terms, other order
 
 
 def sweep_over_four_devices():

@@ -62,6 +62,14 @@ def test_outside_the_main_thread_nothing_changes():
     assert seen == [signal.default_int_handler]
 
 
+def test_the_command_installs_its_handler_before_numpy_or_jax_is_imported():
+    # main() installs the Ctrl-C handler; everything `jaxlearn.cli` imports before that must be light,
+    # or a Ctrl-C during start-up ends in a traceback from numpy's or JAX's import (exit -2, not 130).
+    code = "import sys, jaxlearn.cli; print(sorted(m for m in ('numpy', 'jax') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def _interrupted_run(data_dir: Path, out: Path, delay: float, after_start: bool):
     """Start `python -m jaxlearn.cli train` (400 epochs of a small MLP on MNIST), SIGINT it `delay` s
     after it starts (after_start=False) or after it prints "training on"; returns (exit status, output)."""

@@ -58,7 +58,16 @@ def test_the_broken_backward_pass_is_found(capsys):
     assert "MISMATCH" in printed and "a missing σ'(z^1) in δ^1" in printed
     page = page_with("def my_backprop")
     shown = re.search(r"prints \(from a real run\)\n\n```\n(.*?)```", page, flags=re.S).group(1)
-    assert shown.strip() == printed.strip()          # the README shows what the code prints
+    assert _beyond_roundoff(shown) == _beyond_roundoff(printed)    # the page shows what the code prints
+
+
+def _beyond_roundoff(report: str) -> str:
+    """A gradient report without what depends on the CPU's summation order: differences below 1e-6
+    (roundoff, e.g. 1.11e-16 on one machine, 5.55e-17 on another) and the worst index of a leaf that
+    passed (where its roundoff happens to be largest)."""
+    report = re.sub(r"\d\.\d\de-(0[7-9]|[1-9]\d)", "<roundoff>", report.strip())
+    passed_row = re.compile(r"^(\S+\s+\(.*?\)\s+\S+\s+\S+\s+)\(.*?\)(.*\bok)$", flags=re.M)
+    return passed_row.sub(r"\1(…)\2", report)
 
 
 @pytest.mark.jax_defaults
