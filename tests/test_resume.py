@@ -1,9 +1,10 @@
-"""A resumed run equals the uninterrupted one bit for bit, in every cell of the matrix
+"""A resumed run equals the uninterrupted one bit for bit, in the cells of the matrix
 (tests/resume_checks.py): MLP and CNN × adam, sgd, momentum × cosine, constant × 1 and 4 devices
-× progress bar on and off, and the Fashion-MNIST recipe's residual network (label smoothing,
-warm-up, a weight average, AdamW) on 1 and 4 devices, each interrupted by a real SIGINT after
-epoch 1 and resumed in a new process, once with a cold compilation cache and once with the warm
-one the first runs filled.
+× progress bar on and off (by default a pairwise covering array of 6 cells a model, every pair of
+settings at least once; all 24 with JAXLEARN_RESUME_MATRIX=full), and the Fashion-MNIST
+recipe's residual network (label smoothing, warm-up, a weight average, AdamW) on 1 and 4 devices,
+each interrupted by a real SIGINT after epoch 1 and resumed in a new process, once with a cold
+compilation cache and once with the warm one the first runs filled.
 
 The root cause this guards against: the CLI turned on jax_enable_x64 for every --resume (to read
 float64 runs), and under x64 optax computes a float32 run's cosine schedule and Adam's bias
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.resume_checks import CELLS
+from tests.resume_checks import CELLS, FULL_CELLS, PAIRWISE, PAIRWISE_CELLS
 
 CHECKS = Path(__file__).with_name("resume_checks.py")
 
@@ -51,3 +52,14 @@ def test_every_cell_resumes_bit_for_bit(tmp_path, model):
     warmed = _start("resume", tmp_path, "cut-warm", *cells, cache=str(warm))
     _assert_all_ok(cold, cells, "resumed in a new process, cold compilation cache")
     _assert_all_ok(warmed, cells, "resumed in a new process, warm compilation cache")
+
+
+def test_the_default_cells_cover_every_pair_of_settings():
+    from itertools import combinations
+
+    factors = [set(cell.split("-")[1:][i] for cell in FULL_CELLS if not cell.startswith("recipe")) for i in range(4)]
+    for i, j in combinations(range(4), 2):
+        needed = {(a, b) for a in factors[i] for b in factors[j]}
+        assert needed <= {(cell[i], cell[j]) for cell in PAIRWISE}, (i, j)
+    assert set(PAIRWISE_CELLS) <= set(FULL_CELLS) and set(CELLS) <= set(FULL_CELLS)
+
