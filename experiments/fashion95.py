@@ -216,7 +216,7 @@ def report(runs: list[Path], mlp: Path | None, out_dir: Path, seconds: dict) -> 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / NAME)
-    parser.add_argument("--quick", action="store_true", help="a small network on 5 000 images, 2 epochs (minutes)")
+    parser.add_argument("--quick", action="store_true", help="a small network on 2 000 images, 2 epochs (minutes)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--validation-size", type=int, default=5000,
                         help="5000 to choose the recipe; 0 for the final runs on all 60 000 images")
@@ -229,7 +229,7 @@ def main(argv=None) -> dict:
         runs, mlp = list(args.runs or []), args.mlp
     else:
         recipe, mlp_config = (QUICK, dataclasses.replace(MLP, epochs=2)) if args.quick else (RECIPE, MLP)
-        train_size = 5000 if args.quick else None
+        train_size = 2000 if args.quick else None
         runs = []
         for seed in args.seeds:
             run_dir = args.out / "runs" / f"recipe-seed{seed}"
