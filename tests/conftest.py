@@ -6,6 +6,8 @@ Strict dtype promotion and rank promotion errors catch silent float32/float64
 mixing and (n,) vs (n, 1) broadcasting bugs.
 """
 
+import signal
+
 import jax
 import numpy as np
 import pytest
@@ -18,6 +20,10 @@ from hypothesis import settings  # noqa: E402
 
 
 def pytest_configure(config):
+    # Started in the background of a non-interactive shell (`nohup pytest &`), the tests inherit an
+    # ignored SIGINT, and so would every `jaxlearn train` they start: the Ctrl-C tests need it back.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line("markers", "jax_defaults: run under JAX's defaults (x64 off, standard promotion), "
                                        "as users run, instead of the strict test settings")
 
