@@ -6,7 +6,10 @@ Strict dtype promotion and rank promotion errors catch silent float32/float64
 mixing and (n,) vs (n, 1) broadcasting bugs.
 """
 
+import os
+import shutil
 import signal
+import tempfile
 
 import jax
 import numpy as np
@@ -18,14 +21,30 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 
 from hypothesis import settings  # noqa: E402
 
+_OWN_CACHE = {"folder": None}     # the compilation cache folder made for this process, removed at the end
+
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "jax_defaults: run under JAX's defaults (x64 off, standard promotion), "
+                                       "as users run, instead of the strict test settings")
     # Started in the background of a non-interactive shell (`nohup pytest &`), the tests inherit an
     # ignored SIGINT, and so would every `jaxlearn train` they start: the Ctrl-C tests need it back.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    config.addinivalue_line("markers", "jax_defaults: run under JAX's defaults (x64 off, standard promotion), "
-                                       "as users run, instead of the strict test settings")
+    # Each pytest worker (and the processes its tests start) gets a compilation cache folder of its
+    # own, unless one is given: XLA:CPU crashed deserialising an intact entry (segfault or abort in
+    # jax's get_executable_and_time) in two full runs of the suite whose workers shared the user
+    # folder with each other and with a training run, and never with one process on a folder.
+    # (xdist's workers inherit the controller's environment: "auto" marks a folder chosen here.)
+    if "JAXLEARN_COMPILATION_CACHE" not in os.environ or os.environ.get("JAXLEARN_TEST_CACHE") == "auto":
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        _OWN_CACHE["folder"] = tempfile.mkdtemp(prefix=f"jaxlearn-xla-{worker}-")
+        os.environ["JAXLEARN_COMPILATION_CACHE"], os.environ["JAXLEARN_TEST_CACHE"] = _OWN_CACHE["folder"], "auto"
+
+
+def pytest_unconfigure(config):
+    if _OWN_CACHE["folder"]:
+        shutil.rmtree(_OWN_CACHE["folder"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
