@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -244,5 +245,18 @@ def main(argv=None) -> dict:
     return report(runs, mlp, args.out, seconds)
 
 
+def command(argv=None) -> int:
+    """The script as a command: the summary as JSON on stdout; exit 130 on Ctrl-C (128 + SIGINT,
+    as `jaxlearn train` exits), the run folders keeping their last finished epoch."""
+    try:
+        summary = main(argv)
+    except KeyboardInterrupt:
+        print("\nfashion95: interrupted; the run folders keep their last finished epoch, and the same "
+              "command resumes them", file=sys.stderr)
+        return 130
+    print(json.dumps(summary, indent=1, default=float))
+    return 0
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=1, default=float))
+    sys.exit(command())

@@ -173,3 +173,17 @@ def test_fashion95_records_an_interrupted_session(experiment, tmp_path, monkeypa
     assert [s["epochs"] for s in sessions] == [[1, 3], [4, 6]]
     assert all(s["seconds"] >= 0 and "cores" in s["machine"] for s in sessions)
     assert module._total_seconds(run_dir, {}) == sum(s["seconds"] for s in sessions)
+
+
+def test_fashion95_exits_130_on_ctrl_c(experiment, tmp_path, monkeypatch, capsys):
+    """Ctrl-C ends the script as it ends `jaxlearn train`: exit 130 and one line that says the
+    run is kept and how to resume it, not a KeyboardInterrupt traceback."""
+    module = experiment("fashion95")
+
+    def interrupted(config, run_dir, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "train", interrupted)
+    assert module.command(["--quick", "--seeds", "0", "--out", str(tmp_path)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "resumes" in err and "Traceback" not in err
