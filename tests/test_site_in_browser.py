@@ -6,12 +6,15 @@ typeset by MathJax (no raw `$…$` or `\\(` left in the text) and every link to 
 site (or an anchor on the same page) resolving. A screenshot of each goes to
 docs/_build/screenshots/.
 
-The site is built by `make -C docs html` (CI does it before the tests). Without a built site,
-Chromium or Selenium the test is skipped, unless JAXLEARN_REQUIRE_SITE=1 (CI) makes that a failure.
+The site is built by `make -C docs html`. CI builds it beside the tests (its pages run one at a
+time, on one core) and names the build's process in JAXLEARN_SITE_BUILD_PID: the test waits for
+that process to end before it looks. Without a built site, Chromium or Selenium the test is
+skipped, unless JAXLEARN_REQUIRE_SITE=1 (CI) makes that a failure.
 """
 
 import os
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
@@ -29,7 +32,23 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
+def _wait_for_the_build(timeout=1800.0):
+    """Wait while the site build CI started beside the tests (JAXLEARN_SITE_BUILD_PID) still runs."""
+    pid = os.environ.get("JAXLEARN_SITE_BUILD_PID")
+    if not pid:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(int(pid), 0)            # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            return
+        time.sleep(2.0)
+    pytest.fail(f"the site build (process {pid}, JAXLEARN_SITE_BUILD_PID) still runs after {timeout:.0f} s")
+
+
 def _missing():
+    _wait_for_the_build()
     if not (SITE / "index.html").exists():
         return f"no built site in {SITE} (make -C docs html)"
     if not (CHROMIUM and CHROMEDRIVER):
