@@ -11,6 +11,10 @@ and the machine of every session that trained it, so a run that spans interrupti
 whole time. On this project's 2-core CPU the recipe outlasts a working session: the unfinished
 run's resume files (config.json, checkpoint.npz, metrics.json, sessions.json) are committed under
 results/fashion95/runs/ at the end of one, and the next continues the run with the same command.
+In the background beside other work, start it under `nice -n 19` and, on a Linux kernel with
+autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled is 1) where it runs in a session
+of its own (setsid), also `echo 19 > /proc/PID/autogroup`: otherwise the scheduler shares the CPU
+between sessions first, and the nice run still takes half of it from the foreground.
 The report, results/fashion95/:
 
     table.md       per run: architecture, methods, epochs, seed, training time, the last epoch's
