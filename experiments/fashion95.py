@@ -116,8 +116,9 @@ def describe(config: TrainConfig) -> str:
     return ", ".join(m for m in methods if m)
 
 
-def test_predictions(run_dir: Path, flip: bool):
-    """(test accuracy, predicted labels) of a finished run, with or without test-time flips."""
+def test_predictions(run_dir: Path, flip: bool, *, predicted: bool = True):
+    """(test accuracy, predicted labels, true labels) of a finished run, with or without test-time
+    flips; predicted=False skips the second pass over the test set that the labels take (None)."""
     saved = read_run_config(run_dir)
     config = dataclasses.replace(saved["config"], test_flip=flip and saved["config"].model == "cnn")
     params, batch_stats = load_model(run_dir / "params.npz")
@@ -125,6 +126,8 @@ def test_predictions(run_dir: Path, flip: bool):
     X = jnp.asarray(flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype)))
     labels = data.test_labels.astype(np.int32)
     accuracy = evaluate(params, X, jnp.asarray(labels), config, batch_stats=batch_stats)["accuracy"]
+    if not predicted:
+        return accuracy, None, labels
     return accuracy, np.asarray(predict(params, X, config, batch_stats=batch_stats)), labels
 
 
@@ -142,7 +145,7 @@ def report(runs: list[Path], mlp: Path | None, out_dir: Path, seconds: dict) -> 
     for run_dir in runs:
         saved, metrics = read_run_config(run_dir), _metrics(run_dir)
         history = metrics.get("history", [])
-        plain, _, _ = test_predictions(run_dir, flip=False)
+        plain, _, _ = test_predictions(run_dir, flip=False, predicted=False)
         tta, *flipped[run_dir.name] = test_predictions(run_dir, flip=True)     # kept for the confusion matrix
         config = saved["config"]
         rows.append({"run": run_dir.name, "architecture": config.architecture if config.model == "cnn" else
