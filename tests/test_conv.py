@@ -193,7 +193,7 @@ def test_cnn_backprop_is_autodiff(architecture, activation):
         z, _ = cnn_apply(p, X, architecture, batch_stats=stats, training=True, key=key, activation=activation)
         return losses.softmax_cross_entropy(z, Y)
 
-    # Each side is one compiled program: run op by op, the two passes compiled ~300 small programs (8 s a case).
+    # Each side is one compiled program: op by op, the 7 relu cases took 62.6 s, 51.7 s of it compiling.
     hand = jax.jit(lambda p: cnn_backprop(p, X, Y, architecture, batch_stats=stats, key=key,
                                           activation=activation))(params)
     assert jax.tree.structure(hand) == jax.tree.structure(params)
