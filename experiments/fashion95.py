@@ -4,7 +4,9 @@
     python experiments/fashion95.py --quick         # minutes: a small network on a subset (CI)
     python experiments/fashion95.py --report-only --runs RUN [RUN …] --mlp RUN   # from existing folders
 
-Each run is a `jaxlearn train` run folder under results/fashion95/runs/ (or the --runs given): a
+Each run is a `jaxlearn train` run folder under results/fashion95/runs/ (or the --runs given), the
+same as the one `jaxlearn train --dataset fashion-mnist …` command the README shows for the recipe
+(tests/test_fashion95_model.py checks that they agree): a
 run interrupted (Ctrl-C, a reboot) is resumed where it stopped when the script is started again,
 and a finished one is not repeated. Each run's sessions.json records the wall time, the epochs
 and the machine of every session that trained it, so a run that spans interruptions reports its

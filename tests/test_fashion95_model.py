@@ -9,7 +9,8 @@ import numpy as np
 
 from jaxlearn.cli import main
 
-FOLDER = Path(__file__).resolve().parents[1] / "results" / "fashion95"
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "results" / "fashion95"
 
 
 def test_the_published_model_reproduces_its_reported_test_accuracy(data_dir, capsys):
@@ -27,3 +28,37 @@ def test_the_published_parameters_are_small_and_float32():
     assert (FOLDER / "params.npz").stat().st_size < 8 * 2**20
     with np.load(FOLDER / "params.npz") as saved:
         assert {saved[name].dtype for name in saved.files if saved[name].dtype.kind == "f"} == {np.dtype("float32")}
+
+
+def documented_commands() -> list[str]:
+    """The blocks of the README and chapter 8 that start `jaxlearn train --dataset fashion-mnist`."""
+    pages = [ROOT / "README.md", ROOT / "docs" / "lecture" / "08_mnist_exercise.md"]
+    blocks = [b for page in pages for b in re.findall(r"```bash\n(.*?)```", page.read_text(), flags=re.S)]
+    return [b for b in blocks if b.startswith("jaxlearn train --dataset fashion-mnist")]
+
+
+def test_the_documented_command_is_the_recipe_and_its_run():
+    import dataclasses
+    import shlex
+    import sys
+
+    from jaxlearn.cli import build_parser
+    from jaxlearn.cli_options import _given
+    from jaxlearn.training import TrainConfig
+    from jaxlearn.training.runs import read_run_config
+
+    sys.path.insert(0, str(ROOT / "experiments"))
+    try:
+        import fashion95
+    finally:
+        sys.path.remove(str(ROOT / "experiments"))
+    commands = documented_commands()
+    assert len(commands) == 2 and commands[0] == commands[1], "the README and chapter 8 show one command"
+    args = build_parser().parse_args(shlex.split(commands[0].replace("\\\n", " "))[1:])
+    config = TrainConfig(**_given(args))
+    assert config == dataclasses.replace(fashion95.RECIPE, seed=0)
+    assert (args.dataset, args.validation_size) == ("fashion-mnist", 0)
+    # … and the final run committed under results/fashion95/runs was started with these settings
+    saved = read_run_config(FOLDER / "runs" / "recipe-seed0")
+    assert saved["config"] == config
+    assert (saved["dataset"], saved["validation_size"]) == ("fashion-mnist", 0)
