@@ -29,6 +29,13 @@ least recently used entries go first), which also makes JAX read and write each 
 file lock (`filelock`). Without the lock JAX writes an entry in place, and a process could read
 one that another is still writing: CI's two pytest workers sharing the folder once crashed that
 way (a segmentation fault deserialising a truncated executable).
+
+Known problem, not mended: even with the lock, two full runs of the test suite whose two workers
+and a training run shared one folder each lost a worker to a crash inside XLA:CPU while JAX
+deserialised an entry that was intact (JAX 0.10.2: "Segmentation fault" once, "Fatal Python
+error: Aborted" once, in `get_executable_and_time`); the same tests on the same folder then
+passed three times. The tests give each worker a folder of its own. Processes that crash this
+way can do the same (JAXLEARN_COMPILATION_CACHE), or turn the cache off.
 """
 
 import contextlib
