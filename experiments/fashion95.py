@@ -10,9 +10,11 @@ same as the one `jaxlearn train --dataset fashion-mnist …` command the README 
 run interrupted (Ctrl-C, a reboot) is resumed where it stopped when the script is started again,
 and a finished one is not repeated. Each run's sessions.json records the wall time, the epochs
 and the machine of every session that trained it, so a run that spans interruptions reports its
-whole time. On this project's 2-core CPU the recipe outlasts a working session: the unfinished
-run's resume files (config.json, checkpoint.npz, metrics.json, sessions.json) are committed under
-results/fashion95/runs/ at the end of one, and the next continues the run with the same command.
+whole time. On this project's 2-core CPU the recipe (9–10 hours) outlasted a working session:
+the unfinished run's resume files (config.json, checkpoint.npz, metrics.json, sessions.json) were
+committed under results/fashion95/runs/ at the end of each, and the next continued the run with
+the same command. The finished run's record stays committed there (without its checkpoint), with
+its params.npz: the script started again skips the finished run and writes its report again.
 In the background beside other work, start it under `nice -n 19` and, on a Linux kernel with
 autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled is 1) where it runs in a session
 of its own (setsid), also `echo 19 > /proc/PID/autogroup`: otherwise the scheduler shares the CPU

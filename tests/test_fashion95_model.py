@@ -62,3 +62,20 @@ def test_the_documented_command_is_the_recipe_and_its_run():
     saved = read_run_config(FOLDER / "runs" / "recipe-seed0")
     assert saved["config"] == config
     assert (saved["dataset"], saved["validation_size"]) == ("fashion-mnist", 0)
+
+
+def test_the_committed_run_record_covers_every_epoch_once():
+    """results/fashion95/runs/recipe-seed0 keeps the finished run's record: its 60 epochs trained
+    once each across the sessions that sessions.json lists, and the test accuracy the report states."""
+    run = FOLDER / "runs" / "recipe-seed0"
+    metrics = json.loads((run / "metrics.json").read_text())
+    sessions = json.loads((run / "sessions.json").read_text())
+    epochs = json.loads((run / "config.json").read_text())["config"]["epochs"]
+    assert [h["epoch"] for h in metrics["history"]] == list(range(1, epochs + 1))
+    trained = [e for s in sessions for e in range(s["epochs"][0], s["epochs"][1] + 1)]
+    assert trained == list(range(1, epochs + 1)), "each epoch trained by exactly one session, in order"
+    summary = json.loads((FOLDER / "summary.json").read_text())
+    row = next(r for r in summary["runs"] if r["run"] == run.name)
+    assert row["seconds"] == sum(s["seconds"] for s in sessions) and row["epochs"] == epochs
+    assert metrics["test_accuracy"] == row["test_accuracy_tta"]      # the run was tested with flips on
+    assert (run / "params.npz").read_bytes() == (FOLDER / "params.npz").read_bytes()
