@@ -32,7 +32,6 @@ def train_curve(config: TrainConfig, d: dict) -> dict:
         state, history = fit(config, d["X_train"], d["y_train"], d["X_val"], d["y_val"], n_classes=10,
                              progress=False)
     seconds = time.perf_counter() - start
-    test = evaluate(state.params, jnp.asarray(d["X_test"]), jnp.asarray(d["y_test"]), config,
-                    batch_stats=state.batch_stats)
+    test = evaluate(state, jnp.asarray(d["X_test"]), jnp.asarray(d["y_test"]), config)
     n_parameters = sum(int(leaf.size) for leaf in jax.tree_util.tree_leaves(state.params))
     return {"history": history, "test_accuracy": test["accuracy"], "seconds": seconds, "parameters": n_parameters}

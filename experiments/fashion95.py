@@ -125,14 +125,14 @@ def test_predictions(run_dir: Path, flip: bool, *, predicted: bool = True):
     flips; predicted=False skips the second pass over the test set that the labels take (None)."""
     saved = read_run_config(run_dir)
     config = dataclasses.replace(saved["config"], test_flip=flip and saved["config"].model == "cnn")
-    params, batch_stats = load_model(run_dir / "params.npz")
+    trained = load_model(run_dir / "params.npz")
     data = load_mnist(saved["dataset"], download=False)
     X = jnp.asarray(flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype)))
     labels = data.test_labels.astype(np.int32)
-    accuracy = evaluate(params, X, jnp.asarray(labels), config, batch_stats=batch_stats)["accuracy"]
+    accuracy = evaluate(trained, X, jnp.asarray(labels), config)["accuracy"]
     if not predicted:
         return accuracy, None, labels
-    return accuracy, np.asarray(predict(params, X, config, batch_stats=batch_stats)), labels
+    return accuracy, np.asarray(predict(trained, X, config)), labels
 
 
 def publish(run_dir: Path, out_dir: Path, test_flip: bool) -> None:

@@ -58,9 +58,3 @@ def warn(message: str, category: type[Warning]) -> None:
         level += not frame.f_code.co_filename.startswith("<frozen importlib")
         frame = frame.f_back
     warnings.warn(message, category, stacklevel=level)
-
-
-def warn_moved(old: str, new: str) -> None:
-    """The DeprecationWarning of a module kept one release under its old name."""
-    warn(f"{old} is deprecated: import from {new} instead (the same names; {old} will be removed in "
-         "jaxlearn 0.3)", DeprecationWarning)

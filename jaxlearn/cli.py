@@ -9,7 +9,17 @@ from pathlib import Path
 
 import jaxlearn
 from jaxlearn import _interrupts, cli_study
-from jaxlearn.cli_options import DATA_OPTIONS, _given, _option, add_config_options, add_data_options  # noqa: F401
+from jaxlearn.cli_options import (  # noqa: F401 (re-exported)
+    DATA_OPTIONS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_STALLED,
+    EXIT_USAGE,
+    _given,
+    _option,
+    add_config_options,
+    add_data_options,
+)
 from jaxlearn.cli_processes import _join_processes, _process_settings
 
 # Only light imports above: main() installs its Ctrl-C handler before JAX is imported.
@@ -33,7 +43,6 @@ def _info(_args) -> int:
 
 # Exit codes besides 0 and argparse's 2 (usage): 1 a failed run, 3 a run that ended without learning
 # (jaxlearn.stall; its folder is written), 130 Ctrl-C (128 + SIGINT, as shells report it).
-EXIT_FAILED, EXIT_USAGE, EXIT_STALLED, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 def _run_dtype(config, run_dir) -> str:

@@ -5,6 +5,9 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+# the exit codes of the jaxlearn command (cli.py and cli_study.py)
+EXIT_FAILED, EXIT_USAGE, EXIT_STALLED, EXIT_INTERRUPTED = 1, 2, 3, 130
+
 # TrainConfig field → its command-line option (the others are spelt as the field).
 OPTION_NAMES = {"learning_rate": "lr"}
 # Options that describe the data rather than the model; a resumed run keeps these too.

@@ -1,4 +1,4 @@
-"""`jaxlearn sweep` and `jaxlearn compare`: thin wrappers over `jaxlearn.training.study`."""
+"""`jaxlearn sweep` and `jaxlearn compare`: thin wrappers over `jaxlearn.sweeps.study`."""
 
 import argparse
 import sys
@@ -42,9 +42,9 @@ def _hidden_groups(text: str) -> list:
 
 
 def _sweep(args) -> int:
-    from jaxlearn import cli, cli_options
+    from jaxlearn import cli_options
+    from jaxlearn.sweeps.study import CHECKPOINT, resume_study, run_study
     from jaxlearn.training.config import TrainConfig
-    from jaxlearn.training.study import CHECKPOINT, resume_study, run_study
 
     given = [name for name in ("lr", "seeds", "weight_decays", "momenta", "dropouts", "hidden_groups")
              if getattr(args, name) is not None] + list(cli_options._given(args))
@@ -73,13 +73,13 @@ def _sweep(args) -> int:
         if any(args.out.glob(f"{CHECKPOINT[:-4]}*.npz")):
             print(f"interrupted; the finished epochs are kept: continue with 'jaxlearn sweep --resume --out "
                   f"{args.out}'", file=sys.stderr)
-        return cli.EXIT_INTERRUPTED
+        return cli_options.EXIT_INTERRUPTED
     except FileExistsError as err:
         print(f"jaxlearn sweep: error: {err}", file=sys.stderr)
-        return 2 if args.resume else cli.EXIT_FAILED
+        return 2 if args.resume else cli_options.EXIT_FAILED
     except (ValueError, TypeError, OSError) as err:
         print(f"jaxlearn sweep: error: {err}", file=sys.stderr)
-        return cli.EXIT_FAILED
+        return cli_options.EXIT_FAILED
     sweep = result["sweep"]
     print((args.out / "summary.md").read_text().rstrip())
     best = result["best"]
@@ -96,7 +96,7 @@ def _sweep(args) -> int:
 
 def _compare(args) -> int:
     from jaxlearn import plots
-    from jaxlearn.training.study import compare_runs, comparison_figure, comparison_table
+    from jaxlearn.sweeps.study import compare_runs, comparison_figure, comparison_table
 
     try:
         comparison = compare_runs(args.runs, metric=args.metric)

@@ -43,16 +43,15 @@ def test_a_cnn_is_evaluated_in_smaller_blocks_with_the_same_result():
     """evaluate's default block is 1 000 rows for a CNN (its activations bound the memory), 10 000
     for an MLP; the blocks change nothing but the memory."""
     from jaxlearn.training import evaluate, predict
-    from jaxlearn.training.evaluate import default_block
 
-    assert default_block(CNN) == 1_000 and default_block(TrainConfig()) == 10_000
+    assert CNN.network.eval_block == 1_000 and TrainConfig().network.eval_block == 10_000
     X, y = images(M=2300)
     state, _ = fit(dataclasses.replace(CNN, epochs=1), X[:200], y[:200], progress=False)
-    one_block = evaluate(state.params, X, y, CNN, block=2300)
-    default = evaluate(state.params, X, y, CNN)
+    one_block = evaluate(state, X, y, CNN, block=2300)
+    default = evaluate(state, X, y, CNN)
     assert default["accuracy"] == one_block["accuracy"]
     assert default["loss"] == pytest.approx(one_block["loss"], rel=1e-6)
-    np.testing.assert_array_equal(predict(state.params, X, CNN), predict(state.params, X, CNN, block=2300))
+    np.testing.assert_array_equal(predict(state, X, CNN), predict(state, X, CNN, block=2300))
 
 
 @pytest.mark.parametrize("architecture", ["c4-p-d16", "c4bn-p-drop0.2-d16bn"])
@@ -78,11 +77,14 @@ def test_batch_norm_and_dropout_train_and_keep_their_state():
     other, _ = fit(dataclasses.replace(config, seed=1, architecture="c4bn-p-drop0.25-d16bn-drop0.5"), X, y,
                    progress=False)
     assert not np.array_equal(other.params[-1][0], state.params[-1][0])
-    with pytest.raises(ValueError, match=r"batch_stats do not fit the network c4bn-p-drop0.25-d16bn-drop0.5: its 2 "
-                                         r"batch normalisation layer\(s\) need batch_stats"):
-        from jaxlearn.training import evaluate
+    from jaxlearn.training import evaluate
 
-        evaluate(state.params, X, y, config)
+    with pytest.raises(ValueError, match=r"the state does not fit the CNN 'c4bn-p-drop0.25-d16bn-drop0.5' on "
+                                         r"\(1, 8, 8\) images: its 2 batch normalisation layer\(s\) need a state "
+                                         r"of 2 \(running mean, running variance\) pairs: pass the TrainState that "
+                                         r"fit returned"):
+        evaluate(state.params, X, y, config)          # the parameters alone: the statistics are missing
+    assert evaluate(state, X, y, config) == evaluate(state, X, y, config)
 
 
 def test_a_cnn_run_folder_resumes_bit_identical(tmp_path, tiny_data, monkeypatch):
@@ -116,7 +118,8 @@ def test_a_cnn_run_folder_resumes_bit_identical(tmp_path, tiny_data, monkeypatch
 def test_mixing_models_and_bad_cnn_settings_are_named(tmp_path, tiny_data, capsys):
     X, y = images()
     mlp_state, _ = fit(TrainConfig(hidden=(8,), epochs=1, batch_size=20), X, y, progress=False)
-    with pytest.raises(ValueError, match="these parameters belong to an MLP, not the CNN 'c4-p-d16'"):
+    with pytest.raises(ValueError, match=r"these parameters do not fit the CNN 'c4-p-d16' on \(1, 8, 8\) images on "
+                                         r"64 inputs: the parameter list has 2 layers, the CNN .* 3"):
         fit(CNN, X, y, state=mlp_state, progress=False)
     with pytest.raises(ValueError, match=r"the CNN sees each input row as an image of shape \(1, 28, 28\) \(784 "
                                          r"values\), but the rows have 64; set image_shape"):
@@ -125,10 +128,6 @@ def test_mixing_models_and_bad_cnn_settings_are_named(tmp_path, tiny_data, capsy
         TrainConfig(augment=("shift",))
     with pytest.raises(ValueError, match=r"layer 5 \(pool\): a 2×2 window does not fit the 1×1 feature map"):
         TrainConfig(model="cnn", architecture="c4-p-p-p-p-d8", image_shape=(1, 8, 8))
-    with pytest.raises(ValueError, match="train_many trains MLPs"):
-        from jaxlearn.sweeps import train_many
-
-        train_many(CNN, X, y, learning_rates=[1e-3, 1e-2], progress=False)
     assert main(["train", "--model", "cnn", "--augment", "flip", "--out", str(tmp_path / "run"),
                  "--data-dir", str(tiny_data), "--no-progress"]) == 1
     assert "augmentation 'flip' on mnist: digits are not mirror-symmetric" in capsys.readouterr().err

@@ -8,14 +8,13 @@ import pytest
 
 import jaxlearn
 
-DEPRECATED = {"jaxlearn.train", "jaxlearn.runs", "jaxlearn.checkpoint", "jaxlearn.optimize", "jaxlearn.backprop",
-              "jaxlearn.mlp_sweep", "jaxlearn.__main__"}
+SKIPPED = {"jaxlearn.__main__"}
 
 
 def modules_with_examples():
     names = []
     for info in pkgutil.walk_packages(jaxlearn.__path__, "jaxlearn."):
-        if info.name in DEPRECATED:
+        if info.name in SKIPPED:
             continue
         spec = importlib.util.find_spec(info.name)
         if spec and spec.origin and spec.origin.endswith(".py") and ">>>" in open(spec.origin, encoding="utf-8").read():

@@ -191,3 +191,16 @@ def test_an_interrupted_study_resumes_to_the_uninterrupted_result(tmp_path, data
     again = subprocess.run([sys.executable, "-m", "jaxlearn.cli", "sweep", "--resume", "--out", str(interrupted)],
                            env=env, capture_output=True, text=True)
     assert again.returncode == 2 and "holds a finished study: nothing to resume" in again.stderr
+
+
+def test_jaxlearn_sweep_studies_cnns_and_the_best_one_is_evaluable(tmp_path, tiny_data, capsys):
+    """A CNN with batch normalisation, swept over learning rates: its study folder's best model keeps
+    its running statistics, so that `jaxlearn evaluate` tests it as the sweep trained it."""
+    out = tmp_path / "cnn-study"
+    assert main(["sweep", "--data-dir", str(tiny_data), "--lr", "3e-3,1e-2", "--model", "cnn", "--architecture",
+                 "c4bn-p-d8", "--epochs", "1", "--batch-size", "50", "--validation-size", "100", "--no-progress",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    summary = json.loads((out / "metrics.json").read_text())
+    assert main(["evaluate", str(out), "--data-dir", str(tiny_data)]) == 0
+    assert f"test accuracy {100 * summary['test_accuracy']:.2f}%" in capsys.readouterr().out

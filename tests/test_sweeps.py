@@ -4,9 +4,9 @@ import jax
 import numpy as np
 import pytest
 
-from jaxlearn import ConvergenceWarning, DivergenceError, SingularMatrixError, logistic, solve, sweeps
+from jaxlearn import ConvergenceWarning, DivergenceError, SingularMatrixError, logistic, nn, solve, sweeps
 from jaxlearn.data import flatten_images
-from jaxlearn.sweeps.mlp import models_per_chunk
+from jaxlearn.sweeps.networks import models_per_chunk
 from jaxlearn.training import TrainConfig, fit
 from tests.conftest import random_problem
 
@@ -169,12 +169,15 @@ def test_chunking_does_not_change_the_models(small_mnist):
 
 
 def test_models_per_chunk():
-    assert models_per_chunk(3, 16, [784, 128, 10], "float32") == 3
-    assert models_per_chunk(40, 16, [784, 128, 10], "float32") == 16
+    def mlp(sizes, dtype):       # one model's parameters, as shapes
+        return jax.eval_shape(lambda: nn.init_mlp(jax.random.key(0), sizes, dtype=dtype))
+
+    assert models_per_chunk(3, 16, mlp([784, 128, 10], "float32")) == 3
+    assert models_per_chunk(40, 16, mlp([784, 128, 10], "float32")) == 16
     if jax.default_backend() == "cpu":
-        assert models_per_chunk(None, 16, [784, 128, 10], "float32") == 4       # 0.4 MB a model
-        assert models_per_chunk(None, 16, [784, 256, 256, 10], "float32") == 1  # 1.1 MB a model
-        assert models_per_chunk(None, 6, [2, 3, 2], "float64") == 6
+        assert models_per_chunk(None, 16, mlp([784, 128, 10], "float32")) == 4       # 0.4 MB a model
+        assert models_per_chunk(None, 16, mlp([784, 256, 256, 10], "float32")) == 1  # 1.1 MB a model
+        assert models_per_chunk(None, 6, mlp([2, 3, 2], "float64")) == 6
 
 
 def test_a_diverging_model_is_reported_and_the_others_train_on(small_mnist):

@@ -10,20 +10,17 @@ import pytest
 
 from jaxlearn.data import flatten_images
 from jaxlearn.training import TrainConfig, evaluate, fit, learning_rate_schedule
-from jaxlearn.training.model import logits, network
 from jaxlearn.training.optimizers import make_optimizer
-from jaxlearn.training.step import TrainState, make_step
+from jaxlearn.training.step import fresh_state, make_step
 
 CNN = dict(model="cnn", architecture="c4bn-p-d8", image_shape=(1, 8, 8), epochs=3, batch_size=6)
 
 
 def one_step(config, X, Y, seed=0):
     """params after one minibatch update of a fresh network, and the step's loss."""
-    from jaxlearn.training import model
-
-    params = model.init_params(config, jax.random.key(seed), X.shape[1], Y.shape[1])
-    state = TrainState(params, make_optimizer(config, 10).init(params), model.init_batch_stats(config))
-    state, (loss, _) = make_step(config, make_optimizer(config, 10))(state, X, Y)
+    optimizer = make_optimizer(config, 10)
+    state = fresh_state(config, optimizer, seed, X.shape[1], Y.shape[1])
+    state, (loss, _) = make_step(config, optimizer)(state, X, Y)
     return state.params, loss
 
 
@@ -42,11 +39,9 @@ def test_label_smoothing_trains_on_the_smoothed_targets_by_hand_too(kind):
     smoothed_targets = (1 - eps) * Y + eps / K
     # the step's loss is the cross-entropy against (1 − ε) y + ε/K ...
     params, loss = one_step(config, X, Y)
-    from jaxlearn.training import model
-
-    fresh = model.init_params(config, jax.random.key(0), X.shape[1], K)
-    z = logits(config, fresh, X, batch_stats=model.init_batch_stats(config)) if config.model == "mlp" else \
-        model.training_logits(config, fresh, X, batch_stats=model.init_batch_stats(config))[0]
+    net = config.network
+    fresh = fresh_state(config, make_optimizer(config, 10), 0, X.shape[1], K)
+    z, _ = net.apply(fresh.params, fresh.batch_stats, X, training=True)     # the step's forward pass
     expected = -jnp.mean(jnp.sum(smoothed_targets * jax.nn.log_softmax(z), axis=1))
     np.testing.assert_allclose(loss, expected, rtol=1e-12)
     # ... and the hand backward pass (δ^L = softmax − target) takes the same targets as jax.grad
@@ -106,18 +101,15 @@ def test_warmup_is_checked():
 
 def cnn_and_params():
     config = TrainConfig(**CNN, dtype="float64", test_flip=True)
-    from jaxlearn.training import model
-
-    params = model.init_params(config, jax.random.key(0), 64, 3)
-    return config, params, model.init_batch_stats(config)
+    return config, config.network.init(jax.random.key(0), 64, 3), config.network.init_state()
 
 
 def test_the_flip_of_a_mirror_symmetric_image_changes_nothing():
     config, params, stats = cnn_and_params()
     half = jax.random.uniform(jax.random.key(2), (5, 1, 8, 4), jnp.float64)
     symmetric = jnp.concatenate([half, jnp.flip(half, axis=-1)], axis=-1).reshape(5, 64)
-    with_tta = logits(network(config), params, symmetric, batch_stats=stats)
-    without = logits(network(dataclasses.replace(config, test_flip=False)), params, symmetric, batch_stats=stats)
+    with_tta = config.network.logits(params, stats, symmetric)
+    without = dataclasses.replace(config, test_flip=False).network.logits(params, stats, symmetric)
     np.testing.assert_allclose(with_tta, without, rtol=1e-12)
 
 
@@ -125,10 +117,10 @@ def test_tta_is_the_mean_of_the_logits_of_the_image_and_its_mirror():
     config, params, stats = cnn_and_params()
     X = jax.random.uniform(jax.random.key(3), (5, 64), jnp.float64)
     mirrored = jnp.flip(X.reshape(5, 1, 8, 8), axis=-1).reshape(5, 64)
-    plain = network(dataclasses.replace(config, test_flip=False))
-    expected = (logits(plain, params, X, batch_stats=stats) + logits(plain, params, mirrored, batch_stats=stats)) / 2
-    np.testing.assert_allclose(logits(network(config), params, X, batch_stats=stats), expected, rtol=1e-12)
-    assert not np.allclose(expected, logits(plain, params, X, batch_stats=stats))
+    plain = dataclasses.replace(config, test_flip=False).network
+    expected = (plain.logits(params, stats, X) + plain.logits(params, stats, mirrored)) / 2
+    np.testing.assert_allclose(config.network.logits(params, stats, X), expected, rtol=1e-12)
+    assert not np.allclose(expected, plain.logits(params, stats, X))
 
 
 def test_test_flip_is_refused_where_it_cannot_apply(tiny_data, tmp_path):

@@ -4,6 +4,7 @@
     report = check_gradient(loss, grad, params, X, Y)    # loss(params, X, Y) → L; grad → ∂L/∂params
     print(report)                                        # one row per leaf, and what looks wrong
     report.assert_ok()                                   # or assert_gradients_match(...) in pytest
+    check_network(net, params, X, Y, key=key)            # any network's hand_gradient (MLP, CNN, …)
 
 `jax.test_util.check_grads` and `torch.autograd.gradcheck` compare autodiff with finite
 differences; neither takes a hand-written gradient, nor says what is wrong with one. Here the
@@ -15,7 +16,8 @@ with its λ, the gradient of another layer, an unused leaf, a missing activation
 """
 
 from jaxlearn.gradcheck._check import assert_gradients_match, check_gradient, check_hessian, leaf_names
+from jaxlearn.gradcheck._network import check_network
 from jaxlearn.gradcheck._report import GradientReport, LeafReport
 
-__all__ = ["check_gradient", "check_hessian", "assert_gradients_match", "GradientReport", "LeafReport",
-           "leaf_names"]
+__all__ = ["check_gradient", "check_hessian", "check_network", "assert_gradients_match", "GradientReport",
+           "LeafReport", "leaf_names"]

@@ -15,12 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn import linear, logistic, losses, nn, svm
+from jaxlearn.gradcheck._network import network_loss_and_gradient
 from jaxlearn.logistic.model import binary_hessian
-from jaxlearn.nn.backprop import backprop
 from jaxlearn.nn.batchnorm import batch_norm, batch_norm_backward
 from jaxlearn.nn.conv import conv2d, max_pool
 from jaxlearn.nn.conv_backprop import conv2d_backward, max_pool_backward
 from jaxlearn.nn.dropout import dropout, dropout_backward
+from jaxlearn.nn.network import CNN, MLP
 
 M, N, K = 12, 5, 3
 
@@ -119,8 +120,8 @@ def _mlp_batch(dtype, gap: float = 0.1):
 def _backprop(activation, loss, output):
     def build(dtype):
         params, X, Y = _mlp_batch(dtype)
-        return (nn.make_loss(loss, activation=activation, output=output),
-                lambda p, X, Y: backprop(p, X, Y, activation=activation, loss=loss, output=output), params, (X, Y))
+        net = MLP(loss=loss, output=output, hidden=(6, 4), activation=activation)
+        return (*network_loss_and_gradient(net), params, (X, Y))
     return build
 
 
@@ -128,12 +129,8 @@ def _backprop_dropout(dtype):
     """The MLP in training with dropout p = 0.3 on its hidden layers (tanh: smooth, so the masked
     units cannot move a ReLU input across its kink within the finite differences' reach)."""
     params, X, Y = _mlp_batch(dtype)
-    key = jax.random.key(3)
-
-    def loss(p, X, Y):
-        return losses.softmax_cross_entropy(nn.logits(p, X, activation="tanh", key=key, dropout=0.3), Y)
-
-    return loss, lambda p, X, Y: backprop(p, X, Y, activation="tanh", key=key, dropout=0.3), params, (X, Y)
+    net = MLP(hidden=(6, 4), activation="tanh", dropout=0.3)
+    return (*network_loss_and_gradient(net, key=jax.random.key(3)), params, (X, Y))
 
 
 def _with_delta(shape_of_output, dtype, seed):
@@ -176,20 +173,11 @@ def _dropout(dtype):
 
 def _cnn(dtype, architecture="c3bn-p-drop0.25-d5", activation="relu"):
     rng = _rng(13)
-    params = nn.init_cnn(jax.random.key(1), architecture, (1, 6, 6), K, dtype=dtype)
-    stats = nn.init_batch_stats(architecture, dtype=dtype)
-    X = rng.normal(size=(4, 1, 6, 6)).astype(dtype)
+    net = CNN(architecture=architecture, image_shape=(1, 6, 6), activation=activation, dtype=np.dtype(dtype).name)
+    params = net.init(jax.random.key(1), 36, K)
+    X = rng.normal(size=(4, 36)).astype(dtype)
     Y = np.eye(K, dtype=dtype)[rng.integers(0, K, 4)]
-    key = jax.random.key(2)
-
-    def loss(p, X, Y):
-        z, _ = nn.cnn_apply(p, X, architecture, batch_stats=stats, training=True, key=key, activation=activation)
-        return losses.softmax_cross_entropy(z, Y)
-
-    def hand(p, X, Y):
-        return nn.cnn_backprop(p, X, Y, architecture, batch_stats=stats, key=key, activation=activation)
-
-    return loss, hand, params, (X, Y)
+    return (*network_loss_and_gradient(net, key=jax.random.key(2)), params, (X, Y))
 
 
 def _backprop_formulas():

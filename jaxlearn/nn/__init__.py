@@ -11,6 +11,7 @@
     dropout.py      inverted dropout with an explicit key; backward pass
     cnn.py          convolutional networks from an architecture string ("c32bn-p-drop0.25-d128"); hand backprop
     augment.py      random shifts, flips and erasing of image batches on the device, keyed
+    network.py      a network as one hashable object (MLP, CNN): init, apply, hand_gradient, state
 """
 
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, activation_derivative, apply_output
@@ -32,6 +33,7 @@ from jaxlearn.nn.losses import (
     quadratic_loss,
 )
 from jaxlearn.nn.mlp import LAYOUTS, check_params, count_parameters, forward, init_mlp, logits, predict
+from jaxlearn.nn.network import CNN, MLP, Network
 
 __all__ = ["ACTIVATIONS", "OUTPUTS", "activation_derivative", "apply_output", "LOSSES", "check_targets",
            "cross_entropy", "cross_entropy_loss", "default_output", "loss_from_logits", "make_loss", "one_hot",
@@ -39,4 +41,4 @@ __all__ = ["ACTIVATIONS", "OUTPUTS", "activation_derivative", "apply_output", "L
            "predict", "conv2d", "flatten", "init_conv", "max_pool", "conv2d_backward", "max_pool_backward",
            "AUGMENTATIONS", "augment", "check_augmentations", "cnn_backprop", "cnn_logits", "init_cnn",
            "parse_architecture", "batch_norm", "batch_norm_backward", "init_batch_norm", "cnn_apply",
-           "init_batch_stats", "dropout", "dropout_backward"]
+           "init_batch_stats", "dropout", "dropout_backward", "Network", "MLP", "CNN"]

@@ -19,7 +19,7 @@ from jaxlearn import losses
 from jaxlearn._validation import check_matrix, check_option
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, activation_derivative, apply_output
 from jaxlearn.nn.losses import LOSSES, check_targets, default_output
-from jaxlearn.nn.mlp import check_params, dropout_masks
+from jaxlearn.nn.mlp import check_params, dropout_masks, forward_trace
 
 
 def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entropy",
@@ -51,16 +51,11 @@ def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entro
     sigma = ACTIVATIONS[activation]
     masks = dropout_masks(key, dropout, params, X.shape[0])
 
-    # forward pass, keeping z^l, σ(z^l) and a^l (eqs. 47–52; a^l = σ(z^l) ∘ s^l with dropout)
-    activations, pre_activations, unmasked = [X], [], [X]
-    for layer, (W, b) in enumerate(params, start=1):
-        z = activations[-1] @ W.T + b[None, :]
-        pre_activations.append(z)
-        a = apply_output(z, output) if layer == len(params) else sigma(z)
-        unmasked.append(a)
-        activations.append(a if masks is None or layer == len(params) else a * masks[layer - 1])
+    # forward pass (eqs. 47–52), keeping z^l, σ(z^l) and a^l (a^l = σ(z^l) ∘ s^l with dropout)
+    pre_activations, unmasked, activations = forward_trace(params, X, sigma, masks)
+    z_L = pre_activations[-1]
+    a_L = apply_output(z_L, output)
 
-    a_L, z_L = activations[-1], pre_activations[-1]
     if loss == "cross_entropy":
         delta = losses.softmax_cross_entropy_grad(z_L, Y)  # (1) with softmax and L_CE: (a^L − y)/M
     else:
@@ -79,5 +74,5 @@ def backprop(params, X, Y, *, activation: str = "relu", loss: str = "cross_entro
             z_prev, error = pre_activations[layer - 2], delta @ W
             if masks is not None:                                                   # through the mask
                 error = error * masks[layer - 2]
-            delta = activation_derivative(activation, z_prev, unmasked[layer - 1]) * error  # (2)
+            delta = activation_derivative(activation, z_prev, unmasked[layer - 2]) * error  # (2)
     return grads[::-1]

@@ -148,12 +148,23 @@ def logits(params, X: ArrayLike, *, activation: str = "relu", layout: str = "row
             A = A if masks is None else A * masks[i].T
         W, b = params[-1]
         return (W @ A + b[:, None]).T
-    A = X
-    for i, (W, b) in enumerate(params[:-1]):
-        A = sigma(A @ W.T + b[None, :])        # the same, one sample a row
-        A = A if masks is None else A * masks[i]
-    W, b = params[-1]
-    return A @ W.T + b[None, :]
+    return forward_trace(params, X, sigma, masks)[0][-1]          # the same, one sample a row
+
+
+def forward_trace(params, X, sigma, masks=None) -> tuple:
+    """The forward pass one sample a row, keeping what backpropagation needs (eqs. 47–52):
+    ([z^1, …, z^L], [σ(z^1), …, σ(z^{L−1})], [a^0 = X, a^1, …, a^{L−1}]), a^l = σ(z^l) ∘ s^l with
+    the scaled dropout masks s^l (`dropout_masks`) when given. `logits` returns z^L of it, and
+    `jaxlearn.nn.backprop` runs the backward pass on it: one forward pass for both."""
+    pre_activations, unmasked, activations = [], [], [X]
+    for i, (W, b) in enumerate(params):
+        z = activations[-1] @ W.T + b[None, :]
+        pre_activations.append(z)
+        if i < len(params) - 1:
+            a = sigma(z)
+            unmasked.append(a)
+            activations.append(a if masks is None else a * masks[i])
+    return pre_activations, unmasked, activations
 
 
 def dropout_masks(key, rate, params, n_samples: int):

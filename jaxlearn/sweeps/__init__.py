@@ -15,7 +15,7 @@ setting and, given validation data, each model's validation score.
 
 from jaxlearn.sweeps.classification import logistic_path, softmax_path
 from jaxlearn.sweeps.grid import sweep
-from jaxlearn.sweeps.mlp import Sweep, models_per_chunk, train_many
+from jaxlearn.sweeps.networks import Sweep, models_per_chunk, train_many
 from jaxlearn.sweeps.path import Path, RegularizationPath
 from jaxlearn.sweeps.ridge import ridge_loo_path, ridge_path
 

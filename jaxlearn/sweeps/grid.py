@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxlearn.sweeps.mlp import Sweep, train_many
+from jaxlearn.sweeps.networks import Sweep, train_many
 from jaxlearn.sweeps.results import combine
 from jaxlearn.training.config import TrainConfig
 

@@ -21,7 +21,7 @@ from jaxlearn._errors import DivergenceError
 
 
 class Sweep(NamedTuple):
-    """MLPs trained side by side: params with a leading model axis, their settings and scores."""
+    """Networks trained side by side: params with a leading model axis, their settings and scores."""
 
     params: Any                   # [(W (S, n_l, n_{l−1}), b (S, n_l)), …]
     learning_rates: np.ndarray    # (S,)
@@ -43,6 +43,8 @@ class Sweep(NamedTuple):
                                   # stacked list per group and groups (S,) names each model's
     groups: Any = None
     dropouts: Any = None          # (S,): dropout rate of each model's hidden units
+    states: Any = None            # the networks' states stacked as params (a CNN's batch normalisation
+                                  # statistics), () for networks without; one list per group as params
 
     # the sweep as data (the functions below)
     def to_records(self) -> list:
@@ -67,11 +69,26 @@ class Sweep(NamedTuple):
 
     def model(self, i: int):
         """The parameters [(W, b), …] of model i."""
-        if self.groups is None:
-            return [(W[i], b[i]) for W, b in self.params]
-        group = int(self.groups[i])
-        local = i - int(np.flatnonzero(np.asarray(self.groups) == group)[0])      # a group's models are contiguous
-        return [(W[local], b[local]) for W, b in self.params[group]]
+        params, _ = self._stacked(i)
+        return params
+
+    def trained(self, i: int):
+        """Model i as `jaxlearn.training.evaluate` and `predict` take it: a `TrainedModel` of its
+        parameters and its network's state."""
+        from jaxlearn.training.step import TrainedModel
+
+        return TrainedModel(*self._stacked(i))
+
+    def _stacked(self, i: int) -> tuple:
+        """(params, state) of model i, cut out of the stacked arrays."""
+        import jax
+
+        params, states = self.params, () if self.states is None else self.states
+        if self.groups is not None:
+            group = int(self.groups[i])
+            i -= int(np.flatnonzero(np.asarray(self.groups) == group)[0])      # a group's models are contiguous
+            params, states = params[group], states[group]
+        return jax.tree_util.tree_map(lambda a: a[i], (params, states))
 
     def best(self) -> int:
         """The index of the model with the highest validation accuracy (diverged and stalled
@@ -99,8 +116,10 @@ def combine(sweeps: list, hidden: list) -> Sweep:
 
     names = ["-".join(map(str, h)) for h in hidden]
     counts = [len(s.learning_rates) for s in sweeps]
-    fields = {name: cat(name) for name in Sweep._fields if name not in ("params", "seconds", "hidden", "groups")}
-    return Sweep(**fields, params=[s.params for s in sweeps], seconds=float(sum(s.seconds for s in sweeps)),
+    fields = {name: cat(name) for name in Sweep._fields
+              if name not in ("params", "states", "seconds", "hidden", "groups")}
+    return Sweep(**fields, params=[s.params for s in sweeps], states=[s.states for s in sweeps],
+                 seconds=float(sum(s.seconds for s in sweeps)),
                  hidden=np.repeat(np.array(names, dtype=object), counts),
                  groups=np.repeat(np.arange(len(sweeps)), counts))
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")

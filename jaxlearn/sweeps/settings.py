@@ -1,6 +1,8 @@
 """The settings of a sweep's models, checked: equal-length arrays of peak learning rates, seeds,
 weight decays, momenta and dropout rates, and each model's data-order seed (`train_many`)."""
 
+import dataclasses
+
 import numpy as np
 
 from jaxlearn._validation import check_grid
@@ -22,8 +24,11 @@ def _settings(config: TrainConfig, learning_rates, seeds, weight_decays=None, mo
         if np.any(extra["dropouts"] >= 1):
             raise ValueError(f"dropouts must be < 1 (the fraction of hidden units dropped), got "
                              f"{extra['dropouts'].tolist()}")
-        if not config.hidden and np.any(extra["dropouts"] > 0):
-            raise ValueError("dropouts drop hidden units, but the config's hidden=() has no hidden layer")
+        if np.any(extra["dropouts"] > 0):       # the network must take a dropout rate: the config says whether
+            try:
+                dataclasses.replace(config, dropout=float(np.max(extra["dropouts"])))
+            except ValueError as err:
+                raise ValueError(f"dropouts: {err}") from None
     if len({len(v) for v in extra.values()}) > 1:
         raise ValueError(f"{' and '.join(f'{k} ({len(v)})' for k, v in extra.items())} must have the same length")
     rates = None if learning_rates is None else check_grid(learning_rates, "learning_rates", strictly_positive=True)

@@ -20,7 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn._files import atomic_write
-from jaxlearn.training.step import TrainState
+from jaxlearn.nn.network import layer_mismatch
+from jaxlearn.training.step import TrainedModel, TrainState
 
 
 class CheckpointError(ValueError):
@@ -74,7 +75,7 @@ def _params_from(arrays: dict, path) -> list:
     layers = sorted(int(k[1:]) for k in arrays if k.startswith("W") and k[1:].isdigit())
     if not layers or layers != list(range(1, len(layers) + 1)) or any(f"b{n}" not in arrays for n in layers):
         raise CheckpointError(f"{path}: no complete W1, b1, W2, b2, … arrays in this file; it was not written "
-                              "by jaxlearn.checkpoint")
+                              "by jaxlearn.training.checkpoint")
     return [(jnp.asarray(arrays[f"W{n}"]), jnp.asarray(arrays[f"b{n}"])) for n in layers]
 
 
@@ -103,11 +104,11 @@ def load_params(path) -> list:
     return _params_from(_read_npz(path), path)
 
 
-def load_model(path) -> tuple:
-    """(params, batch_stats) from a file of `save_params` (or a checkpoint); batch_stats is []
-    for a network without batch normalisation."""
+def load_model(path) -> TrainedModel:
+    """(params, batch_stats) from a file of `save_params` (or a checkpoint), as a `TrainedModel`
+    that `evaluate` and `predict` take; batch_stats is [] for a network without batch normalisation."""
     arrays = _read_npz(path)
-    return _params_from(arrays, path), _stats_from(arrays)
+    return TrainedModel(_params_from(arrays, path), _stats_from(arrays))
 
 
 def save_checkpoint(path, state: TrainState, epoch: int, history: list) -> Path:
@@ -121,19 +122,6 @@ def save_checkpoint(path, state: TrainState, epoch: int, history: list) -> Path:
     arrays["epoch"] = np.array(epoch)
     arrays["history"] = np.array(json.dumps(history))
     return _atomic_savez(path, arrays)
-
-
-def _check_params_fit(params, expected, path) -> None:
-    if len(params) != len(expected):
-        raise CheckpointMismatchError(f"{path}: the checkpoint has {len(params)} layers, the architecture "
-                                      f"{len(expected)}")
-    for layer, ((W, b), (W0, b0)) in enumerate(zip(params, expected), start=1):
-        if W.shape != W0.shape or b.shape != b0.shape:
-            raise CheckpointMismatchError(
-                f"{path}: layer {layer} has W {W.shape}, b {b.shape} in the checkpoint but the "
-                f"architecture needs W {W0.shape}, b {b0.shape}")
-        if W.dtype != W0.dtype or b.dtype != b0.dtype:
-            raise CheckpointMismatchError(f"{path}: layer {layer} is {W.dtype}, the run uses {W0.dtype}")
 
 
 def _optimizer_leaves(arrays: dict, template_leaves, path) -> list:
@@ -168,14 +156,17 @@ def load_checkpoint(path, template: TrainState):
     """
     arrays = _read_npz(path)
     params = _params_from(arrays, path)
-    _check_params_fit(params, template.params, path)
+    wrong = layer_mismatch(params, template.params, given_name="the checkpoint", expected_name="the architecture")
+    if wrong:
+        raise CheckpointMismatchError(f"{path}: {wrong}")
     template_leaves, treedef = jax.tree_util.tree_flatten(template.opt_state)
     opt_state = jax.tree_util.tree_unflatten(treedef, _optimizer_leaves(arrays, template_leaves, path))
-    batch_stats = _stats_from(arrays)
-    expected = [tuple(np.shape(v)) for v in jax.tree_util.tree_leaves(template.batch_stats)]
-    if [tuple(v.shape) for v in jax.tree_util.tree_leaves(batch_stats)] != expected:
-        raise CheckpointMismatchError(f"{path}: the checkpoint has {len(batch_stats)} batch normalisation "
-                                      f"layer(s) with running statistics, the network {len(expected) // 2}")
+    # the network's state (batch normalisation's running statistics) in the template's structure
+    net_state, stored = stored_tree(arrays, "stats_", template.batch_stats)
+    if net_state is None:
+        expected = len(jax.tree_util.tree_leaves(template.batch_stats))
+        raise CheckpointMismatchError(f"{path}: the checkpoint has {stored // 2} batch normalisation "
+                                      f"layer(s) with running statistics, the network {expected // 2}")
     try:
         epoch, history = int(arrays["epoch"]), json.loads(str(arrays["history"]))
     except (KeyError, ValueError, TypeError) as err:
@@ -183,8 +174,7 @@ def load_checkpoint(path, template: TrainState):
                               "file from a copy or delete it") from None
     if not isinstance(history, list) or len(history) != epoch:
         raise CheckpointError(f"{path}: the metrics do not match the epoch count {epoch}; the file is damaged")
-    batch_stats = batch_stats if expected else template.batch_stats     # () of an MLP stays ()
-    return TrainState(params, opt_state, batch_stats, _ema_from(arrays, template.ema, path)), epoch, history
+    return TrainState(params, opt_state, net_state, _ema_from(arrays, template.ema, path)), epoch, history
 
 
 def _ema_from(arrays: dict, template, path):

@@ -1,17 +1,19 @@
 """The configuration of a training run: every choice that defines it, checked when it is made."""
 
 import dataclasses
+import functools
 
 from jaxlearn import nn
 from jaxlearn._validation import check_option, check_scalar
 from jaxlearn.nn.augment import check_augmentations
-from jaxlearn.nn.cnn import layer_shapes, parse_architecture
+from jaxlearn.nn.network import Network
+from jaxlearn.training import model
 
 OPTIMIZERS = ("adam", "momentum", "nesterov", "sgd")
 SCHEDULES = ("cosine", "constant")
 GRADIENTS = ("autodiff", "backprop")
 DTYPES = ("float32", "float64")
-MODELS = ("mlp", "cnn")
+MODELS = tuple(model.NETWORKS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +70,6 @@ class TrainConfig:
         check_scalar(self.lam, "lam", minimum=0)
         check_scalar(self.weight_decay, "weight_decay", minimum=0)
         check_option(self.init, "init", nn.mlp.INITS)
-        if self.model == "cnn" and self.init != "he":
-            raise ValueError(f"init={self.init!r} is for the MLP; a CNN is initialised as jaxlearn.nn.init_cnn does")
         check_scalar(self.label_smoothing, "label_smoothing", minimum=0)
         if self.label_smoothing >= 1:
             raise ValueError(f"label_smoothing must be < 1 (ε = 1 would leave no label), got {self.label_smoothing}")
@@ -88,24 +88,17 @@ class TrainConfig:
         if self.dropout >= 1:
             raise ValueError(f"dropout must be < 1 (the fraction of hidden units dropped; p = 1 would drop them all), "
                              f"got {self.dropout}")
-        if self.dropout and self.model == "cnn":
-            raise ValueError(f"dropout={self.dropout} is the MLP's; a CNN's dropout is a layer of its architecture "
-                             "(e.g. '…-d128-drop0.5')")
-        if self.dropout and not self.hidden:
-            raise ValueError(f"dropout={self.dropout} drops hidden units, but hidden=() has no hidden layer")
         if not isinstance(self.test_flip, bool):
             raise TypeError(f"test_flip must be True or False, got {self.test_flip!r}")
-        if self.test_flip and self.model != "cnn":
-            raise ValueError("test_flip mirrors images: it needs model='cnn' (the MLP sees flat rows)")
         object.__setattr__(self, "image_shape", tuple(self.image_shape))
         object.__setattr__(self, "augment", (self.augment,) if isinstance(self.augment, str) else tuple(self.augment))
         check_augmentations(self.augment)
-        if self.model == "cnn":
-            layer_shapes(parse_architecture(self.architecture), self.image_shape)   # no empty feature map
-            if self.loss != "cross_entropy":
-                raise ValueError(f"the CNN is trained with the cross-entropy loss, got loss={self.loss!r}")
-        elif self.augment:
-            raise ValueError(f"augment={self.augment} needs model='cnn' (the MLP sees flat rows, not images)")
+        model.network(self)     # the settings that only one kind of network takes, checked by the one that takes them
+
+    @functools.cached_property
+    def network(self) -> Network:
+        """The network this config trains (`jaxlearn.training.model.network`), built once."""
+        return model.network(self)
 
     @property
     def output_activation(self) -> str:

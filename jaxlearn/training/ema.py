@@ -17,22 +17,22 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxlearn.nn.batchnorm import MOMENTUM
-from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
+from jaxlearn.training.step import TrainedModel
 
 __all__ = ["ema_model", "recompute_batch_stats"]
 
 
-def ema_model(config: TrainConfig, state, X_train, *, batches: int = 50, batch_size: int = 256) -> tuple:
-    """(params, batch_stats) of the run's model: the weight average with batch statistics computed
-    for it when config.ema_decay > 0, else the trained state's own."""
+def ema_model(config: TrainConfig, state, X_train, *, batches: int = 50, batch_size: int = 256) -> TrainedModel:
+    """The run's model as a `TrainedModel` (params, batch_stats): the weight average with batch
+    statistics computed for it when config.ema_decay > 0, else the trained state's own."""
     if not config.ema_decay:
-        return state.params, state.batch_stats
+        return TrainedModel(state.params, state.batch_stats)
     _, average = state.ema
     if not jax.tree_util.tree_leaves(state.batch_stats):
-        return average, state.batch_stats
-    return average, recompute_batch_stats(config, average, state.batch_stats, X_train, batches=batches,
-                                          batch_size=batch_size)
+        return TrainedModel(average, state.batch_stats)
+    return TrainedModel(average, recompute_batch_stats(config, average, state.batch_stats, X_train,
+                                                       batches=batches, batch_size=batch_size))
 
 
 def recompute_batch_stats(config: TrainConfig, params, batch_stats, X_train, *, batches: int = 50,
@@ -45,7 +45,7 @@ def recompute_batch_stats(config: TrainConfig, params, batch_stats, X_train, *, 
 
     @jax.jit
     def batch_statistics(X, key):
-        _, updated = model.training_logits(config, params, X, batch_stats=fresh, key=key)
+        _, updated = config.network.apply(params, fresh, X, training=True, key=key)
         # the layer updated (0, 1) by one batch: new = m·old + (1 − m)·batch, so batch = (new − m·old)/(1 − m)
         return [((mean - MOMENTUM * m0) / (1 - MOMENTUM), (var - MOMENTUM * v0) / (1 - MOMENTUM))
                 for (mean, var), (m0, v0) in zip(updated, fresh)]

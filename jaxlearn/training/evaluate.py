@@ -1,5 +1,6 @@
 """Evaluation of trained parameters, in blocks, and the divergence check between epochs."""
 
+import warnings
 from functools import partial
 
 import jax
@@ -11,6 +12,7 @@ from jaxlearn import divergence, nn
 from jaxlearn._errors import DivergenceError
 from jaxlearn._validation import check_labels, check_matrix, check_scalar
 from jaxlearn.buckets import bucket, map_row_blocks, pad_rows, padded_size
+from jaxlearn.nn.network import Network
 from jaxlearn.parallel import (
     addressable,
     data_mesh,
@@ -20,51 +22,60 @@ from jaxlearn.parallel import (
     replicated,
     shard_rows,
 )
-from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
 
-# Rows per evaluated block. A CNN keeps every layer's activations for the whole block: the
-# Fashion-MNIST CNN c32bn-c32bn-p-c64bn-c64bn-p-d256 with test-time flips peaked at 15.8 GB on
-# 10 000 test images in one block, and at 2.1 GB (and twice as fast, 10.6 s against 21.0 s here)
-# in blocks of 1 000.
-MLP_BLOCK, CNN_BLOCK = 10_000, 1_000
+# The deprecated keyword's "not given" (evaluate, predict, … take the TrainState instead).
+_NOT_GIVEN = object()
 
 
-def default_block(config) -> int:
-    """Rows per evaluated block for the config's network (MLP_BLOCK or CNN_BLOCK)."""
-    return CNN_BLOCK if config.model == "cnn" else MLP_BLOCK
+def _parts(model, config: TrainConfig, batch_stats, caller: str) -> tuple:
+    """(params, the network's state) of what `fit` returned (a TrainState) or of bare parameters
+    (a network without state), checked against config.network. batch_stats: the deprecated way to
+    pass a CNN's state beside its parameters."""
+    if hasattr(model, "params") and hasattr(model, "batch_stats"):
+        params, state = model.params, model.batch_stats
+    else:
+        params, state = model, ()
+    if batch_stats is not _NOT_GIVEN:
+        warnings.warn(f"{caller}(..., batch_stats=...) is deprecated: pass the TrainState that fit returned "
+                      f"({caller}(state, ...)) for every kind of network", DeprecationWarning, stacklevel=3)
+        state = batch_stats
+    config.network.check_state(state)
+    return params, state
 
 
-@partial(jax.jit, static_argnames=("config",))
-def _evaluate_block(params, batch_stats, X, labels, Y, valid, *, config: model.Network):
+@partial(jax.jit, static_argnames=("network",))
+def _evaluate_block(params, state, X, labels, Y, valid, *, network: Network):
     """(Σ of the per-sample losses, correct predictions) over the rows marked valid."""
-    z = model.logits(config, params, X, batch_stats=batch_stats)
-    per_sample = jax.vmap(lambda z_m, y_m: nn.loss_from_logits(z_m[None], y_m[None], config.loss,
-                                                               config.output_activation))(z, Y)
+    z = network.logits(params, state, X)
+    per_sample = jax.vmap(lambda z_m, y_m: network.loss_value(z_m[None], y_m[None]))(z, Y)
     correct = jnp.sum(valid & (jnp.argmax(z, axis=1).astype(labels.dtype) == labels))
     return jnp.sum(jnp.where(valid, per_sample, 0)), correct
 
 
-def evaluate(params, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block: int | None = None, *,
-             devices=None, batch_stats=()) -> dict:
-    """Mean loss and accuracy of params on (X (M, n_0), labels (M,)), in blocks of `block` rows
-    (default `default_block`: 10 000 for an MLP, 1 000 for a CNN, whose activations are larger).
+def evaluate(model, X: ArrayLike, labels: ArrayLike, config: TrainConfig, block: int | None = None, *,
+             devices=None, batch_stats=_NOT_GIVEN) -> dict:
+    """Mean loss and accuracy of a trained network on (X (M, n_0), labels (M,)), in blocks of
+    `block` rows (default the network's `eval_block`: 10 000 for an MLP, 1 000 for a CNN, whose
+    activations are larger).
 
+    model: what `fit` returned (its TrainState: parameters and the network's state, such as a
+    CNN's batch normalisation statistics), or the bare parameters of a network without state.
     Each block is padded to its bucket (`jaxlearn.buckets`; the padding is masked out), so a
     new number of samples compiles nothing new. devices: as `jaxlearn.training.fit` (default:
-    every device JAX sees), here splitting each block's rows over them. batch_stats: the
-    running statistics of a CNN with batch normalisation (`TrainState.batch_stats`).
+    every device JAX sees), here splitting each block's rows over them. batch_stats:
+    deprecated (pass the TrainState).
     """
-    block = check_scalar(default_block(config) if block is None else block, "block", minimum=1, integer=True)
+    params, state = _parts(model, config, batch_stats, "evaluate")
+    block = check_scalar(config.network.eval_block if block is None else block, "block", minimum=1, integer=True)
     X = check_matrix(X, to_host=True)
     labels, _ = check_labels(labels, X.shape[0], "labels")
-    model.check_batch_stats(config, batch_stats)
     mesh = data_mesh(devices)
     blocks = evaluation_blocks(X, labels, params[-1][0].shape[0], block, mesh)
-    return evaluate_blocks(params, blocks, config, mesh, batch_stats=batch_stats)
+    return evaluate_blocks((params, state), blocks, config, mesh)
 
 
-def evaluation_blocks(X: np.ndarray, labels: np.ndarray, n_classes: int, block: int = MLP_BLOCK, mesh=None) -> list:
+def evaluation_blocks(X: np.ndarray, labels: np.ndarray, n_classes: int, block: int = 10_000, mesh=None) -> list:
     """(X (M, n_0), labels (M,)) (NumPy, checked) as the padded blocks `evaluate_blocks` takes,
     each (its arrays on the devices, its number of real rows). Built once, a training run's
     validation set is evaluated after every epoch without copying, padding or checking it again."""
@@ -78,12 +89,13 @@ def evaluation_blocks(X: np.ndarray, labels: np.ndarray, n_classes: int, block: 
     return blocks
 
 
-def evaluate_blocks(params, blocks: list, config: TrainConfig, mesh=None, *, batch_stats=()) -> dict:
-    """Mean loss and accuracy of params over `evaluation_blocks`."""
-    params, batch_stats = _placed((params, batch_stats), mesh)
+def evaluate_blocks(model, blocks: list, config: TrainConfig, mesh=None) -> dict:
+    """Mean loss and accuracy over `evaluation_blocks` of model: a TrainState, or (params, state)."""
+    params, state = (model.params, model.batch_stats) if hasattr(model, "params") else model
+    params, state = _placed((params, state), mesh)
     total_loss, total_correct, total = 0.0, 0, 0
     for rows, n_rows in blocks:
-        loss, correct = _evaluate_block(params, batch_stats, *rows, config=model.network(config))
+        loss, correct = _evaluate_block(params, state, *rows, network=config.network)
         total_loss += float(loss)
         total_correct += int(correct)
         total += n_rows
@@ -95,41 +107,43 @@ def _placed(tree, mesh):
     return addressable(tree) if mesh is None else put(tree, replicated(mesh))
 
 
-@partial(jax.jit, static_argnames=("config",))
-def _outputs_block(params, batch_stats, X, *, config: model.Network):
-    z = model.logits(config, params, X, batch_stats=batch_stats)
-    return jnp.argmax(z, axis=1), nn.apply_output(z, config.output_activation)
+@partial(jax.jit, static_argnames=("network",))
+def _outputs_block(params, state, X, *, network: Network):
+    z = network.logits(params, state, X)
+    return jnp.argmax(z, axis=1), nn.apply_output(z, network.output)
 
 
-def _outputs(params, X, config: TrainConfig, block, devices, batch_stats):
+def _outputs(params, state, X, config: TrainConfig, block, devices):
     """(classes (M,), outputs a^L (M, K)) on the host, in blocks padded to buckets (`jaxlearn.buckets`)."""
-    block = check_scalar(default_block(config) if block is None else block, "block", minimum=1, integer=True)
-    model.check_batch_stats(config, batch_stats)
+    block = check_scalar(config.network.eval_block if block is None else block, "block", minimum=1, integer=True)
     mesh = local_mesh(data_mesh(devices))       # every row comes back to this host
-    params, batch_stats = _placed((params, batch_stats), mesh)
-    program = partial(_outputs_block, params, batch_stats, config=model.network(config))
+    params, state = _placed((params, state), mesh)
+    program = partial(_outputs_block, params, state, network=config.network)
     return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block, mesh=mesh)
 
 
-def predict(params, X: ArrayLike, config: TrainConfig, block: int | None = None, *, devices=None,
-            batch_stats=()) -> jax.Array:
-    """Predicted classes (M,) in blocks (rows split over `devices`, as `evaluate`); a JAX array,
-    as the functional API returns (the estimators return NumPy)."""
-    return jax.device_put(_outputs(params, X, config, block, devices, batch_stats)[0])
+def predict(model, X: ArrayLike, config: TrainConfig, block: int | None = None, *, devices=None,
+            batch_stats=_NOT_GIVEN) -> jax.Array:
+    """Predicted classes (M,) of what `fit` returned (as `evaluate`), in blocks (rows split over
+    `devices`); a JAX array, as the functional API returns (the estimators return NumPy)."""
+    params, state = _parts(model, config, batch_stats, "predict")
+    return jax.device_put(_outputs(params, state, X, config, block, devices)[0])
 
 
-def predict_proba(params, X: ArrayLike, config: TrainConfig, block: int | None = None, *,
-                  devices=None, batch_stats=()) -> jax.Array:
-    """The network's outputs a^L (M, K) (class probabilities for a softmax output), in blocks;
-    a JAX array."""
-    return jax.device_put(_outputs(params, X, config, block, devices, batch_stats)[1])
+def predict_proba(model, X: ArrayLike, config: TrainConfig, block: int | None = None, *,
+                  devices=None, batch_stats=_NOT_GIVEN) -> jax.Array:
+    """The network's outputs a^L (M, K) (class probabilities for a softmax output) of what `fit`
+    returned (as `evaluate`), in blocks; a JAX array."""
+    params, state = _parts(model, config, batch_stats, "predict_proba")
+    return jax.device_put(_outputs(params, state, X, config, block, devices)[1])
 
 
-def initial_loss(params, X, Y, config: TrainConfig, *, batch_stats=()) -> float:
-    """L_0: the mean loss of the initial parameters on the first `divergence.INITIAL_LOSS_SAMPLES`
-    samples of X (M, n_0) with one-hot targets Y (M, K)."""
+def initial_loss(model, X, Y, config: TrainConfig, *, batch_stats=_NOT_GIVEN) -> float:
+    """L_0: the mean loss of the initial network (a TrainState, or bare parameters, as `evaluate`)
+    on the first `divergence.INITIAL_LOSS_SAMPLES` samples of X (M, n_0) with one-hot targets Y (M, K)."""
+    params, state = _parts(model, config, batch_stats, "initial_loss")
     rows, n = initial_loss_rows(X, Y)
-    loss_sum, _ = _evaluate_block(params, batch_stats, *rows, config=model.network(config))
+    loss_sum, _ = _evaluate_block(params, state, *rows, network=config.network)
     return float(loss_sum) / n
 
 

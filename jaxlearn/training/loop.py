@@ -1,4 +1,4 @@
-"""Minibatch training of an MLP, the lecture's strategy: `fit` runs the epochs.
+"""Minibatch training of a network, the lecture's strategy: `fit` runs the epochs.
 
 Every random choice comes from the config's seed (parameters from fold_in(key(seed), 0), the
 shuffles from NumPy's stream (seed, 1, epoch), dropout and augmentation from
@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.typing import ArrayLike
@@ -22,14 +21,12 @@ from jaxlearn._errors import DivergenceError, StalledTrainingWarning, warn
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
 from jaxlearn.parallel import batch_rows, check_batch_size, data_mesh, put, replicated
-from jaxlearn.training import model
 from jaxlearn.training import progress as report
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import (
     _evaluate_block,
     check_not_diverged,
-    default_block,
     evaluate_blocks,
     evaluation_blocks,
     initial_loss_rows,
@@ -39,6 +36,7 @@ from jaxlearn.training.step import (
     TrainState,
     epoch_batches,
     epoch_key,
+    fresh_state,
     make_run_batches,
     make_step,
     progress_blocks,
@@ -67,13 +65,11 @@ def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_
     optimizer = make_optimizer(config, steps_per_epoch)
 
     def fresh(seed):
-        params = model.init_params(config, jax.random.fold_in(jax.random.key(seed), 0), n_features, n_classes)
-        return TrainState(params, optimizer.init(params), model.init_batch_stats(config),
-                          (jnp.zeros((), jnp.int32), params) if config.ema_decay else ())
+        return fresh_state(config, optimizer, seed, n_features, n_classes)
 
     def start(seed, *rows):
         state = fresh(seed)
-        loss_sum, _ = _evaluate_block(state.params, state.batch_stats, *rows, config=model.network(config))
+        loss_sum, _ = _evaluate_block(state.params, state.batch_stats, *rows, network=config.network)
         return state, loss_sum
 
     return _StartPrograms(jax.jit(fresh), jax.jit(start), optimizer)
@@ -91,7 +87,7 @@ def _epoch_program(config: TrainConfig, steps_per_epoch: int, mesh=None) -> Call
     """The jitted scan over a block of batches, one per (config, steps, mesh): a new jitted
     closure for every fit would trace and compile again (a grid search, a cross-validation)."""
     return make_run_batches(make_step(config, make_optimizer(config, steps_per_epoch)), mesh,
-                            per_step=config.model == "cnn")
+                            per_step=config.network.step_by_step)
 
 
 @library_cache()
@@ -101,7 +97,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         state: TrainState | None = None, start_epoch: int = 0, history: list | None = None,
         on_epoch_end: Callable | None = None, progress=True, learning_rate_name: str = "learning rate",
         devices=None):
-    """Train an MLP: config.epochs epochs of shuffled minibatches, metrics after each epoch.
+    """Train config.network: config.epochs epochs of shuffled minibatches, metrics after each epoch.
 
     Args:
         config: the run's `TrainConfig`.
@@ -148,13 +144,14 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     Y_train = np.eye(n_classes, dtype=X_train.dtype)[y_train]
     X_val, y_val = check_validation_data(X_val, y_val, X_train.shape[1], n_classes, X_train.dtype, to_host=True)
     # placed once, evaluated after every epoch
-    val_blocks = None if X_val is None else evaluation_blocks(X_val, y_val, n_classes, default_block(config), mesh)
+    val_blocks = None if X_val is None else evaluation_blocks(X_val, y_val, n_classes, config.network.eval_block,
+                                                              mesh)
     steps = X_train.shape[0] // config.batch_size
     # L_0 from the seeded initial parameters, also when resuming: the same start as the first run
     fresh, start_loss = _start(config, X_train, Y_train, n_classes, steps)
     state = fresh if state is None else state
-    model.check_params(config, state.params, X_train.shape[1])
-    model.check_batch_stats(config, state.batch_stats)
+    config.network.check_params(state.params, X_train.shape[1])
+    config.network.check_state(state.batch_stats)
     run_batches = _epoch_program(config, steps, mesh)
     history = list(history or [])
     everywhere = None if mesh is None else replicated(mesh)      # one device: JAX's default placement
@@ -163,7 +160,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     if mesh is not None:
         state = put(state, everywhere)
     best_loss = min([start_loss] + [h["train_loss"] for h in history])
-    noisy = model.needs_key(config)         # augmentation or dropout: each epoch its key (`epoch_key`)
+    noisy = config.network.needs_key        # augmentation or dropout: each epoch its key (`epoch_key`)
 
     shares = stall.class_shares(y_train, n_classes)
     stall_loss = stall.loss_kind(config)
@@ -201,7 +198,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             record = {"epoch": epoch + 1, "train_loss": train_loss,
                       "train_accuracy": correct / (steps * config.batch_size)}
             if val_blocks is not None:
-                metrics = evaluate_blocks(state.params, val_blocks, config, mesh, batch_stats=state.batch_stats)
+                metrics = evaluate_blocks(state, val_blocks, config, mesh)
                 record |= {"val_loss": metrics["loss"], "val_accuracy": metrics["accuracy"]}
                 bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs} loss {train_loss:.4f} "
                                     f"val_acc {metrics['accuracy']:.4f}")

@@ -25,7 +25,6 @@ from jaxlearn._files import atomic_write, remove_stale_temporaries
 from jaxlearn.data.mnist import flatten_images, load_mnist
 from jaxlearn.nn.augment import check_augmentations
 from jaxlearn.parallel import data_mesh, describe, device_count, host_copy
-from jaxlearn.training import model
 from jaxlearn.training.checkpoint import (
     CheckpointError,
     load_checkpoint,
@@ -46,7 +45,7 @@ CONFIG, METRICS, CHECKPOINT, PARAMS = "config.json", "metrics.json", "checkpoint
 # config.json: the TrainConfig under "config", and how the data were prepared
 RUN_KEYS = ("config", "dataset", "validation_size", "train_size", "scale", "data_source", "devices", "device_count",
             "study")
-# absent in earlier versions' folders; "study": the grid of a study folder (jaxlearn.training.study)
+# absent in earlier versions' folders; "study": the grid of a study folder (jaxlearn.sweeps.study)
 OPTIONAL_RUN_KEYS = {"data_source", "devices", "device_count", "train_size", "study"}
 
 
@@ -213,11 +212,10 @@ def train_and_evaluate(config: TrainConfig, run_dir, *, dataset: str = "mnist", 
     try:
         interrupts.check()
         # the model: the trained weights, or their average with its own batch statistics (ema_decay > 0)
-        params, batch_stats = ema_model(config, host_copy(state), data["X_train"])
+        trained = ema_model(config, host_copy(state), data["X_train"])
         if writer:
-            save_params(run_dir / PARAMS, params, batch_stats)
-        result = test_and_plot(params, config, data, run_dir, dataset, history, write=writer,
-                               batch_stats=batch_stats)
+            save_params(run_dir / PARAMS, trained.params, trained.batch_stats)
+        result = test_and_plot(trained, config, data, run_dir, dataset, history, write=writer)
         result |= {"history": history, "train_seconds_this_session": seconds, "devices_this_session": used,
                    "stalled": bool(history and history[-1].get("stalled", False))}
         if writer:
@@ -264,16 +262,15 @@ def evaluate_run(run_dir, *, data_dir=None) -> dict:
     saved = read_run_config(run_dir)
     config = saved["config"]
     try:
-        params, batch_stats = load_model(run_dir / PARAMS)
+        trained = load_model(run_dir / PARAMS)
     except CheckpointError as err:
         raise RunFolderError(f"{err}. Is {run_dir} a finished run? If its {CHECKPOINT} is intact, "
                              f"'jaxlearn train --resume --out {run_dir}' writes {PARAMS} again") from None
     data = load_mnist(saved["dataset"], data_dir)
     X_test = flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype))
     try:
-        model.check_params(config, params, X_test.shape[1])
-        model.check_batch_stats(config, batch_stats)
+        config.network.check_params(trained.params, X_test.shape[1])
+        config.network.check_state(trained.batch_stats)
     except (TypeError, ValueError) as err:
         raise RunFolderError(f"{run_dir / PARAMS} does not fit the run's data: {err}") from None
-    return evaluate(params, jnp.asarray(X_test), jnp.asarray(data.test_labels.astype(np.int32)), config,
-                    batch_stats=batch_stats)
+    return evaluate(trained, jnp.asarray(X_test), jnp.asarray(data.test_labels.astype(np.int32)), config)

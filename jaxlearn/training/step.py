@@ -15,10 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxlearn import nn
 from jaxlearn._validation import check_scalar
+from jaxlearn.nn.network import Network
 from jaxlearn.parallel import batch_rows
-from jaxlearn.training import model
 from jaxlearn.training.config import TrainConfig
 
 PROGRESS_UPDATES_PER_EPOCH = 8
@@ -27,8 +26,17 @@ PROGRESS_UPDATES_PER_EPOCH = 8
 class TrainState(NamedTuple):
     params: Any
     opt_state: Any
-    batch_stats: Any = ()       # running statistics of batch normalisation (a CNN with bn layers)
+    batch_stats: Any = ()       # the network's state (`Network.init_state`): batch normalisation's
+                                # running statistics, () for a network without
     ema: Any = ()               # (updates so far, the moving average of params) when config.ema_decay > 0
+
+
+class TrainedModel(NamedTuple):
+    """A trained network as `evaluate` and `predict` take it, like a TrainState: its parameters and
+    its state (a file's `load_model`; the weight average of `jaxlearn.training.ema.ema_model`)."""
+
+    params: Any
+    batch_stats: Any = ()
 
 
 def ema_decay_at(decay, count):
@@ -50,23 +58,24 @@ def ema_update(ema, params, decay):
     return count + 1, jax.tree_util.tree_map(step, average, params)
 
 
-def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, layout: str = "rows") -> Callable:
+def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, network: Network | None = None
+              ) -> Callable:
     """One minibatch update: (state, X_batch, Y_batch[, key[, dropout]]) → (state, (loss, correct)).
 
-    layout: how the forward pass runs the batch (`jaxlearn.nn.logits`); same result.
-    key: for config.augment (a CNN's images transformed on the device, `jaxlearn.nn.augment`)
-    and dropout (its masks from fold_in(key, 1)).
-    dropout: the MLP's dropout rate, traced (a sweep's per-model rate); default config.dropout.
+    network: the network the step trains (default config.network; a sweep passes the variant
+    that runs fastest for stacked models, `Network.for_stacked_models`).
+    key: for the data step (the network's `augment`, e.g. a CNN's images transformed on the
+    device) and the network's own noise (dropout; its masks from fold_in(key, 1)).
+    dropout: the MLP's dropout rate, traced (a sweep's per-model rate); default the network's.
     """
-    output = config.output_activation
+    net = config.network if network is None else network
 
-    def loss_and_logits(params, batch_stats, X, Y, key, dropout):
-        z, batch_stats = model.training_logits(config, params, X, layout=layout, batch_stats=batch_stats, key=key,
-                                               dropout=dropout)
-        loss = nn.loss_from_logits(z, Y, config.loss, output)
+    def loss_and_logits(params, net_state, X, Y, key, dropout):
+        z, net_state = net.apply(params, net_state, X, training=True, key=key, dropout=dropout)
+        loss = net.loss_value(z, Y)
         if config.lam:          # λ = 0 adds nothing to the program (a resumed run compiles the same)
             loss = loss + penalty(params)
-        return loss, (z, batch_stats)
+        return loss, (z, net_state)
 
     def penalty(params):
         """λ/2 Σ_l ‖W^l‖² over the weights (a leaf W of two or more axes; biases, γ and β are not
@@ -88,17 +97,16 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
 
     def step(state: TrainState, X, Y, key=None, dropout=None):
         labels, Y = Y, smoothed(Y)
-        if config.augment and key is not None:
-            images = nn.augment(key, X.reshape(X.shape[0], *config.image_shape), config.augment)
-            X = images.reshape(X.shape)
+        if key is not None:
+            X = net.augment(key, X)
         noise_key = None if key is None else jax.random.fold_in(key, 1)
         if config.gradient == "autodiff":
-            (loss, (z, batch_stats)), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(
+            (loss, (z, net_state)), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(
                 state.params, state.batch_stats, X, Y, noise_key, dropout)
         else:
-            loss, (z, batch_stats) = loss_and_logits(state.params, state.batch_stats, X, Y, noise_key, dropout)
-            grads = penalty_gradient(model.hand_gradient(config, state.params, X, Y, batch_stats=state.batch_stats,
-                                                         key=noise_key, dropout=dropout), state.params)
+            loss, (z, net_state) = loss_and_logits(state.params, state.batch_stats, X, Y, noise_key, dropout)
+            grads = penalty_gradient(net.hand_gradient(state.params, state.batch_stats, X, Y, key=noise_key,
+                                                       dropout=dropout), state.params)
         # optax mixes Python floats with int32 step counts, which strict dtype promotion
         # (equinox-style test settings, or a user's) refuses; its own code is standard-safe.
         with jax.numpy_dtype_promotion("standard"):
@@ -106,9 +114,21 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, l
         params = optax.apply_updates(state.params, updates)
         correct = jnp.sum(jnp.argmax(z, axis=1) == jnp.argmax(labels, axis=1))
         ema = ema_update(state.ema, params, jnp.asarray(config.ema_decay)) if config.ema_decay else state.ema
-        return TrainState(params, opt_state, batch_stats, ema), (loss, correct)
+        return TrainState(params, opt_state, net_state, ema), (loss, correct)
 
     return step
+
+
+def fresh_state(config: TrainConfig, optimizer: optax.GradientTransformation, seed, n_features: int,
+                n_classes: int) -> "TrainState":
+    """The state a run starts from: the network's parameters from fold_in(key(seed), 0), the
+    optimizer's zero state, the network's own state and (ema_decay > 0) the weight average at
+    its start. seed may be traced. `fit` and the sweeps both start here, so that a sweep's model
+    is `fit`'s with the same config."""
+    net = config.network
+    params = net.init(jax.random.fold_in(jax.random.key(seed), 0), n_features, n_classes)
+    return TrainState(params, optimizer.init(params), net.init_state(),
+                      (jnp.zeros((), jnp.int32), params) if config.ema_decay else ())
 
 
 def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Callable:
@@ -116,9 +136,9 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
 
     mesh: a data-parallel mesh (`jaxlearn.parallel`): each batch's rows are split over
     its devices (the state and data replicated), and XLA reduces the gradient across them.
-    per_step: one jitted step per batch, dispatched from Python, instead of one scan: for
-    convolutions, which XLA:CPU runs about 5× slower inside a loop (588 against 112 ms a step
-    of the default CNN here); same results.
+    per_step: one jitted step per batch, dispatched from Python, instead of one scan
+    (`Network.step_by_step`: convolutions, which XLA:CPU runs about 5× slower inside a loop);
+    same results.
     """
     def gather(A, idx):
         rows = A[idx]

@@ -1,6 +1,8 @@
-"""Many MLPs of one architecture trained side by side: one jitted program per epoch for all.
+"""Many networks of one architecture (MLPs or CNNs, whatever config.network is) trained side by
+side: one jitted program per epoch for all.
 
-The models are stacked along a leading axis of every parameter array, each with its own
+The models are stacked along a leading axis of every parameter and state array (a CNN's batch
+normalisation statistics too: each model its own), each with its own
 shuffled minibatches (`train_many`'s data_seeds); each step of all models is the single-model
 step (`jaxlearn.training.step.make_step`) under vmap, with one optimizer whose peak learning
 rate sits in each model's state. On a CPU the models run in chunks
@@ -31,7 +33,14 @@ from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.data import check_training_data, check_validation_data
 from jaxlearn.training.evaluate import initial_loss
 from jaxlearn.training.optimizers import make_optimizer, with_hyperparameters
-from jaxlearn.training.step import TrainState, epoch_batches, epoch_key, make_run_batches, make_step
+from jaxlearn.training.step import (
+    TrainedModel,
+    epoch_batches,
+    epoch_key,
+    fresh_state,
+    make_run_batches,
+    make_step,
+)
 
 # On a CPU, the models of one chunk hold at most this many bytes of parameters, so that their
 # parameters and Adam moments stay in cache (benchmarks/sweeps.py measures the effect: on a
@@ -40,15 +49,16 @@ from jaxlearn.training.step import TrainState, epoch_batches, epoch_key, make_ru
 CPU_CHUNK_BYTES = 2 * 2**20
 
 
-def models_per_chunk(chunk_size, n_models: int, sizes, dtype) -> int:
+def models_per_chunk(chunk_size, n_models: int, params) -> int:
     """How many models one vmapped step trains: chunk_size if given, else all of them off the
-    CPU and, on the CPU, the largest divisor of n_models whose parameters (layer sizes
-    [n_0, …, n_L] in dtype) fit in CPU_CHUNK_BYTES."""
+    CPU and, on the CPU, the largest divisor of n_models whose parameters (one model's params,
+    arrays or `jax.ShapeDtypeStruct`s) fit in CPU_CHUNK_BYTES."""
     if chunk_size is not None:
         return min(check_scalar(chunk_size, "chunk_size", minimum=1, integer=True), n_models)
     if jax.default_backend() != "cpu":
         return n_models
-    model_bytes = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])) * jnp.dtype(dtype).itemsize
+    model_bytes = sum(int(np.prod(leaf.shape)) * jnp.dtype(leaf.dtype).itemsize
+                      for leaf in jax.tree_util.tree_leaves(params))
     fits = max(1, CPU_CHUNK_BYTES // model_bytes)
     return max(d for d in range(1, n_models + 1) if n_models % d == 0 and d <= fits)
 
@@ -70,6 +80,26 @@ def _stack(trees):
     return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *trees)
 
 
+def chunked_map(f, xs, chunk: int):
+    """`jax.lax.map(f, xs, batch_size=chunk)`: f vmapped over chunks of `chunk` models, the chunks
+    one after another, then the rest. Written out, because lax.map's own batching reshapes with
+    −1, which fails on the empty arrays of a layer without bias (b of shape (0,): a CNN layer
+    before its batch normalisation)."""
+    n = jax.tree_util.tree_leaves(xs)[0].shape[0]
+    whole = n - n % chunk
+
+    def cut(start, stop, shape):
+        return jax.tree_util.tree_map(lambda a: a[start:stop].reshape(*shape, *a.shape[1:]), xs)
+
+    parts = []
+    if whole:
+        out = jax.lax.map(jax.vmap(f), cut(0, whole, (whole // chunk, chunk)))
+        parts.append(jax.tree_util.tree_map(lambda a: a.reshape(whole, *a.shape[2:]), out))
+    if whole < n:
+        parts.append(jax.vmap(f)(cut(whole, n, (n - whole,))))
+    return parts[0] if len(parts) == 1 else jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *parts)
+
+
 def _select_models(keep, new, old):
     """Per model (leading axis): the new state where keep, else the old one."""
     def pick(a, b):
@@ -82,7 +112,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                y_val: ArrayLike | None = None,
                n_classes: int | None = None, chunk_size: int | None = None, progress: bool = True,
                devices=None, checkpoint=None) -> Sweep:
-    """Train S MLPs of one architecture at once, one per (learning rate, seed) pair.
+    """Train S networks of one architecture at once (config.network: MLPs, CNNs), one per
+    (learning rate, seed) pair; a sweep of one model is `training.fit` with the same config.
 
     Each model has an initialisation seed (seeds) and a data-order seed (data_seeds: its epochs'
     shuffled batches, `jaxlearn.training.step.epoch_batches`). By default a model shuffles with its
@@ -120,13 +151,11 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
             Ctrl-C under `jaxlearn._interrupts.deferred_interrupts` stops after an epoch.
 
     Returns:
-        A `Sweep`; `sweep.model(sweep.best())` is the best model's [(W, b), …].
+        A `Sweep`; `sweep.model(sweep.best())` is the best model's [(W, b), …], and
+        `sweep.trained(i)` model i as `training.evaluate` and `predict` take it.
     """
     from tqdm.auto import tqdm
 
-    if config.model != "mlp":
-        raise ValueError(f"train_many trains MLPs; model={config.model!r} is not supported (train CNNs one at a "
-                         "time with jaxlearn.training.fit)")
     rates, seeds, decays, momenta, dropouts = _settings(config, learning_rates, seeds, weight_decays, momenta,
                                                         dropouts)
     data_seeds = _data_seeds(data_seeds, seeds)
@@ -137,40 +166,43 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     X_val, y_val = check_validation_data(X_val, y_val, X.shape[1], K, X.dtype)
     Y = nn.one_hot(y, K, dtype=X.dtype)
     steps = X.shape[0] // config.batch_size
-    sizes = [X.shape[1], *config.hidden, K]
+    net = config.network
 
     # one optimizer for all models, its peak learning rate a leaf of each model's state
     optimizer = make_optimizer(config, steps, learning_rate="state")
 
+    @jax.jit
     def init(seed, rate, decay, momentum):
-        params = nn.init_mlp(jax.random.fold_in(jax.random.key(seed), 0), sizes, activation=config.activation,
-                             dtype=X.dtype)
-        values = {k: jnp.asarray(v, X.dtype) for k, v in (("peak", rate), ("weight_decay", decay),
-                                                           ("momentum", momentum))}
-        return TrainState(params, with_hyperparameters(optimizer.init(params), **values))
+        # fit's start (`fresh_state`), with each model's own values in its optimizer state
+        state = fresh_state(config, optimizer, seed, X.shape[1], K)
+        values = {"peak": rate, "weight_decay": decay, "momentum": momentum}
+        return state._replace(opt_state=with_hyperparameters(state.opt_state, **{
+            k: jnp.asarray(v, X.dtype) for k, v in values.items()}))
 
-    # eagerly, one model at a time, then stacked: a vmapped init would spend seconds compiling
+    # one program for every model's start (the seed traced), then stacked
     states = _stack([init(int(s), r, w, m) for s, r, w, m in zip(seeds, rates, decays, momenta)])
-    chunk = models_per_chunk(chunk_size, len(rates) // device_count(mesh), sizes, X.dtype)
-    # with several models per step, samples as columns: the stacked W¹ is never transposed (nn.logits)
-    run_batches = make_run_batches(make_step(config, optimizer, layout="columns" if chunk > 1 else "rows"))
+    one_model = jax.tree_util.tree_map(lambda a: a[0], states.params)
+    chunk = models_per_chunk(chunk_size, len(rates) // device_count(mesh), one_model)
+    step_network = net.for_stacked_models() if chunk > 1 else net
+    run_batches = make_run_batches(make_step(config, optimizer, network=step_network))
 
     # one shuffle for all (a learning-rate sweep): batches (n_batches, B), each step's batch shared
     # by the vmapped models; else (S, n_batches, B), each model its own
     shared = len(set(data_seeds.tolist())) == 1
-    # with dropout, each model draws its masks from the epoch key of its data seed, as fit() does
-    # (`epoch_key`); without, no key and no rate enter the program
-    noisy = bool(np.any(dropouts > 0))
+    # with augmentation or dropout, each model draws from the epoch key of its data seed, as fit()
+    # does (`epoch_key`); without, no key enters the program, and a rate only with dropout
+    with_dropout = bool(np.any(dropouts > 0))
+    noisy = with_dropout or net.needs_key
 
     def epoch_of(states, X, Y, batches, frozen, limits, model_seeds, epoch, model_dropouts):
         keys = jax.vmap(lambda s: epoch_key(s, epoch))(model_seeds) if noisy else None
-        rates = model_dropouts if noisy else None
+        rates = model_dropouts if with_dropout else None
         if shared:
-            new, loss_sums, correct = jax.lax.map(lambda m: run_batches(m[0], X, Y, batches, m[1], 0, m[2]),
-                                                  (states, keys, rates), batch_size=chunk)
+            new, loss_sums, correct = chunked_map(lambda m: run_batches(m[0], X, Y, batches, m[1], 0, m[2]),
+                                                  (states, keys, rates), chunk)
         else:
-            new, loss_sums, correct = jax.lax.map(lambda m: run_batches(m[0], X, Y, m[3], m[1], 0, m[2]),
-                                                  (states, keys, rates, batches), batch_size=chunk)
+            new, loss_sums, correct = chunked_map(lambda m: run_batches(m[0], X, Y, m[3], m[1], 0, m[2]),
+                                                  (states, keys, rates, batches), chunk)
         losses = loss_sums / steps
         # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)
         keep = jnp.isfinite(losses) & (losses <= limits) & ~frozen
@@ -191,7 +223,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     losses = np.full((len(rates), config.epochs), np.nan)
     accuracy = np.full((len(rates), config.epochs), np.nan)
     val_loss, val_accuracy = np.full_like(losses, np.nan), np.full_like(losses, np.nan)
-    validation = None if X_val is None else _validation_scores(config, X_val, y_val, K)
+    validation = None if X_val is None else _validation_scores(config, X_val, y_val, K, chunk)
     diverged = np.zeros(len(rates), bool)
     shares = stall.class_shares(y, K)
     sign = saved.signature(config, dict(rates=rates, seeds=seeds, data_seeds=data_seeds, decays=decays,
@@ -203,7 +235,7 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         losses, accuracy, val_loss, val_accuracy, diverged, start_losses, best_losses = (curves[n] for n in
                                                                                         saved.CURVES)
     else:
-        start_losses = _initial_losses(states.params, X, Y, config)
+        start_losses = _initial_losses(states, X, Y, config)
         best_losses = start_losses.copy()
     with tqdm(total=config.epochs, initial=first, unit="epoch", disable=not progress, dynamic_ncols=True,
               desc=f"{len(rates)} models") as bar:
@@ -220,7 +252,8 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
             diverged |= divergence.has_diverged(losses[:, epoch], start_losses, best_losses)
             best_losses = np.where(diverged, best_losses, np.fmin(best_losses, losses[:, epoch]))
             if validation is not None:          # every model after every epoch: the curves
-                epoch_val_loss, epoch_val_accuracy = (np.asarray(v) for v in validation(states.params))
+                epoch_val_loss, epoch_val_accuracy = (np.asarray(v) for v in validation(states.params,
+                                                                                       states.batch_stats))
                 val_loss[:, epoch] = np.where(diverged, np.nan, epoch_val_loss)
                 val_accuracy[:, epoch] = np.where(diverged, np.nan, epoch_val_accuracy)
             if checkpoint is not None:
@@ -246,29 +279,33 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
                       f"{rates[stalled].tolist()} (seeds {seeds[stalled].tolist()}): likely dead ReLUs after too "
                       "large a step. They are left out of Sweep.best(); try smaller learning rates.",
                       StalledTrainingWarning)
-    final = None if validation is None else np.where(diverged, np.nan, np.asarray(validation(states.params)[1]))
+    final = None if validation is None else np.where(diverged, np.nan, np.asarray(
+        validation(states.params, states.batch_stats)[1]))
     return Sweep(states.params, rates, seeds, losses, final, diverged, accuracy, stalled, data_seeds,
                  None if validation is None else val_loss, None if validation is None else val_accuracy,
-                 time.perf_counter() - started, decays, momenta, dropouts=dropouts)
+                 time.perf_counter() - started, decays, momenta, dropouts=dropouts, states=states.batch_stats)
 
 
-def _initial_losses(params, X, Y, config: TrainConfig) -> np.ndarray:
+def _initial_losses(states, X, Y, config: TrainConfig) -> np.ndarray:
     """L_0 (`jaxlearn.training.evaluate.initial_loss`) of each of the S stacked models: (S,)."""
-    n_models = jax.tree_util.tree_leaves(params)[0].shape[0]
-    return np.array([initial_loss(jax.tree_util.tree_map(lambda a, i=i: a[i], params), X, Y, config)
-                     for i in range(n_models)])
+    n_models = jax.tree_util.tree_leaves(states.params)[0].shape[0]
+    return np.array([initial_loss(TrainedModel(*jax.tree_util.tree_map(lambda a, i=i: a[i],
+                                                                       (states.params, states.batch_stats))),
+                                  X, Y, config) for i in range(n_models)])
 
 
-def _validation_scores(config: TrainConfig, X_val, y_val, n_classes: int):
-    """A jitted function of the stacked params: (validation loss (S,), validation accuracy (S,))."""
+def _validation_scores(config: TrainConfig, X_val, y_val, n_classes: int, chunk: int):
+    """A jitted function of the stacked params and network states: (validation loss (S,),
+    validation accuracy (S,)), a chunk of models at a time (the activations of a whole validation
+    set for every model at once could exceed the memory)."""
     Y_val = nn.one_hot(y_val, n_classes, dtype=X_val.dtype)
+    net = config.network
 
     @jax.jit
-    def scores(params):
-        def one(p):
-            z = nn.logits(p, X_val, activation=config.activation)
-            return (nn.loss_from_logits(z, Y_val, config.loss, config.output_activation),
-                    jnp.mean(jnp.argmax(z, axis=1).astype(y_val.dtype) == y_val))
-        return jax.vmap(one)(params)
+    def scores(params, states):
+        def one(model):
+            z = net.logits(*model, X_val)
+            return (net.loss_value(z, Y_val), jnp.mean(jnp.argmax(z, axis=1).astype(y_val.dtype) == y_val))
+        return chunked_map(one, (params, states), chunk)
 
     return scores

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxlearn import plots, sweeps
+from jaxlearn import plots
+from jaxlearn.sweeps.grid import sweep
 from jaxlearn.sweeps.results import summary_markdown
 from jaxlearn.training.checkpoint import save_params
 from jaxlearn.training.config import TrainConfig
@@ -64,9 +65,9 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
     (study_dir / REQUEST).write_text(json.dumps(request, indent=2) + "\n")
     log(f"training {int(np.prod([len(v) for v in grid.values()]))} models as one program: "
         + " × ".join(f"{k} {v}" for k, v in grid.items()))
-    result = sweeps.sweep(config, data["X_train"], data["y_train"], grid, X_val=data["X_val"], y_val=data["y_val"],
-                          n_classes=len(data["class_names"]), progress=progress is not False,
-                          checkpoint=study_dir / CHECKPOINT)
+    result = sweep(config, data["X_train"], data["y_train"], grid, X_val=data["X_val"], y_val=data["y_val"],
+                   n_classes=len(data["class_names"]), progress=progress is not False,
+                   checkpoint=study_dir / CHECKPOINT)
     result.to_csv(study_dir / RESULTS)
     settings = [k for k in grid if k != "seed"]          # the summary and the figure: one entry per setting
     rows = result.summary(by=settings)
@@ -79,9 +80,9 @@ def run_study(config: TrainConfig, study_dir, *, learning_rates, seeds, weight_d
                                       weight_decay=float(result.weight_decays[best]),
                                       momentum=float(result.momenta[best]), dropout=float(result.dropouts[best]),
                                       seed=int(result.seeds[best]))
-    params = [(np.asarray(W), np.asarray(b)) for W, b in result.model(best)]
-    test = evaluate(params, data["X_test"], data["y_test"], best_config)
-    save_params(study_dir / PARAMS, params)
+    trained = result.trained(best)          # its parameters and its network's state
+    test = evaluate(trained, data["X_test"], data["y_test"], best_config)
+    save_params(study_dir / PARAMS, trained.params, trained.batch_stats)
     (study_dir / CONFIG).write_text(json.dumps(
         {"config": best_config.to_dict(), "dataset": dataset, "validation_size": validation_size,
          "train_size": train_size, "scale": scale, "data_source": data["source"],

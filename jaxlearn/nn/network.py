@@ -1,0 +1,244 @@
+"""A network as one small immutable object: its initialisation, forward pass, hand-written
+backward pass and state, so that the layers above it (the epoch loop, evaluation, checkpoints,
+figures, sweeps, gradient checks) never ask which kind of network they hold.
+
+    net.init(key, n_features, n_classes) → params [(W^1, b^1), …, (W^L, b^L)], W^l (n_l, n_{l−1}, …)
+    net.init_state()                     → its state: the batch normalisation's running statistics
+                                           [(μ_run, σ²_run), …], or () for a network without
+    net.apply(params, state, X, training=…, key=…) → (z^L (M, K), new state)
+    net.logits(params, state, X)         → z^L of inference (test-time flips included, if any)
+    net.hand_gradient(params, state, X, Y, key=…) → ∂L/∂params by the lecture's backpropagation
+    net.augment(key, X)                  → a training batch, transformed (the data step)
+
+X is always flat rows (M, n_0), one sample a row, as the trainer holds its data; a CNN sees each
+row as an image of its image_shape. Y (M, K) are the (possibly smoothed) one-hot targets.
+
+A network is a frozen dataclass: hashable and compared by value, so it is the static argument
+of `jax.jit` and the key of compiled-program caches (two configs that differ only in their
+learning rate share one evaluation program). `jaxlearn.training.model.network` chooses it once
+from a `TrainConfig`; a new kind of network is a new subclass (docs/guide/training.md, "Adding
+a network").
+"""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxlearn.nn import cnn, mlp
+from jaxlearn.nn.activations import ACTIVATIONS
+from jaxlearn.nn.augment import augment as augment_images
+from jaxlearn.nn.backprop import backprop
+from jaxlearn.nn.batchnorm import batch_norm
+from jaxlearn.nn.conv import conv2d
+from jaxlearn.nn.losses import loss_from_logits
+
+
+def layer_mismatch(given, expected, *, given_name: str, expected_name: str) -> str | None:
+    """Where the layers `given` [(W, b), …] differ from `expected` (arrays or shape structs) in
+    number, shape or dtype, in words (the first difference); None when they fit."""
+    if len(given) != len(expected):
+        return f"{given_name} has {len(given)} layers, {expected_name} {len(expected)}"
+    for layer, ((W, b), (W0, b0)) in enumerate(zip(given, expected), start=1):
+        if jnp.shape(W) != tuple(W0.shape) or jnp.shape(b) != tuple(b0.shape):
+            return (f"layer {layer} has W {jnp.shape(W)}, b {jnp.shape(b)} in {given_name} but {expected_name} "
+                    f"needs W {tuple(W0.shape)}, b {tuple(b0.shape)}")
+        if jnp.result_type(W) != W0.dtype or jnp.result_type(b) != b0.dtype:
+            return f"layer {layer} is {jnp.result_type(W)} in {given_name}, {expected_name} uses {W0.dtype}"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """What every network shares: its loss on the logits, its dtype and the checks of its
+    parameters and state. Subclasses define init, init_state, apply, hand_gradient, describe."""
+
+    loss: str = "cross_entropy"
+    output: str = "softmax"             # the output activation a^L = output(z^L)
+    dtype: str = "float32"
+
+    # rows per evaluated block (`jaxlearn.training.evaluate`)
+    eval_block = 10_000
+    # one jitted step per batch, dispatched from Python, instead of a scan over the epoch's batches
+    # (`jaxlearn.training.step.make_run_batches`)
+    step_by_step = False
+
+    def logits(self, params, state, X):
+        """z^L (M, K) of flat input rows X (M, n_0), for inference."""
+        return self.apply(params, state, X)[0]
+
+    def loss_value(self, z, Y):
+        """The mean loss of logits z (M, K) against targets Y (M, K)."""
+        return loss_from_logits(z, Y, self.loss, self.output)
+
+    def augment(self, key, X):
+        """A training batch of flat rows as the network trains on it: unchanged by default."""
+        return X
+
+    @property
+    def needs_key(self) -> bool:
+        """Does a training step draw random numbers (augmentation, dropout)?"""
+        return False
+
+    def for_stacked_models(self) -> "Network":
+        """The same network, as it runs fastest when many models train side by side under vmap
+        (`jaxlearn.sweeps.train_many`); the same results."""
+        return self
+
+    def first_convolution(self, params, state, X):
+        """(kernels (C_out, C_in, 3, 3), activations (M, C_out, H, W)) of the first layer for the
+        run's figures, when it is a convolution; None otherwise."""
+        return None
+
+    def check_params(self, params, n_features: int) -> None:
+        """params must be this network's for inputs of n_features values, in its dtype."""
+        if not isinstance(params, list | tuple) or not params or not all(
+                isinstance(layer, list | tuple) and len(layer) == 2 for layer in params):
+            raise TypeError(f"params must be a non-empty list of (W, b) pairs, one per layer, as {self.describe()}'s "
+                            f"init returns; got {type(params).__name__}")
+        expected = jax.eval_shape(lambda: self.init(jax.random.key(0), n_features, jnp.shape(params[-1][0])[0]))
+        wrong = layer_mismatch(params, expected, given_name="the parameter list", expected_name=self.describe())
+        if wrong:
+            raise ValueError(f"these parameters do not fit {self.describe()} on {n_features} inputs: {wrong}")
+
+    def check_state(self, state) -> None:
+        """state must be this network's (`init_state`): its batch normalisation's running statistics, or ()."""
+        expected = [tuple(s.shape) for s in jax.tree_util.tree_leaves(jax.eval_shape(self.init_state))]
+        shapes = [tuple(jnp.shape(v)) for v in jax.tree_util.tree_leaves(state)]
+        if shapes != expected:
+            n = len(expected) // 2
+            need = (f"its {n} batch normalisation layer(s) need a state of {n} (running mean, running variance) "
+                    "pairs: pass the TrainState that fit returned" if n else
+                    "it has no batch normalisation, so its state is ()")
+            raise ValueError(f"the state does not fit {self.describe()}: {need}; got {len(shapes)} array(s)")
+
+
+@dataclasses.dataclass(frozen=True)
+class MLP(Network):
+    """The lecture's multilayer perceptron (`jaxlearn.nn.mlp`): z^l = W^l a^{l−1} + b^l, a^l = σ(z^l).
+
+    hidden: the hidden layer sizes (n_1, …, n_{L−1}); activation: σ by name; init: "he" or
+    "glorot_uniform" (`init_mlp`); dropout: inverted dropout of rate p on the hidden layers while
+    training; layout: "rows" or "columns" (`jaxlearn.nn.logits`, the same result).
+    """
+
+    hidden: tuple = ()
+    activation: str = "relu"
+    weight_init: str = "he"
+    dropout: float = 0.0
+    layout: str = "rows"
+
+    def describe(self) -> str:
+        return f"the MLP with hidden layers {self.hidden}" if self.hidden else "the MLP without hidden layers"
+
+    def init(self, key, n_features: int, n_classes: int):
+        return mlp.init_mlp(key, [n_features, *self.hidden, n_classes], activation=self.activation,
+                            dtype=jnp.dtype(self.dtype), init=self.weight_init)
+
+    def init_state(self):
+        return ()
+
+    @property
+    def needs_key(self) -> bool:
+        return self.dropout > 0
+
+    def for_stacked_models(self) -> "MLP":
+        # samples as columns: the stacked W¹ is never transposed (`jaxlearn.nn.logits`)
+        return dataclasses.replace(self, layout="columns")
+
+    def apply(self, params, state, X, *, training: bool = False, key=None, dropout=None):
+        """(z^L, state); training with a key draws dropout masks of rate `dropout` (default the
+        network's; a sweep passes each model's, traced)."""
+        rate = self.dropout if dropout is None else dropout
+        key = key if training else None
+        return mlp.logits(params, X, activation=self.activation, layout=self.layout, key=key, dropout=rate), state
+
+    def hand_gradient(self, params, state, X, Y, *, key=None, dropout=None):
+        """Eqs. (1)–(4) of `jaxlearn.nn.backprop`, with the dropout masks of `apply`."""
+        return backprop(params, X, Y, activation=self.activation, loss=self.loss, output=self.output, key=key,
+                        dropout=self.dropout if dropout is None else dropout)
+
+
+@dataclasses.dataclass(frozen=True)
+class CNN(Network):
+    """A convolutional network from an architecture string (`jaxlearn.nn.cnn`), on flat rows seen
+    as images of image_shape (channels, H, W).
+
+    augment: random transformations of each training batch (`jaxlearn.nn.augment`); test_flip:
+    inference from the mean logits of each image and its mirror (test-time augmentation).
+    """
+
+    architecture: str = "c16bn-c16bn-p-c32bn-c32bn-p-d128-drop0.5"
+    image_shape: tuple = (1, 28, 28)
+    activation: str = "relu"
+    augmentations: tuple = ()
+    test_flip: bool = False
+
+    # A CNN keeps every layer's activations for the whole block: the Fashion-MNIST CNN
+    # c32bn-c32bn-p-c64bn-c64bn-p-d256 with test-time flips peaked at 15.8 GB on 10 000 test
+    # images in one block, and at 2.1 GB (and twice as fast, 10.6 s against 21.0 s) in blocks of 1 000.
+    eval_block = 1_000
+    # XLA:CPU runs convolutions about 5× slower inside a loop (588 against 112 ms a step of the
+    # default CNN here); same results
+    step_by_step = True
+
+    def describe(self) -> str:
+        return f"the CNN {self.architecture!r} on {self.image_shape} images"
+
+    def _images(self, X):
+        return X.reshape(X.shape[0], *self.image_shape)
+
+    def check_rows(self, n_features: int) -> None:
+        channels, height, width = self.image_shape
+        if n_features != channels * height * width:
+            raise ValueError(f"the CNN sees each input row as an image of shape {self.image_shape} "
+                             f"({channels * height * width} values), but the rows have {n_features}; set image_shape")
+
+    def init(self, key, n_features: int, n_classes: int):
+        self.check_rows(n_features)
+        return cnn.init_cnn(key, self.architecture, self.image_shape, n_classes, dtype=jnp.dtype(self.dtype))
+
+    def init_state(self):
+        return cnn.init_batch_stats(self.architecture, dtype=jnp.dtype(self.dtype))
+
+    @property
+    def needs_key(self) -> bool:
+        layers = cnn.parse_architecture(self.architecture)
+        return bool(self.augmentations) or any(kind == "dropout" for kind, _ in layers)
+
+    def augment(self, key, X):
+        if not self.augmentations:
+            return X
+        return augment_images(key, self._images(X), self.augmentations).reshape(X.shape)
+
+    def apply(self, params, state, X, *, training: bool = False, key=None, dropout=None):
+        """(z^L, state): training normalises by the batch's statistics and updates the running
+        ones, and draws dropout masks from key; inference uses the running statistics."""
+        return cnn.cnn_apply(params, self._images(X), self.architecture, batch_stats=state, training=training,
+                             key=key, activation=self.activation)
+
+    def logits(self, params, state, X):
+        images = self._images(X)
+        z = cnn.cnn_logits(params, images, self.architecture, batch_stats=state, activation=self.activation)
+        if self.test_flip:      # test-time augmentation: the mean of the logits of x and of its mirror
+            mirrored = cnn.cnn_logits(params, jnp.flip(images, axis=-1), self.architecture, batch_stats=state,
+                                      activation=self.activation)
+            z = (z + mirrored) / 2
+        return z
+
+    def hand_gradient(self, params, state, X, Y, *, key=None, dropout=None):
+        """The CNN's backward pass by hand, layer by layer (`jaxlearn.nn.cnn.cnn_backprop`)."""
+        return cnn.cnn_backprop(params, self._images(X), Y, self.architecture, batch_stats=state, key=key,
+                                activation=self.activation)
+
+    def first_convolution(self, params, state, X):
+        layers = cnn.parse_architecture(self.architecture)
+        if layers[0][0] != "conv":
+            return None
+        W, b = (np.asarray(a) for a in jax.device_get(params[0]))
+        maps = conv2d(W, b if b.shape[0] else np.zeros(W.shape[0], W.dtype), self._images(X))   # (0,): no bias
+        if layers[1:2] == (("batchnorm", W.shape[0]),):
+            gamma, beta = jax.device_get(params[1])
+            maps, _ = batch_norm(gamma, beta, maps, jax.device_get(state[0]), training=False)
+        return W, ACTIVATIONS[self.activation](maps)
