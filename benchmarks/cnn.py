@@ -34,7 +34,7 @@ def run_jaxlearn(X, y, Xt, yt, epochs, architecture):
                          schedule="constant", batch_size=BATCH, epochs=epochs, seed=0)
     stamps = [time.perf_counter()]
     state, _ = fit(config, X, y, progress=False, on_epoch_end=lambda *_: stamps.append(time.perf_counter()))
-    return np.diff(stamps), evaluate(state.params, Xt, yt, config, batch_stats=state.batch_stats)["accuracy"]
+    return np.diff(stamps), evaluate(state, Xt, yt, config)["accuracy"]
 
 
 def run_torch(X, y, Xt, yt, epochs, architecture):
