@@ -69,7 +69,7 @@ def add_config_options(p, skip=()) -> None:
     choices = {"activation": list(nn.ACTIVATIONS), "loss": list(nn.LOSSES), "output": list(nn.OUTPUTS),
                "optimizer": list(training.OPTIMIZERS), "schedule": list(training.SCHEDULES),
                "gradient": list(training.GRADIENTS), "dtype": list(training.DTYPES), "model": list(MODELS),
-               "init": list(nn.mlp.INITS)}
+               "init": list(nn.mlp.INITS), "conv_init": list(training.config.CONV_INITS)}
     helps = {"hidden": "hidden layer sizes", "learning_rate": "learning rate η (peak, for the cosine schedule)",
              "output": "output activation (default: softmax for cross_entropy, sigmoid for quadratic)",
              "momentum": "for --optimizer momentum or nesterov", "epochs": "passes over the training set",
@@ -84,7 +84,14 @@ def add_config_options(p, skip=()) -> None:
              "warmup_epochs": "epochs of linear learning-rate warm-up from 0 before the schedule",
              "test_flip": "CNN: test-time augmentation, the mean logits of each image and its mirror (not on mnist)",
              "ema_decay": "d > 0: an exponential moving average of the weights, tested and saved as the model",
-             "dropout": "MLP: dropout rate p of the hidden units while training (a CNN's is in --architecture)"}
+             "dropout": "MLP: dropout rate p of the hidden units while training (a CNN's is in --architecture)",
+             "bn_momentum": "CNN: batch normalisation's momentum m, μ_run ← m μ_run + (1 − m) μ (PyTorch's: 1 − m)",
+             "bn_bias_lr": "CNN: the learning-rate factor of batch normalisation's shifts β",
+             "conv_init": "CNN: he, or dirac (each 3×3 convolution starts as the identity on its first channels)",
+             "lookahead": "k > 0: Lookahead, the slow weights move every k steps and the weights jump to them",
+             "lookahead_alpha": "Lookahead's α: the fraction of the way the slow weights move",
+             "test_shift": "CNN: test-time views shifted by one pixel, 0.5 x + 0.25 each shift (with --test-flip: "
+                           "each view mirrored too)"}
     for field in dataclasses.fields(training.TrainConfig):
         if field.name in skip:
             continue
@@ -92,7 +99,8 @@ def add_config_options(p, skip=()) -> None:
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         kind = {"hidden": _positive_ints, "learning_rate": float, "momentum": float, "lam": float,
                 "weight_decay": float, "batch_size": int, "label_smoothing": float, "warmup_epochs": int,
-                "ema_decay": float, "dropout": float,
+                "ema_decay": float, "dropout": float, "bn_momentum": float, "bn_bias_lr": float,
+                "lookahead": int, "lookahead_alpha": float,
                 "epochs": int, "seed": int, "image_shape": _positive_ints, "augment": _names}.get(field.name)
         help_text = helps.get(field.name, field.name.replace("_", " "))
         if field.name != "output":

@@ -242,7 +242,8 @@ def test_cnn_shapes_and_parameters():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c32-x-d10"), ValueError,
-     r"layer 2 \('x'\) is not a layer; valid layers are c<channels> \(3×3 convolution\), p \(2×2 max pooling\), "
+     r"layer 2 \('x'\) is not a layer; valid layers are w \(first layer: frozen 2×2 patch whitening\), "
+     r"c<channels> \(3×3 convolution\), p \(2×2 max pooling\), "
      r"r<channels> \(residual block; r<channels>s2 halves the size\), gap \(global average pooling\), "
      r"d<units> \(dense\), a 'bn' suffix"),
     (lambda: __import__("jaxlearn.nn.cnn").nn.cnn.parse_architecture("c4bn-drop1.5-d10"), ValueError,

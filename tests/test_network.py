@@ -100,13 +100,17 @@ SWEEP_EQUALS_FIT = {
     "init-activation-hidden": dict(SMALL_MLP, init="glorot_uniform", activation="tanh", hidden=(8, 6)),
     "quadratic-sgd-constant": dict(SMALL_MLP, loss="quadratic", output="sigmoid", optimizer="sgd",
                                    schedule="constant", learning_rate=0.5),
-    "momentum-lam-batch": dict(SMALL_MLP, optimizer="momentum", momentum=0.8, lam=1e-3, batch_size=30),
+    "momentum-lam-batch-lookahead": dict(SMALL_MLP, optimizer="momentum", momentum=0.8, lam=1e-3, batch_size=30,
+                                         lookahead=3, lookahead_alpha=0.7),
     "nesterov-decay-warmup": dict(SMALL_MLP, optimizer="nesterov", weight_decay=0.05, warmup_epochs=1, epochs=3),
     "smoothing-ema-dropout-seed": dict(SMALL_MLP, label_smoothing=0.1, ema_decay=0.9, dropout=0.3, seed=3),
     "backprop-float64": dict(SMALL_MLP, gradient="backprop", dtype="float64"),
     "cnn-augment-flip": dict(SMALL_CNN, augment=("shift", "flip", "erase"), test_flip=True),
     "resnet-backprop-ema": dict(SMALL_CNN, architecture="c4bn-r4-r8s2-gap", gradient="backprop", ema_decay=0.9,
                                 label_smoothing=0.1),
+    "cnn-fast-methods": dict(SMALL_CNN, architecture="w-c4bn-p-d8", optimizer="nesterov", schedule="triangular",
+                             bn_momentum=0.6, bn_bias_lr=16.0, conv_init="dirac", test_shift=True,
+                             gradient="backprop", augment=("shift", "altflip")),
 }
 
 

@@ -11,9 +11,11 @@
     d128     a dense layer of 128 units, then the activation (the feature maps are flattened first)
     d128bn   the same with batch normalisation before the activation
     drop0.5  dropout of the units with probability 0.5 (training only)
+    w        (first layer only) a frozen 2×2 patch-whitening convolution from the training images'
+             patches, 8 kernels per input channel, then the activation (`jaxlearn.nn.whitening`)
 
 Parsed, each layer is a pair (kind, size): ("conv", 32), ("batchnorm", 32), ("pool", 2),
-("residual", 32), ("residual2", 64), ("gap", 0), ("dense", 128), ("dropout", 0.5).
+("residual", 32), ("residual2", 64), ("gap", 0), ("dense", 128), ("dropout", 0.5), ("whiten", 2).
 """
 
 import re
@@ -22,10 +24,11 @@ from jaxlearn.nn.dropout import check_rate
 
 KERNEL, POOL = 3, 2
 LAYER_KINDS = {"c": "conv", "d": "dense"}
-LAYER_HELP = ("c<channels> (3×3 convolution), p (2×2 max pooling), r<channels> (residual block; r<channels>s2 "
+LAYER_HELP = ("w (first layer: frozen 2×2 patch whitening), c<channels> (3×3 convolution), "
+              "p (2×2 max pooling), r<channels> (residual block; r<channels>s2 "
               "halves the size), gap (global average pooling), d<units> (dense), a 'bn' suffix on c or d (batch "
               "normalisation before the activation: c32bn), and drop<rate> (dropout, e.g. drop0.25)")
-SPATIAL = ("conv", "pool", "residual", "residual2")       # layers on feature maps
+SPATIAL = ("conv", "pool", "residual", "residual2", "whiten")       # layers on feature maps
 
 
 def parse_architecture(spec: str) -> tuple:
@@ -36,6 +39,12 @@ def parse_architecture(spec: str) -> tuple:
     layers = []
     for i, token in enumerate(spec.strip().split("-")):
         where = f"architecture {spec!r}: layer {i + 1} ({token!r})"
+        if token == "w":
+            if i:
+                raise ValueError(f"{where}: the whitening layer w is computed from the input images' patches, so it "
+                                 "must be the first layer")
+            layers.append(("whiten", 2))
+            continue
         if token in ("p", "gap"):
             layers.append(("pool", POOL) if token == "p" else ("gap", 0))
             continue
@@ -76,6 +85,10 @@ def layer_shapes(architecture: tuple, input_shape: tuple) -> list:
     for i, (kind, size) in enumerate(architecture, start=1):
         if kind == "conv":
             shape = (size, *shape[1:])
+        elif kind == "whiten":      # 2·C·size² kernels of size × size, no padding
+            if min(shape[1:]) < size:
+                raise ValueError(f"layer {i} (w): a {size}×{size} patch does not fit the {shape[1]}×{shape[2]} images")
+            shape = (2 * shape[0] * size * size, shape[1] - size + 1, shape[2] - size + 1)
         elif kind == "pool":
             if min(shape[1:]) < size:
                 raise ValueError(f"layer {i} (pool): a {size}×{size} window does not fit the {shape[1]}×{shape[2]} "

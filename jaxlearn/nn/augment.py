@@ -3,6 +3,10 @@
     shift  pad with zeros by max_shift pixels and crop back at a random offset (a random
            translation by −max_shift … +max_shift pixels in each direction)
     flip   mirror left–right with probability ½ (clothes, not digits: MNIST refuses it)
+    altflip  mirror each image on alternate epochs (airbench's alternating flips): image i is
+           mirrored in epoch e when h(i) + e is odd, h(i) a fixed hash bit of its index, so that
+           over any two epochs the network sees it once each way (random flips repeat a view
+           half the time); needs the batch's sample indices and the epoch
     erase  with probability ½, set a random rectangle of 2–20 % of the image to 0 (random erasing,
            Zhong et al. 2017)
 
@@ -16,7 +20,8 @@ import jax.numpy as jnp
 from jaxlearn._validation import check_option, check_scalar
 from jaxlearn.nn.conv import check_feature_map
 
-AUGMENTATIONS = ("shift", "flip", "erase")
+AUGMENTATIONS = ("shift", "flip", "erase", "altflip")
+MIRRORING = ("flip", "altflip")
 NOT_MIRROR_SYMMETRIC = ("mnist",)   # data sets whose classes a flip would change (digits)
 
 
@@ -25,9 +30,13 @@ def check_augmentations(names, dataset: str | None = None) -> tuple:
     names = (names,) if isinstance(names, str) else tuple(names)
     for name in names:
         check_option(name, "augmentation", AUGMENTATIONS)
-    if "flip" in names and dataset in NOT_MIRROR_SYMMETRIC:
-        raise ValueError(f"augmentation 'flip' on {dataset}: digits are not mirror-symmetric (a mirrored 2 is no "
-                         "2); use shift or erase")
+    mirroring = [name for name in MIRRORING if name in names]
+    if len(mirroring) > 1:
+        raise ValueError("augmentations 'flip' and 'altflip' both mirror images; choose one (altflip: each image "
+                         "mirrored on alternate epochs, flip: at random)")
+    if mirroring and dataset in NOT_MIRROR_SYMMETRIC:
+        raise ValueError(f"augmentation {mirroring[0]!r} on {dataset}: digits are not mirror-symmetric (a mirrored 2 "
+                         "is no 2); use shift or erase")
     return names
 
 
@@ -73,14 +82,29 @@ def random_erasing(key, images, probability: float = 0.5, area: tuple = (0.02, 0
     return jnp.where(erase[:, None, :, :], jnp.zeros((), images.dtype), images)
 
 
-def augment(key, images, names=("shift",), *, max_shift: int = 2) -> jax.Array:
-    """The augmentations `names` in the order shift, flip, erase, each with its own key from `key`."""
+def alternating_flip(images, rows, epoch) -> jax.Array:
+    """images (M, C, H, W) with image m mirrored when h(rows[m]) + epoch is odd: rows are the
+    images' indices in the training set, h a fixed bit of each (Knuth's multiplicative hash)."""
+    images = check_feature_map(images, "images")
+    bits = (jnp.asarray(rows).astype(jnp.uint32) * jnp.uint32(2654435761)) >> 16
+    mirrored = ((bits + jnp.asarray(epoch).astype(jnp.uint32)) & 1) == 1
+    return jnp.where(mirrored[:, None, None, None], jnp.flip(images, axis=-1), images)
+
+
+def augment(key, images, names=("shift",), *, max_shift: int = 2, rows=None, epoch=None) -> jax.Array:
+    """The augmentations `names` in the order shift, flip (or altflip), erase, each with its own
+    key from `key`; rows (M,) and epoch: the images' training-set indices and the epoch, which
+    altflip needs."""
     names = check_augmentations(names)
     k_shift, k_flip, k_erase = jax.random.split(key, 3)
     if "shift" in names:
         images = random_shift(k_shift, images, max_shift)
     if "flip" in names:
         images = random_flip(k_flip, images)
+    if "altflip" in names:
+        if rows is None or epoch is None:
+            raise ValueError("augmentation 'altflip' needs the images' indices (rows) and the epoch")
+        images = alternating_flip(images, rows, epoch)
     if "erase" in names:
         images = random_erasing(k_erase, images)
     return images

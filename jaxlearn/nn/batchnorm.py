@@ -8,7 +8,7 @@ channel n of z (the pre-activation of a convolution or dense layer):
     out = γ ∘ (z − μ_run)/√(σ²_run + ε) + β                                           (inference)
 
 and the running statistics follow each training batch, μ_run ← m·μ_run + (1 − m)·μ (the same
-for σ²; m = 0.9, as PyTorch's momentum 0.1). γ (scale) and β (shift) are trained parameters;
+for σ²; by default m = 0.9, as PyTorch's momentum 0.1). γ (scale) and β (shift) are trained parameters;
 (μ_run, σ²_run) are not: they are the state. The backward pass by hand, with δ = ∂L/∂out:
 
     ∂L/∂β = Σ δ,   ∂L/∂γ = Σ δ ∘ ẑ,   ∂L/∂z = γ/(M′·√(σ² + ε)) ∘ (M′·δ − Σ δ − ẑ ∘ Σ δ ∘ ẑ)
@@ -55,22 +55,26 @@ def _check(gamma, beta, z, stats, axis):
     return z
 
 
-def batch_norm(gamma: ArrayLike, beta: ArrayLike, z: ArrayLike, stats, *, training: bool, axis: int = 1):
+def batch_norm(gamma: ArrayLike, beta: ArrayLike, z: ArrayLike, stats, *, training: bool, axis: int = 1,
+               momentum: float = MOMENTUM):
     """(out, new_stats): γ ∘ ẑ + β (module docstring) of z, normalised by the batch's statistics
     (training=True, which also updates stats) or by the running ones (training=False, stats
     returned as they are). gamma, beta: (n,); stats: (μ_run, σ²_run), each (n,); z: (M, n) or
-    (M, n, H, W) with axis=1."""
+    (M, n, H, W) with axis=1. momentum: m of μ_run ← m·μ_run + (1 − m)·μ (PyTorch's momentum is 1 − m)."""
     z = _check(gamma, beta, z, stats, axis)
-    return _batch_norm(gamma, beta, z, stats, training, axis)
+    momentum = check_scalar(momentum, "momentum", minimum=0)
+    if momentum >= 1:
+        raise ValueError(f"momentum must be < 1 (m = 1 would never move the running statistics), got {momentum}")
+    return _batch_norm(gamma, beta, z, stats, training, axis, momentum)
 
 
-def _batch_norm(gamma, beta, z, stats, training: bool, axis: int = -1):
+def _batch_norm(gamma, beta, z, stats, training: bool, axis: int = -1, momentum: float = MOMENTUM):
     running_mean, running_var = stats
     if training:
         axes = _reduced_axes(z, axis)
         mean = jnp.mean(z, axis=axes)
         var = jnp.mean(jnp.square(z - _broadcast(mean, z, axis)), axis=axes)
-        stats = (MOMENTUM * running_mean + (1 - MOMENTUM) * mean, MOMENTUM * running_var + (1 - MOMENTUM) * var)
+        stats = (momentum * running_mean + (1 - momentum) * mean, momentum * running_var + (1 - momentum) * var)
     else:
         mean, var = running_mean, running_var
     z_hat = (z - _broadcast(mean, z, axis)) * _broadcast(jax.lax.rsqrt(var + EPSILON), z, axis)

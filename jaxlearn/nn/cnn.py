@@ -26,10 +26,10 @@ import numpy as np
 
 from jaxlearn import losses
 from jaxlearn._validation import check_scalar
-from jaxlearn.nn import residual
+from jaxlearn.nn import residual, whitening
 from jaxlearn.nn.activations import ACTIVATIONS, activation_derivative
 from jaxlearn.nn.architecture import KERNEL, LAYER_HELP, layer_shapes, parse_architecture  # noqa: F401 (re-exported)
-from jaxlearn.nn.batchnorm import _batch_norm, _batch_norm_backward, init_batch_norm
+from jaxlearn.nn.batchnorm import MOMENTUM, _batch_norm, _batch_norm_backward, init_batch_norm
 from jaxlearn.nn.conv import _conv, _max_pool, check_feature_map, init_conv, padding_pairs
 from jaxlearn.nn.conv_backprop import _conv_backward, _max_pool_backward
 from jaxlearn.nn.dropout import _dropout
@@ -65,11 +65,16 @@ def init_cnn(key, architecture, input_shape=(1, 28, 28), n_classes: int = 10, *,
     return params
 
 
-def init_batch_stats(architecture, *, dtype=jnp.float32) -> list:
-    """batch_stats: [(μ_run = 0, σ²_run = 1), …], one per bn layer ([] without batch normalisation)."""
+def init_batch_stats(architecture, *, dtype=jnp.float32, channels: int = 1, images=None) -> list:
+    """batch_stats, the network's state: [(μ_run = 0, σ²_run = 1), …], one per bn layer ([]
+    without batch normalisation), and first, for a whitening layer w, its (E, λ)
+    (`jaxlearn.nn.whitening`): of images (M, channels, H, W) when given, else placeholders."""
     stats = []
     for kind, size in _parsed(architecture):
-        if kind == "batchnorm":
+        if kind == "whiten":
+            stats.append(whitening.placeholder_statistics(channels, dtype) if images is None else
+                         tuple(v.astype(dtype) for v in whitening.patch_statistics(jnp.asarray(images, dtype))))
+        elif kind == "batchnorm":
             stats.append(init_batch_norm(size, dtype=dtype)[1])
         elif kind in residual.KINDS:
             stats.extend(residual.init_block_stats(size, dtype))
@@ -84,7 +89,7 @@ def _init_dense(key, n_out: int, n_in: int, dtype):
 def _check_input(params, X, architecture, batch_stats):
     X = check_feature_map(X, "X")
     first = next((W for W, _ in params if W.ndim == 4), None)
-    if first is not None and X.shape[1] != first.shape[1]:
+    if first is not None and architecture[0][0] != "whiten" and X.shape[1] != first.shape[1]:
         raise ValueError(f"X has {X.shape[1]} channel(s) but the network's first convolution expects "
                          f"{first.shape[1]}: X must be (M, {first.shape[1]}, H, W)")
     n_param_layers = sum(residual.pairs(kind) if kind in residual.KINDS else kind in ("conv", "dense", "batchnorm")
@@ -92,26 +97,29 @@ def _check_input(params, X, architecture, batch_stats):
     if len(params) != n_param_layers:
         raise ValueError(f"params has {len(params)} pairs but the architecture needs {n_param_layers}")
     n_norms = sum(residual.NORMS if kind in residual.KINDS else kind == "batchnorm" for kind, _ in architecture)
-    if batch_stats is None or len(batch_stats) != n_norms:
+    n_state = n_norms + sum(kind == "whiten" for kind, _ in architecture)
+    if batch_stats is None or len(batch_stats) != n_state:
         given = "none" if batch_stats is None else len(batch_stats)
+        whiten = " and the whitening layer's (E, λ)" if n_state > n_norms else ""
         raise ValueError(f"the architecture has {n_norms} batch normalisation layer(s), so batch_stats needs "
-                         f"{n_norms} (running mean, running variance) pairs (init_batch_stats), got {given}")
+                         f"{n_norms} (running mean, running variance) pairs{whiten} (init_batch_stats), got {given}")
     return X.astype(params[0][0].dtype)
 
 
 def cnn_apply(params, X, architecture, *, batch_stats=(), training: bool = False, key=None,
-              activation: str = "relu"):
+              activation: str = "relu", bn_momentum: float = MOMENTUM):
     """(z^L (M, n_classes), new batch_stats) of images X (M, channels, H, W).
 
-    training=True: batch normalisation uses the batch's statistics and updates batch_stats, and
-    dropout draws its masks from key (required when the architecture has dropout); False (the
-    default): the running statistics, no dropout, batch_stats returned as they are.
+    training=True: batch normalisation uses the batch's statistics and updates batch_stats (with
+    momentum bn_momentum, `jaxlearn.nn.batchnorm`), and dropout draws its masks from key
+    (required when the architecture has dropout); False (the default): the running statistics,
+    no dropout, batch_stats returned as they are.
     """
     architecture = _parsed(architecture)
     X = _check_input(params, X, architecture, batch_stats)
     if training and key is None and any(kind == "dropout" for kind, _ in architecture):
         raise ValueError("training with dropout needs a key (jax.random.key) for its masks")
-    trace, stats = _forward(params, batch_stats, X, architecture, activation, training, key)
+    trace, stats = _forward(params, batch_stats, X, architecture, activation, training, key, bn_momentum)
     return trace[-1][1], stats
 
 
@@ -128,7 +136,7 @@ def _normalised(architecture, i: int) -> bool:
 def _activated(architecture, i: int) -> bool:
     """Is the activation applied after layer i? After c and d layers, or after their batch normalisation."""
     kind = architecture[i][0]
-    return kind == "batchnorm" or (kind in ("conv", "dense") and not _normalised(architecture, i))
+    return kind in ("batchnorm", "whiten") or (kind in ("conv", "dense") and not _normalised(architecture, i))
 
 
 def _plus_bias(z, b):
@@ -158,7 +166,7 @@ def _same_pads(W, a):
     return padding_pairs("SAME", a.shape[1:3], W.shape[2:], 1)
 
 
-def _forward(params, batch_stats, X, architecture, activation, training, key):
+def _forward(params, batch_stats, X, architecture, activation, training, key, bn_momentum=MOMENTUM):
     """The layers on channels-last maps: ([(input, pre-activation z, output) per layer, then
     (input, z^L, z^L) of the output layer], new batch_stats)."""
     sigma = ACTIVATIONS[activation]
@@ -167,20 +175,25 @@ def _forward(params, batch_stats, X, architecture, activation, training, key):
     layer_params, stats = iter(params), iter(batch_stats)
     for i, (kind, size) in enumerate(architecture):
         a_in = a
-        if kind == "pool":
+        if kind == "whiten":        # frozen: its kernels come from the state, which training keeps
+            E, eigenvalues = next(stats)
+            z = _conv(whitening.whitening_kernels(E, eigenvalues), None, a, 1, ((0, 0), (0, 0)), channels_last=True)
+            new_stats.append((E, eigenvalues))
+        elif kind == "pool":
             z = _max_pool(a, size, channels_last=True)
         elif kind == "dropout":
             z = _dropout(jax.random.fold_in(key, i), a, size) if training else a
         elif kind == "batchnorm":
             gamma, beta = next(layer_params)
-            z, layer_stats = _batch_norm(gamma, beta, a, next(stats), training)
+            z, layer_stats = _batch_norm(gamma, beta, a, next(stats), training, momentum=bn_momentum)
             new_stats.append(layer_stats)
         elif kind == "conv":
             W, b = next(layer_params)
             z = _conv(W, b if b.shape[0] else None, a, 1, _same_pads(W, a), channels_last=True)
         elif kind in residual.KINDS:      # z: what the block's backward pass needs
             block = [next(layer_params) for _ in range(residual.pairs(kind))]
-            a, z, block_stats = residual.block_forward(block, [next(stats), next(stats)], a, kind, sigma, training)
+            a, z, block_stats = residual.block_forward(block, [next(stats), next(stats)], a, kind, sigma, training,
+                                                       bn_momentum)
             new_stats.extend(block_stats)
             trace.append((a_in, z, a))
             continue
@@ -226,7 +239,9 @@ def cnn_backprop(params, X, Y, architecture, *, batch_stats=(), key=None, activa
         a_in, z, a_out = trace[i]
         # (2): δ = ∂L/∂z = σ'(z) ∘ ∂L/∂a where the layer has its activation
         delta = d_a * activation_derivative(activation, z, a_out) if _activated(architecture, i) else d_a
-        if kind == "pool":
+        if kind == "whiten":        # the first layer, not trained: nothing to pass back
+            d_a = None
+        elif kind == "pool":
             d_a = _max_pool_backward(a_in, delta, size, channels_last=True)
         elif kind == "dropout":
             d_a = _dropout(jax.random.fold_in(key, i), delta, size)

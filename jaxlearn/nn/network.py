@@ -3,8 +3,9 @@ backward pass and state, so that the layers above it (the epoch loop, evaluation
 figures, sweeps, gradient checks) never ask which kind of network they hold.
 
     net.init(key, n_features, n_classes) → params [(W^1, b^1), …, (W^L, b^L)], W^l (n_l, n_{l−1}, …)
-    net.init_state()                     → its state: the batch normalisation's running statistics
-                                           [(μ_run, σ²_run), …], or () for a network without
+    net.init_state(X)                    → its state: the batch normalisation's running statistics
+                                           [(μ_run, σ²_run), …] (and a whitening layer's kernels,
+                                           from X), or () for a network without
     net.apply(params, state, X, training=…, key=…) → (z^L (M, K), new state)
     net.logits(params, state, X)         → z^L of inference (test-time flips included, if any)
     net.hand_gradient(params, state, X, Y, key=…) → ∂L/∂params by the lecture's backpropagation
@@ -60,6 +61,8 @@ class Network:
 
     # rows per evaluated block (`jaxlearn.training.evaluate`)
     eval_block = 10_000
+    # training rows its initial state is computed from (`init_state`'s X; 0: none)
+    state_sample = 0
     # one jitted step per batch, dispatched from Python, instead of a scan over the epoch's batches
     # (`jaxlearn.training.step.make_run_batches`)
     step_by_step = False
@@ -72,8 +75,9 @@ class Network:
         """The mean loss of logits z (M, K) against targets Y (M, K)."""
         return loss_from_logits(z, Y, self.loss, self.output)
 
-    def augment(self, key, X):
-        """A training batch of flat rows as the network trains on it: unchanged by default."""
+    def augment(self, key, X, *, rows=None, epoch=None):
+        """A training batch of flat rows as the network trains on it (the data step): unchanged by
+        default. rows: the batch's indices in the training set; epoch: the epoch (traced)."""
         return X
 
     @property
@@ -90,6 +94,16 @@ class Network:
         """(kernels (C_out, C_in, 3, 3), activations (M, C_out, H, W)) of the first layer for the
         run's figures, when it is a convolution; None otherwise."""
         return None
+
+    def batch_statistics(self, params, state, X, key=None):
+        """Each batch normalisation's (mean, variance) over the batch X in training mode, in the
+        structure of the state (() for a network without batch normalisation)."""
+        return state
+
+    def batch_norm_shifts(self, params):
+        """A pytree of bools shaped as params: True at the shifts β of batch normalisations (the
+        leaves `TrainConfig.bn_bias_lr` scales), False elsewhere."""
+        return jax.tree_util.tree_map(lambda _: False, params)
 
     def check_params(self, params, n_features: int) -> None:
         """params must be this network's for inputs of n_features values, in its dtype."""
@@ -136,7 +150,7 @@ class MLP(Network):
         return mlp.init_mlp(key, [n_features, *self.hidden, n_classes], activation=self.activation,
                             dtype=jnp.dtype(self.dtype), init=self.weight_init)
 
-    def init_state(self):
+    def init_state(self, X=None):
         return ()
 
     @property
@@ -160,13 +174,28 @@ class MLP(Network):
                         dropout=self.dropout if dropout is None else dropout)
 
 
+def _dirac(W):
+    """W (C_out, C_in, 3, 3) with its first min(C_out, C_in) kernels the identity: W[i, i, 1, 1] = 1."""
+    n = min(W.shape[0], W.shape[1])
+    index = jnp.arange(n)
+    return W.at[:n].set(0).at[index, index, 1, 1].set(1)
+
+
+def _translated(images, d: int):
+    """images (M, C, H, W) moved by d pixels down and right (d < 0: up and left), zeros shifted in."""
+    H, W = images.shape[2:]
+    padded = jnp.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    return padded[:, :, 1 - d:1 - d + H, 1 - d:1 - d + W]
+
+
 @dataclasses.dataclass(frozen=True)
 class CNN(Network):
     """A convolutional network from an architecture string (`jaxlearn.nn.cnn`), on flat rows seen
     as images of image_shape (channels, H, W).
 
-    augment: random transformations of each training batch (`jaxlearn.nn.augment`); test_flip:
-    inference from the mean logits of each image and its mirror (test-time augmentation).
+    augment: random transformations of each training batch (`jaxlearn.nn.augment`); test_flip,
+    test_shift: test-time augmentation (`logits`); bn_momentum: the batch normalisations' momentum
+    m (`jaxlearn.nn.batchnorm`; PyTorch's is 1 − m); conv_init: "he" or "dirac" (`init`).
     """
 
     architecture: str = "c16bn-c16bn-p-c32bn-c32bn-p-d128-drop0.5"
@@ -174,6 +203,9 @@ class CNN(Network):
     activation: str = "relu"
     augmentations: tuple = ()
     test_flip: bool = False
+    test_shift: bool = False            # test-time views shifted by one pixel (`logits`)
+    bn_momentum: float = 0.9            # m of the running statistics μ_run ← m μ_run + (1 − m) μ
+    conv_init: str = "he"               # or "dirac": 3×3 convolutions start as the identity (`init`)
 
     # A CNN keeps every layer's activations for the whole block: the Fashion-MNIST CNN
     # c32bn-c32bn-p-c64bn-c64bn-p-d256 with test-time flips peaked at 15.8 GB on 10 000 test
@@ -196,36 +228,72 @@ class CNN(Network):
                              f"({channels * height * width} values), but the rows have {n_features}; set image_shape")
 
     def init(self, key, n_features: int, n_classes: int):
+        """He initialisation (`jaxlearn.nn.init_cnn`); with conv_init="dirac", the first
+        n = min(C_out, C_in) kernels of each 3×3 convolution then become the identity, W[i, i] = δ
+        at the centre and 0 elsewhere (airbench's dirac init): the layer starts by passing its
+        input's channels through, and the others keep their He draws."""
         self.check_rows(n_features)
-        return cnn.init_cnn(key, self.architecture, self.image_shape, n_classes, dtype=jnp.dtype(self.dtype))
+        params = cnn.init_cnn(key, self.architecture, self.image_shape, n_classes, dtype=jnp.dtype(self.dtype))
+        if self.conv_init == "dirac":
+            params = [(_dirac(W), b) if W.ndim == 4 and W.shape[2:] == (3, 3) else (W, b) for W, b in params]
+        return params
 
-    def init_state(self):
-        return cnn.init_batch_stats(self.architecture, dtype=jnp.dtype(self.dtype))
+    def init_state(self, X=None):
+        """The batch normalisations' running statistics (0, 1) and, for a whitening layer w, its
+        (E, λ) from the patches of the images in X (flat rows; placeholders without X)."""
+        return cnn.init_batch_stats(self.architecture, dtype=jnp.dtype(self.dtype), channels=self.image_shape[0],
+                                    images=None if X is None else self._images(X))
+
+    @property
+    def state_sample(self) -> int:
+        # airbench fits its whitening to 5 000 training images
+        return 5_000 if cnn.parse_architecture(self.architecture)[0][0] == "whiten" else 0
 
     @property
     def needs_key(self) -> bool:
         layers = cnn.parse_architecture(self.architecture)
         return bool(self.augmentations) or any(kind == "dropout" for kind, _ in layers)
 
-    def augment(self, key, X):
+    def augment(self, key, X, *, rows=None, epoch=None):
         if not self.augmentations:
             return X
-        return augment_images(key, self._images(X), self.augmentations).reshape(X.shape)
+        return augment_images(key, self._images(X), self.augmentations, rows=rows, epoch=epoch).reshape(X.shape)
 
     def apply(self, params, state, X, *, training: bool = False, key=None, dropout=None):
         """(z^L, state): training normalises by the batch's statistics and updates the running
-        ones, and draws dropout masks from key; inference uses the running statistics."""
+        ones (momentum bn_momentum), and draws dropout masks from key; inference uses the
+        running statistics."""
         return cnn.cnn_apply(params, self._images(X), self.architecture, batch_stats=state, training=training,
-                             key=key, activation=self.activation)
+                             key=key, activation=self.activation, bn_momentum=self.bn_momentum)
 
     def logits(self, params, state, X):
+        """z^L of inference, with test-time augmentation: test_flip averages the logits of each
+        image and its mirror; test_shift takes 0.5 z(x) + 0.25 z(x shifted by (−1, −1)) + 0.25
+        z(x shifted by (+1, +1)) (zeros shifted in; airbench's multi-crop weights), each view
+        flip-averaged when test_flip is on too."""
         images = self._images(X)
+        if not self.test_shift:
+            return self._flip_averaged(params, state, images)
+        shifted = [_translated(images, d) for d in (-1, 1)]
+        return (0.5 * self._flip_averaged(params, state, images)
+                + 0.25 * self._flip_averaged(params, state, shifted[0])
+                + 0.25 * self._flip_averaged(params, state, shifted[1]))
+
+    def _flip_averaged(self, params, state, images):
         z = cnn.cnn_logits(params, images, self.architecture, batch_stats=state, activation=self.activation)
         if self.test_flip:      # test-time augmentation: the mean of the logits of x and of its mirror
             mirrored = cnn.cnn_logits(params, jnp.flip(images, axis=-1), self.architecture, batch_stats=state,
                                       activation=self.activation)
             z = (z + mirrored) / 2
         return z
+
+    def batch_statistics(self, params, state, X, key=None):
+        # with momentum 0 the updated running statistics are the batch's own: 0·old + 1·batch
+        return dataclasses.replace(self, bn_momentum=0.0).apply(params, state, X, training=True, key=key)[1]
+
+    def batch_norm_shifts(self, params):
+        # a batch normalisation's pair (γ, β) is the one whose "weight" γ is a vector
+        return [(False, jnp.ndim(W) == 1) for W, _ in params]
 
     def hand_gradient(self, params, state, X, Y, *, key=None, dropout=None):
         """The CNN's backward pass by hand, layer by layer (`jaxlearn.nn.cnn.cnn_backprop`)."""

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxlearn.nn.activations import activation_derivative
-from jaxlearn.nn.batchnorm import _batch_norm, _batch_norm_backward, init_batch_norm
+from jaxlearn.nn.batchnorm import MOMENTUM, _batch_norm, _batch_norm_backward, init_batch_norm
 from jaxlearn.nn.conv import _conv, init_conv, padding_pairs
 from jaxlearn.nn.conv_backprop import _conv_backward
 
@@ -55,15 +55,16 @@ def _pads(W, a, stride):
     return padding_pairs("SAME", a.shape[1:3], W.shape[2:], stride)
 
 
-def block_forward(block, stats, a, kind: str, sigma, training: bool):
-    """(out, cache for the backward pass, new running statistics) of one block on maps a (M, H, W, C)."""
+def block_forward(block, stats, a, kind: str, sigma, training: bool, momentum: float = MOMENTUM):
+    """(out, cache for the backward pass, new running statistics) of one block on maps a (M, H, W, C);
+    momentum: the batch normalisations' (`jaxlearn.nn.batchnorm`)."""
     stride = KINDS[kind]
     (W1, _), (g1, b1), (W2, _), (g2, b2) = block[:4]
     z1 = _conv(W1, None, a, stride, _pads(W1, a, stride), channels_last=True)
-    n1, s1 = _batch_norm(g1, b1, z1, stats[0], training)
+    n1, s1 = _batch_norm(g1, b1, z1, stats[0], training, momentum=momentum)
     h1 = sigma(n1)
     z2 = _conv(W2, None, h1, 1, _pads(W2, h1, 1), channels_last=True)
-    n2, s2 = _batch_norm(g2, b2, z2, stats[1], training)
+    n2, s2 = _batch_norm(g2, b2, z2, stats[1], training, momentum=momentum)
     if stride == 1:
         skip = a
     else:

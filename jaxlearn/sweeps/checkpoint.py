@@ -21,7 +21,7 @@ CURVES = ("losses", "accuracy", "val_loss", "val_accuracy", "diverged", "start_l
 
 
 def signature(config, settings: dict, data_shape) -> str:
-    return json.dumps({"config": config.to_dict(), "data": list(data_shape),
+    return json.dumps({"config": config.signature_dict(), "data": list(data_shape),
                        "settings": {k: np.asarray(v).tolist() for k, v in settings.items()}}, sort_keys=True)
 
 

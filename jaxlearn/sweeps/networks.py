@@ -51,8 +51,8 @@ CPU_CHUNK_BYTES = 2 * 2**20
 
 def models_per_chunk(chunk_size, n_models: int, params) -> int:
     """How many models one vmapped step trains: chunk_size if given, else all of them off the
-    CPU and, on the CPU, the largest divisor of n_models whose parameters (one model's params,
-    arrays or `jax.ShapeDtypeStruct`s) fit in CPU_CHUNK_BYTES."""
+    CPU and, on the CPU, the largest divisor of n_models whose parameters (one model's params:
+    arrays, or their shapes as `jax.ShapeDtypeStruct` objects) fit in CPU_CHUNK_BYTES."""
     if chunk_size is not None:
         return min(check_scalar(chunk_size, "chunk_size", minimum=1, integer=True), n_models)
     if jax.default_backend() != "cpu":
@@ -172,15 +172,16 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     optimizer = make_optimizer(config, steps, learning_rate="state")
 
     @jax.jit
-    def init(seed, rate, decay, momentum):
+    def init(seed, rate, decay, momentum, sample):
         # fit's start (`fresh_state`), with each model's own values in its optimizer state
-        state = fresh_state(config, optimizer, seed, X.shape[1], K)
+        state = fresh_state(config, optimizer, seed, X.shape[1], K, sample)
         values = {"peak": rate, "weight_decay": decay, "momentum": momentum}
         return state._replace(opt_state=with_hyperparameters(state.opt_state, **{
             k: jnp.asarray(v, X.dtype) for k, v in values.items()}))
 
     # one program for every model's start (the seed traced), then stacked
-    states = _stack([init(int(s), r, w, m) for s, r, w, m in zip(seeds, rates, decays, momenta)])
+    sample = X[:net.state_sample] if net.state_sample else None         # the rows a whitening layer fits
+    states = _stack([init(int(s), r, w, m, sample) for s, r, w, m in zip(seeds, rates, decays, momenta)])
     one_model = jax.tree_util.tree_map(lambda a: a[0], states.params)
     chunk = models_per_chunk(chunk_size, len(rates) // device_count(mesh), one_model)
     step_network = net.for_stacked_models() if chunk > 1 else net
@@ -198,10 +199,10 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         keys = jax.vmap(lambda s: epoch_key(s, epoch))(model_seeds) if noisy else None
         rates = model_dropouts if with_dropout else None
         if shared:
-            new, loss_sums, correct = chunked_map(lambda m: run_batches(m[0], X, Y, batches, m[1], 0, m[2]),
+            new, loss_sums, correct = chunked_map(lambda m: run_batches(m[0], X, Y, batches, m[1], 0, m[2], epoch),
                                                   (states, keys, rates), chunk)
         else:
-            new, loss_sums, correct = chunked_map(lambda m: run_batches(m[0], X, Y, m[3], m[1], 0, m[2]),
+            new, loss_sums, correct = chunked_map(lambda m: run_batches(m[0], X, Y, m[3], m[1], 0, m[2], epoch),
                                                   (states, keys, rates, batches), chunk)
         losses = loss_sums / steps
         # a model keeps its new parameters only while its loss has not diverged (jaxlearn.divergence)

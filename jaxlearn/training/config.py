@@ -10,9 +10,13 @@ from jaxlearn.nn.network import Network
 from jaxlearn.training import model
 
 OPTIMIZERS = ("adam", "momentum", "nesterov", "sgd")
-SCHEDULES = ("cosine", "constant")
+SCHEDULES = ("cosine", "constant", "triangular")
 GRADIENTS = ("autodiff", "backprop")
 DTYPES = ("float32", "float64")
+CONV_INITS = ("he", "dirac")
+# fields added after 0.1, whose default leaves a run as 0.1 trained it: a saved signature (a
+# sweep's checkpoint) leaves them out at their defaults, so that 0.1's checkpoints still fit
+ADDED_SINCE_0_1 = ("bn_momentum", "bn_bias_lr", "conv_init", "test_shift", "lookahead", "lookahead_alpha")
 MODELS = tuple(model.NETWORKS)
 
 
@@ -26,7 +30,7 @@ class TrainConfig:
     output: str | None = None           # default: softmax for cross-entropy, sigmoid for quadratic
     optimizer: str = "adam"
     learning_rate: float = 1e-3
-    schedule: str = "cosine"            # cosine decay to 0 over the run, or constant
+    schedule: str = "cosine"            # cosine decay to 0 over the run, constant, or triangular (optimizers.py)
     momentum: float = 0.9               # for optimizer="momentum" or "nesterov"
     batch_size: int = 128
     epochs: int = 10
@@ -45,6 +49,12 @@ class TrainConfig:
     test_flip: bool = False             # CNN: predict from the mean logits of each image and its mirror (TTA)
     ema_decay: float = 0.0              # d > 0: keep θ_ema ← d θ_ema + (1 − d) θ after each step, the model saved
     dropout: float = 0.0                # MLP: inverted dropout of rate p on every hidden layer while training
+    bn_momentum: float = 0.9            # CNN: m of batch normalisation's μ_run ← m μ_run + (1 − m) μ
+    bn_bias_lr: float = 1.0             # CNN: the batch normalisations' shifts β move this many times as far
+    conv_init: str = "he"               # CNN: "he", or "dirac" (3×3 convolutions start as the identity)
+    test_shift: bool = False            # CNN: test-time views shifted by one pixel (nn.network.CNN.logits)
+    lookahead: int = 0                  # k > 0: Lookahead, the slow weights step every k steps (optimizers.py)
+    lookahead_alpha: float = 0.5        # α: the slow weights move α of the way to the fast ones
 
     def __post_init__(self):
         if isinstance(self.hidden, str) or not hasattr(self.hidden, "__iter__"):
@@ -88,8 +98,23 @@ class TrainConfig:
         if self.dropout >= 1:
             raise ValueError(f"dropout must be < 1 (the fraction of hidden units dropped; p = 1 would drop them all), "
                              f"got {self.dropout}")
-        if not isinstance(self.test_flip, bool):
-            raise TypeError(f"test_flip must be True or False, got {self.test_flip!r}")
+        check_scalar(self.bn_momentum, "bn_momentum", minimum=0)
+        if self.bn_momentum >= 1:
+            raise ValueError(f"bn_momentum must be < 1 (m = 1 would never move the running statistics), got "
+                             f"{self.bn_momentum}")
+        check_scalar(self.bn_bias_lr, "bn_bias_lr", minimum=0)
+        check_option(self.conv_init, "conv_init", CONV_INITS)
+        check_scalar(self.lookahead, "lookahead", minimum=0, integer=True)
+        check_scalar(self.lookahead_alpha, "lookahead_alpha", minimum=0, strict=True)
+        if self.lookahead_alpha > 1:
+            raise ValueError(f"lookahead_alpha must be in (0, 1] (the fraction of the way the slow weights move), "
+                             f"got {self.lookahead_alpha}")
+        for name in ("test_flip", "test_shift"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.schedule == "triangular" and self.warmup_epochs:
+            raise ValueError(f"schedule='triangular' rises from 0.2 η to η by itself over the first 20 % of the "
+                             f"steps; warmup_epochs={self.warmup_epochs} would add a second rise: set it to 0")
         object.__setattr__(self, "image_shape", tuple(self.image_shape))
         object.__setattr__(self, "augment", (self.augment,) if isinstance(self.augment, str) else tuple(self.augment))
         check_augmentations(self.augment)
@@ -103,6 +128,13 @@ class TrainConfig:
     @property
     def output_activation(self) -> str:
         return self.output or nn.default_output(self.loss)
+
+    def signature_dict(self) -> dict:
+        """`to_dict` without the fields added since 0.1 that keep their defaults (a saved sweep's
+        signature: `jaxlearn.sweeps.checkpoint`)."""
+        defaults = TrainConfig()
+        return {name: value for name, value in self.to_dict().items()
+                if name not in ADDED_SINCE_0_1 or value != getattr(defaults, name)}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self) | {"hidden": list(self.hidden), "image_shape": list(self.image_shape),

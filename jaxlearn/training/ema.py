@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxlearn.nn.batchnorm import MOMENTUM
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.step import TrainedModel
 
@@ -41,14 +40,10 @@ def recompute_batch_stats(config: TrainConfig, params, batch_stats, X_train, *, 
     `batches` random batches of X_train (M, n_0) (seeded: the same result every time)."""
     X_train = np.asarray(X_train)
     rows = np.random.default_rng(seed).choice(X_train.shape[0], (batches, min(batch_size, X_train.shape[0])))
-    fresh = [(jnp.zeros_like(m), jnp.ones_like(v)) for m, v in batch_stats]              # (0, 1) per layer
 
     @jax.jit
     def batch_statistics(X, key):
-        _, updated = config.network.apply(params, fresh, X, training=True, key=key)
-        # the layer updated (0, 1) by one batch: new = m·old + (1 − m)·batch, so batch = (new − m·old)/(1 − m)
-        return [((mean - MOMENTUM * m0) / (1 - MOMENTUM), (var - MOMENTUM * v0) / (1 - MOMENTUM))
-                for (mean, var), (m0, v0) in zip(updated, fresh)]
+        return config.network.batch_statistics(params, batch_stats, X, key)
 
     key = jax.random.key(seed)
     total = None

@@ -52,7 +52,8 @@ def init_state(config: TrainConfig, n_features: int, n_classes: int, steps_per_e
 
 class _StartPrograms(NamedTuple):
     fresh: Callable          # seed → the fresh TrainState
-    start: Callable          # (seed, X_0, labels_0, Y_0, valid) → (the fresh TrainState, Σ of the valid rows' losses)
+    start: Callable          # (seed, sample, X_0, labels_0, Y_0, valid) → (the fresh TrainState, Σ of the valid
+                             # rows' losses); sample: the rows the network's state is computed from, or None
     optimizer: optax.GradientTransformation
 
 
@@ -64,11 +65,11 @@ def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_
     states compiled a dozen programs (1.0 s of a cold start here), and L_0 one more."""
     optimizer = make_optimizer(config, steps_per_epoch)
 
-    def fresh(seed):
-        return fresh_state(config, optimizer, seed, n_features, n_classes)
+    def fresh(seed, sample=None):
+        return fresh_state(config, optimizer, seed, n_features, n_classes, sample)
 
-    def start(seed, *rows):
-        state = fresh(seed)
+    def start(seed, sample, *rows):
+        state = fresh(seed, sample)
         loss_sum, _ = _evaluate_block(state.params, state.batch_stats, *rows, network=config.network)
         return state, loss_sum
 
@@ -78,7 +79,9 @@ def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_
 def _start(config: TrainConfig, X, Y, n_classes: int, steps_per_epoch: int):
     """(fresh state, L_0) of a run on (X (M, n_0), Y (M, K)) (NumPy), L_0 as `initial_loss`."""
     rows, n = initial_loss_rows(X, Y)
-    state, loss_sum = _start_programs(config, X.shape[1], n_classes, steps_per_epoch).start(config.seed, *rows)
+    sample = X[:config.network.state_sample] if config.network.state_sample else None
+    state, loss_sum = _start_programs(config, X.shape[1], n_classes, steps_per_epoch).start(config.seed, sample,
+                                                                                            *rows)
     return state, float(loss_sum) / n
 
 
@@ -179,7 +182,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
             for block in progress_blocks(batches) if mode != "off" else [batches]:   # quiet: one dispatch
                 indices = block if mesh is None else put(block, batch_rows(mesh, axis=1))
                 new_state, block_loss, block_correct = run_batches(new_state, X_train, Y_train, indices, noise,
-                                                                   seen)
+                                                                   seen, epoch=epoch)
                 loss_sum += float(block_loss)
                 correct += int(block_correct)
                 seen += block.shape[0]

@@ -10,12 +10,22 @@ NETWORKS here (docs/guide/training.md, "Adding a network").
 from jaxlearn.nn.architecture import layer_shapes, parse_architecture
 from jaxlearn.nn.network import CNN, MLP, Network
 
+# the defaults of the CNN-only settings (an MLP refuses any other value)
+_CNN_ONLY = {"bn_momentum": (0.9, "sets batch normalisation's momentum"),
+             "bn_bias_lr": (1.0, "scales batch normalisation's shifts"),
+             "conv_init": ("he", "initialises convolutions")}
+
 
 def _mlp(config) -> MLP:
     if config.augment:
         raise ValueError(f"augment={config.augment} needs model='cnn' (the MLP sees flat rows, not images)")
     if config.test_flip:
         raise ValueError("test_flip mirrors images: it needs model='cnn' (the MLP sees flat rows)")
+    if config.test_shift:
+        raise ValueError("test_shift translates images: it needs model='cnn' (the MLP sees flat rows)")
+    for name, (default, what) in _CNN_ONLY.items():
+        if getattr(config, name) != default:
+            raise ValueError(f"{name}={getattr(config, name)!r} {what}: it needs model='cnn' (the MLP has none)")
     if config.dropout and not config.hidden:
         raise ValueError(f"dropout={config.dropout} drops hidden units, but hidden=() has no hidden layer")
     return MLP(loss=config.loss, output=config.output_activation, dtype=config.dtype, hidden=config.hidden,
@@ -33,7 +43,8 @@ def _cnn(config) -> CNN:
         raise ValueError(f"the CNN is trained with the cross-entropy loss, got loss={config.loss!r}")
     return CNN(loss=config.loss, output=config.output_activation, dtype=config.dtype,
                architecture=config.architecture, image_shape=config.image_shape, activation=config.activation,
-               augmentations=config.augment, test_flip=config.test_flip)
+               augmentations=config.augment, test_flip=config.test_flip, test_shift=config.test_shift,
+               bn_momentum=config.bn_momentum, conv_init=config.conv_init)
 
 
 # config.model → the function that builds (and checks) that network from the config

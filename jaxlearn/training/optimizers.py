@@ -6,15 +6,24 @@ used by `jaxlearn.training.fit` and by `jaxlearn.sweeps.train_many`.
     "nesterov"  v ← β v + ∇L, θ ← θ − η_t (∇L + β v)   (Nesterov's momentum: the step looks ahead)
     "adam"      optax.adam (AdamW with weight_decay > 0)
 
-η_t is the peak learning rate, constant or decayed to 0 along a cosine over the run; with
+η_t is the peak learning rate, constant, decayed to 0 along a cosine over the run, or triangular
+(airbench's: from 0.2 η up to η over the first 20 % of the steps, then linearly down to 0); with
 warmup_epochs = w it first rises linearly from 0 to the peak over w epochs (the cosine then spans
 the remaining steps), which keeps the first steps of a large learning rate (and of Adam's
 still-noisy second moments) from throwing the network off.
 """
 
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
 import optax
 
 from jaxlearn.training.config import TrainConfig
+
+# the triangular schedule (Keller Jordan's airbench): η_t starts at TRIANGLE_START η, peaks at η
+# after TRIANGLE_PEAK of the run's steps, and falls linearly to 0 at the end
+TRIANGLE_START, TRIANGLE_PEAK = 0.2, 0.2
 
 
 def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int, peak=None):
@@ -25,6 +34,10 @@ def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int, peak=None)
     total, warmup = config.epochs * steps_per_epoch, config.warmup_epochs * steps_per_epoch
     if config.schedule == "cosine":
         after = optax.cosine_decay_schedule(peak, total - warmup)
+    elif config.schedule == "triangular":
+        rise = max(1, round(TRIANGLE_PEAK * total))
+        return optax.join_schedules([optax.linear_schedule(TRIANGLE_START * peak, peak, rise),
+                                     optax.linear_schedule(peak, 0.0, max(1, total - rise))], [rise])
     else:
         after = peak if not warmup else optax.constant_schedule(peak)
     if not warmup:
@@ -50,6 +63,9 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int, *, learning_rate=N
     Decoupled weight decay w (AdamW's, Loshchilov & Hutter): each step also moves θ by −η_t w θ,
     outside the gradient's moments; "adam" with w > 0 is AdamW, "sgd"/"momentum" add w θ to the
     update. w = 0 adds nothing to the program.
+
+    bn_bias_lr ≠ 1 scales the updates of the batch normalisations' shifts β
+    (`Network.batch_norm_shifts`); lookahead = k > 0 wraps it all in `lookahead`.
     """
     if isinstance(learning_rate, str):
         if learning_rate != "state":
@@ -61,6 +77,17 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int, *, learning_rate=N
 
         return optax.inject_hyperparams(build)(peak=config.learning_rate, weight_decay=config.weight_decay,
                                                momentum=config.momentum)
+    optimizer = _base_optimizer(config, steps_per_epoch, learning_rate, weight_decay, momentum)
+    if config.bn_bias_lr != 1:      # the batch normalisations' β move bn_bias_lr times as far (1: nothing added)
+        optimizer = optax.chain(optimizer, optax.masked(optax.scale(config.bn_bias_lr),
+                                                        config.network.batch_norm_shifts))
+    if config.lookahead:
+        optimizer = lookahead(optimizer, config.lookahead, config.lookahead_alpha, config.epochs * steps_per_epoch)
+    return optimizer
+
+
+def _base_optimizer(config: TrainConfig, steps_per_epoch: int, learning_rate, weight_decay, momentum):
+    """The named optimizer with its schedule and decoupled weight decay (`make_optimizer`)."""
     rate = learning_rate_schedule(config, steps_per_epoch, learning_rate)
     decay = config.weight_decay if weight_decay is None else weight_decay
     beta = config.momentum if momentum is None else momentum
@@ -88,3 +115,40 @@ def with_hyperparameters(opt_state, **values):
     if unknown:
         raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)}; the state has {sorted(opt_state.hyperparams)}")
     return opt_state._replace(hyperparams={**opt_state.hyperparams, **values})
+
+
+class LookaheadState(NamedTuple):
+    inner: Any          # the inner (fast) optimizer's state
+    slow: Any           # the slow weights φ
+    count: Any          # steps taken
+
+
+def lookahead(inner: optax.GradientTransformation, sync_period: int, alpha: float,
+              total_steps: int | None = None) -> optax.GradientTransformation:
+    """Lookahead (Zhang et al. 2019): the inner optimizer takes fast steps θ; after every
+    sync_period = k of them (and after the run's last, total_steps) the slow weights move a
+    fraction α of the way, φ ← φ + α (θ − φ), and the parameters jump back to them, θ ← φ.
+
+    optax.lookahead holds the parameters as a (fast, slow) pair, which would change what every
+    layer above the optimizer holds; here the slow weights live in the optimizer's state, so the
+    parameters stay the network's own and a run ends on the slow weights.
+    """
+    def init(params):
+        return LookaheadState(inner.init(params), params, jnp.zeros((), jnp.int32))
+
+    def update(grads, state, params):
+        updates, inner_state = inner.update(grads, state.inner, params)
+        fast = optax.apply_updates(params, updates)
+        count = state.count + 1
+        sync = count % sync_period == 0
+        if total_steps is not None:
+            sync = sync | (count == total_steps)
+
+        def slow_step(phi, theta):
+            return jnp.where(sync, phi + jnp.asarray(alpha, phi.dtype) * (theta - phi), phi)
+
+        slow = jax.tree_util.tree_map(slow_step, state.slow, fast)
+        updates = jax.tree_util.tree_map(lambda u, phi, p: jnp.where(sync, phi - p, u), updates, slow, params)
+        return updates, LookaheadState(inner_state, slow, count)
+
+    return optax.GradientTransformation(init, update)

@@ -60,13 +60,15 @@ def ema_update(ema, params, decay):
 
 def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, network: Network | None = None
               ) -> Callable:
-    """One minibatch update: (state, X_batch, Y_batch[, key[, dropout]]) → (state, (loss, correct)).
+    """One minibatch update: (state, X_batch, Y_batch[, key[, dropout[, rows, epoch]]]) → (state, (loss, correct)).
 
     network: the network the step trains (default config.network; a sweep passes the variant
     that runs fastest for stacked models, `Network.for_stacked_models`).
     key: for the data step (the network's `augment`, e.g. a CNN's images transformed on the
     device) and the network's own noise (dropout; its masks from fold_in(key, 1)).
     dropout: the MLP's dropout rate, traced (a sweep's per-model rate); default the network's.
+    rows, epoch: the batch's indices in the training set and the epoch, for the data step
+    (alternating flips).
     """
     net = config.network if network is None else network
 
@@ -95,10 +97,10 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, n
         eps = jnp.asarray(config.label_smoothing, Y.dtype)
         return (1 - eps) * Y + eps / Y.shape[-1]
 
-    def step(state: TrainState, X, Y, key=None, dropout=None):
+    def step(state: TrainState, X, Y, key=None, dropout=None, rows=None, epoch=None):
         labels, Y = Y, smoothed(Y)
         if key is not None:
-            X = net.augment(key, X)
+            X = net.augment(key, X, rows=rows, epoch=epoch)
         noise_key = None if key is None else jax.random.fold_in(key, 1)
         if config.gradient == "autodiff":
             (loss, (z, net_state)), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(
@@ -120,14 +122,15 @@ def make_step(config: TrainConfig, optimizer: optax.GradientTransformation, *, n
 
 
 def fresh_state(config: TrainConfig, optimizer: optax.GradientTransformation, seed, n_features: int,
-                n_classes: int) -> "TrainState":
+                n_classes: int, sample=None) -> "TrainState":
     """The state a run starts from: the network's parameters from fold_in(key(seed), 0), the
-    optimizer's zero state, the network's own state and (ema_decay > 0) the weight average at
-    its start. seed may be traced. `fit` and the sweeps both start here, so that a sweep's model
-    is `fit`'s with the same config."""
+    optimizer's zero state, the network's own state (from sample, the first
+    `Network.state_sample` training rows, where it needs data) and (ema_decay > 0) the weight
+    average at its start. seed may be traced. `fit` and the sweeps both start here, so that a
+    sweep's model is `fit`'s with the same config."""
     net = config.network
     params = net.init(jax.random.fold_in(jax.random.key(seed), 0), n_features, n_classes)
-    return TrainState(params, optimizer.init(params), net.init_state(),
+    return TrainState(params, optimizer.init(params), net.init_state() if sample is None else net.init_state(sample),
                       (jnp.zeros((), jnp.int32), params) if config.ema_decay else ())
 
 
@@ -144,11 +147,11 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
         rows = A[idx]
         return rows if mesh is None else jax.lax.with_sharding_constraint(rows, batch_rows(mesh))
 
-    def one(state, X, Y, idx, key, b, dropout):
+    def one(state, X, Y, idx, key, b, dropout, epoch):
         # key (augmentation, dropout): batch b of the epoch draws from fold_in(key, b), however
         # the epoch is split into blocks
         batch_key = None if key is None else jax.random.fold_in(key, b)
-        return step(state, gather(X, idx), gather(Y, idx), batch_key, dropout)
+        return step(state, gather(X, idx), gather(Y, idx), batch_key, dropout, idx, epoch)
 
     if per_step:
         jitted = jax.jit(one)
@@ -157,10 +160,10 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
         # step's rendezvous can starve this one's (seen: a 4-device CNN aborted after 40 s).
         wait = mesh is not None and mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu"
 
-        def run_batches(state, X, Y, batch_indices, key=None, first_batch=0, dropout=None):
+        def run_batches(state, X, Y, batch_indices, key=None, first_batch=0, dropout=None, epoch=0):
             losses, correct = [], []
             for i, idx in enumerate(batch_indices):
-                state, (loss, right) = jitted(state, X, Y, idx, key, first_batch + i, dropout)
+                state, (loss, right) = jitted(state, X, Y, idx, key, first_batch + i, dropout, epoch)
                 if wait:
                     jax.block_until_ready(state)
                 losses.append(loss)
@@ -170,10 +173,10 @@ def make_run_batches(step: Callable, mesh=None, *, per_step: bool = False) -> Ca
         return run_batches
 
     @jax.jit
-    def run_batches(state, X, Y, batch_indices, key=None, first_batch=0, dropout=None):
+    def run_batches(state, X, Y, batch_indices, key=None, first_batch=0, dropout=None, epoch=0):
         def body(state, inputs):
             idx, b = inputs
-            return one(state, X, Y, idx, key, b, dropout)
+            return one(state, X, Y, idx, key, b, dropout, epoch)
 
         numbers = first_batch + jnp.arange(batch_indices.shape[0])
         state, (losses, correct) = jax.lax.scan(body, state, (batch_indices, numbers))
