@@ -154,17 +154,68 @@ def _image_grid(rows: int, cols: int, *, cell: tuple, top: float = 0.45, title: 
     return fig, axes
 
 
+def plot_network(sizes, *, title: str = ""):
+    """The lecture's picture of a fully connected network: a column of units per layer
+    (a^0 = x … a^L), every unit joined to every unit of the next layer by its weight W^l_{jk};
+    layers of more than 8 units are drawn as 8 with "⋮" and their size."""
+    fig, ax = plt.subplots(figsize=(1.9 * len(sizes) + 0.6, 4.2))
+    shown = [min(n, 8) for n in sizes]
+
+    def ys(n):
+        return np.linspace(-(n - 1) / 2, (n - 1) / 2, n) * 0.55
+    for layer in range(len(sizes) - 1):
+        for y0 in ys(shown[layer]):
+            for y1 in ys(shown[layer + 1]):
+                ax.plot([layer, layer + 1], [y0, y1], color="0.75", lw=0.6, zorder=1)
+        ax.text(layer + 0.5, 2.55, f"$W^{{{layer + 1}}}$ ({sizes[layer + 1]}×{sizes[layer]})", ha="center", fontsize=11)
+    for layer, (n, m) in enumerate(zip(sizes, shown)):
+        kind = "input" if layer == 0 else "output" if layer == len(sizes) - 1 else "hidden"
+        colour = {"input": "tab:blue", "hidden": "tab:orange", "output": "tab:green"}[kind]
+        ax.scatter(np.full(m, layer), ys(m), s=260, color=colour, edgecolor="black", zorder=2)
+        if n > m:
+            ax.text(layer, 0, "⋮", ha="center", va="center", fontsize=16, zorder=3,
+                    bbox=dict(boxstyle="round", fc="white", ec="none"))
+        ax.text(layer, -2.75, f"$a^{{{layer}}}$: {kind}\n{n} units", ha="center", va="top", fontsize=11)
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_ylim(-3.6, 3.0)
+    ax.axis("off")
+    ax.set_title(title or "a fully connected network: $z^l = W^l a^{l-1} + b^l$, $a^l = \\sigma(z^l)$", fontsize=12)
+    return fig
+
+
+def plot_activations(names=("sigmoid", "tanh", "relu"), *, z_range: float = 4.0):
+    """Each activation σ(z) beside its derivative σ'(z) (the factor in backpropagation's eq. 2),
+    computed by `jaxlearn.nn.activations`, on −z_range … z_range."""
+    import jax.numpy as jnp
+
+    from jaxlearn.nn.activations import ACTIVATIONS, activation_derivative
+
+    z = jnp.linspace(-z_range, z_range, 401)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    for name in names:
+        a = ACTIVATIONS[name](z)
+        left.plot(z, a, label=name, lw=2)
+        right.plot(z, activation_derivative(name, z, a), label=name, lw=2)
+    left.set(title="activation σ(z)", xlabel="z")
+    right.set(title="derivative σ'(z): the factor of eq. (2)", xlabel="z")
+    for ax in (left, right):
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return fig
+
+
 def plot_misclassified(images, true, predicted, class_names, *, limit: int = 36, title: str = ""):
     """A grid of (at most `limit`) misclassified images titled 'true → predicted'."""
     images, true, predicted = map(np.asarray, (images, true, predicted))
     wrong = np.flatnonzero(true != predicted)[:limit]
-    cols = 9
+    cols = 6                    # six a row: the titles stay readable when a page scales the figure down
     rows = max(1, int(np.ceil(len(wrong) / cols)))
-    fig, axes = _image_grid(rows, cols, cell=(1.35, 1.55))
+    fig, axes = _image_grid(rows, cols, cell=(2.0, 2.35), top=0.95, title=0.4)
     for ax, i in zip(axes.flat, wrong):
         ax.imshow(images[i], cmap="gray_r")
-        ax.set_title(f"{class_names[true[i]]} → {class_names[predicted[i]]}", fontsize=7, color="crimson")
-    fig.suptitle(title or f"misclassified test images (true → predicted), first {len(wrong)}", fontsize=10)
+        ax.set_title(f"{class_names[true[i]]} → {class_names[predicted[i]]}", fontsize=12, color="crimson")
+    fig.suptitle(title or f"misclassified test images (true → predicted), first {len(wrong)}", fontsize=14)
     return fig
 
 

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from jaxlearn._bars import tqdm_class
 from jaxlearn._errors import ConvergenceWarning
 from jaxlearn._validation import check_bool, check_fit_matrix, check_matrix, check_option, check_scalar
 from jaxlearn.buckets import bucket, map_row_blocks, pad_rows
@@ -171,8 +172,6 @@ def _fit_working_set(kernel, X, idx, signs, valid, C, tol, max_iter, q, progress
     """The one-vs-one problems one after another by the working-set SMO, each on its own samples
     (gathered on the host, padded to the common problem size n): (α (P, n), b (P,), steps (P,),
     KKT violation (P,))."""
-    from tqdm.auto import tqdm
-
     n = idx.shape[1]
     rows_bytes = q * n * X.dtype.itemsize
     if rows_bytes > KERNEL_ROWS_LIMIT_BYTES:
@@ -183,7 +182,7 @@ def _fit_working_set(kernel, X, idx, signs, valid, C, tol, max_iter, q, progress
     static = dict(name=kernel.name, degree=kernel.degree, q=q, inner_max_iter=INNER_MAX_ITER)
     step = PROGRESS_OUTER_ITERATIONS if progress else 1 << 30
     results = []
-    with tqdm(total=len(idx), unit="problem", disable=not progress, dynamic_ncols=True,
+    with tqdm_class(bool(progress))(total=len(idx), unit="problem", disable=not progress, dynamic_ncols=True,
               desc=f"working-set SMO (q = {q})") as bar:
         for p in range(len(idx)):
             members = idx[p]            # padded entries point at row 0 and are not valid: never selected

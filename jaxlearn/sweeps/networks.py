@@ -23,6 +23,7 @@ from jax.typing import ArrayLike
 
 from jaxlearn import _interrupts as interrupts
 from jaxlearn import divergence, nn, stall
+from jaxlearn._bars import tqdm_class
 from jaxlearn._errors import StalledTrainingWarning, warn
 from jaxlearn._validation import check_scalar
 from jaxlearn.parallel import AXIS, data_mesh, device_count
@@ -154,8 +155,6 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
         A `Sweep`; `sweep.model(sweep.best())` is the best model's [(W, b), …], and
         `sweep.trained(i)` model i as `training.evaluate` and `predict` take it.
     """
-    from tqdm.auto import tqdm
-
     rates, seeds, decays, momenta, dropouts = _settings(config, learning_rates, seeds, weight_decays, momenta,
                                                         dropouts)
     data_seeds = _data_seeds(data_seeds, seeds)
@@ -238,8 +237,9 @@ def train_many(config: TrainConfig, X: ArrayLike, y: ArrayLike, *, learning_rate
     else:
         start_losses = _initial_losses(states, X, Y, config)
         best_losses = start_losses.copy()
-    with tqdm(total=config.epochs, initial=first, unit="epoch", disable=not progress, dynamic_ncols=True,
-              desc=f"{len(rates)} models") as bar:
+    bar = tqdm_class(bool(progress))(total=config.epochs, initial=first, unit="epoch", disable=not progress,
+                                     dynamic_ncols=True, desc=f"{len(rates)} models")
+    with bar:
         for epoch in range(first, config.epochs):
             orders = [epoch_batches(int(s), epoch, X.shape[0], config.batch_size)
                       for s in (data_seeds[:1] if shared else data_seeds)]

@@ -17,6 +17,7 @@ from jax.typing import ArrayLike
 
 from jaxlearn import _interrupts as interrupts
 from jaxlearn import stall
+from jaxlearn._bars import tqdm_class
 from jaxlearn._errors import DivergenceError, StalledTrainingWarning, warn
 from jaxlearn.buckets import bucket, pad_rows
 from jaxlearn.compilation_cache import library_cache
@@ -136,8 +137,6 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
         StalledTrainingWarning: the accuracy stayed at chance with the loss at the class shares'
         entropy for two epochs (`jaxlearn.stall`); those epochs' records get "stalled": True.
     """
-    from tqdm.auto import tqdm
-
     X_train, y_train, n_classes = check_training_data(config, X_train, y_train, n_classes=n_classes, to_host=True)
     mesh = data_mesh(devices)
     check_batch_size(config.batch_size, mesh)
@@ -170,7 +169,7 @@ def fit(config: TrainConfig, X_train: ArrayLike, y_train: ArrayLike, X_val: Arra
     at_chance = [bool(stall.at_chance(h["train_loss"], h["train_accuracy"], shares, steps * config.batch_size,
                                       config.batch_size, stall_loss)) for h in history]
     mode = report.resolve(progress)
-    bar = tqdm(total=(config.epochs - start_epoch) * steps, unit="batch", disable=mode != "bar",
+    bar = tqdm_class(mode == "bar")(total=(config.epochs - start_epoch) * steps, unit="batch", disable=mode != "bar",
                dynamic_ncols=True)
     with bar:
         interrupts.check()
