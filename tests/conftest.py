@@ -78,6 +78,35 @@ def random_problem(seed, M=60, N=5, dtype=np.float64, noise=0.1):
     return X.astype(dtype), y.astype(dtype), theta.astype(dtype)
 
 
+def corner_squares(M=200, n_classes=4, seed=0):
+    """8×8 images as flat rows (M, 64) float32 and int32 labels: a bright 3×3 square in one of
+    n_classes (≤ 4) corners, on noise. Tiny CNNs learn them in a few epochs."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, size=M)
+    X = rng.uniform(0, 0.3, size=(M, 8, 8)).astype(np.float32)
+    for i, c in enumerate(labels):
+        row, col = 4 * (c // 2), 4 * (c % 2)
+        X[i, row + 1:row + 4, col + 1:col + 4] = 1.0
+    return X.reshape(M, 64), labels.astype(np.int32)
+
+
+def fit_whole_and_resumed(config, X, y, folder):
+    """(the uninterrupted run's state, the state of the same run stopped after epoch 1, saved to a
+    checkpoint in folder, loaded into a fresh template and continued), for bit-identity tests."""
+    import jax
+
+    from jaxlearn.training import fit, init_state
+    from jaxlearn.training.checkpoint import load_checkpoint, save_checkpoint
+
+    whole, _ = fit(config, X, y, progress=False)
+    first, part = fit(config, X, y, progress=False, on_epoch_end=lambda epoch, state, history: len(history) == 1)
+    save_checkpoint(folder / "checkpoint.npz", jax.device_get(first), 1, part)
+    template, _ = init_state(config, X.shape[1], int(np.max(y)) + 1, len(X) // config.batch_size)
+    loaded, epoch, history = load_checkpoint(folder / "checkpoint.npz", template)
+    resumed, _ = fit(config, X, y, state=loaded, start_epoch=epoch, history=history, progress=False)
+    return whole, resumed
+
+
 
 @pytest.fixture(scope="session")
 def data_dir():

@@ -12,20 +12,15 @@ import pytest
 from jaxlearn.cli import main
 from jaxlearn.training import TrainConfig, fit, runs
 from jaxlearn.training.checkpoint import load_model
+from tests.conftest import corner_squares
 
 CNN = TrainConfig(model="cnn", architecture="c4-p-d16", image_shape=(1, 8, 8), batch_size=20, epochs=4,
                   learning_rate=1e-2, augment=("shift",))
 
 
 def images(M=200, seed=0):
-    """8×8 images of 4 classes: a bright 3×3 square in one of four corners, on noise."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 4, size=M)
-    X = rng.uniform(0, 0.3, size=(M, 8, 8)).astype(np.float32)
-    for i, c in enumerate(labels):
-        row, col = 4 * (c // 2), 4 * (c % 2)
-        X[i, row + 1:row + 4, col + 1:col + 4] = 1.0
-    return X.reshape(M, 64), labels
+    """8×8 images of 4 classes (`tests.conftest.corner_squares`)."""
+    return corner_squares(M, n_classes=4, seed=seed)
 
 
 def test_a_cnn_learns_with_augmentation_and_the_bar_does_not_change_it():

@@ -11,10 +11,11 @@ import pytest
 
 from jaxlearn.nn.conv import _conv, padding_pairs
 from jaxlearn.training import TrainConfig, fit
-from jaxlearn.training.checkpoint import load_checkpoint, load_model, save_checkpoint
+from jaxlearn.training.checkpoint import load_checkpoint, load_model
 from jaxlearn.training.ema import ema_model, recompute_batch_stats
 from jaxlearn.training.loop import init_state
 from jaxlearn.training.step import make_step
+from tests.conftest import fit_whole_and_resumed
 
 
 def test_the_average_is_the_closed_form_of_the_steps_taken():
@@ -62,12 +63,7 @@ CNN = TrainConfig(model="cnn", architecture="c4bn-p-d8-drop0.2", image_shape=(1,
 
 def test_checkpoints_keep_the_average_and_a_continued_run_is_bit_identical(tmp_path):
     X, y = data()
-    whole, _ = fit(CNN, X, y, progress=False)
-    first, part = fit(CNN, X, y, progress=False, on_epoch_end=lambda epoch, state, history: len(history) == 1)
-    save_checkpoint(tmp_path / "checkpoint.npz", jax.device_get(first), 1, part)
-    template, _ = init_state(CNN, 64, 2, len(X) // CNN.batch_size)
-    loaded, epoch, history = load_checkpoint(tmp_path / "checkpoint.npz", template)
-    resumed, _ = fit(CNN, X, y, state=loaded, start_epoch=epoch, history=history, progress=False)
+    whole, resumed = fit_whole_and_resumed(CNN, X, y, tmp_path)
     for a, b in zip(jax.tree_util.tree_leaves(whole), jax.tree_util.tree_leaves(resumed)):
         np.testing.assert_array_equal(a, b)
     plain_template, _ = init_state(dataclasses.replace(CNN, ema_decay=0.0), 64, 2, 6)

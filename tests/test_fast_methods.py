@@ -16,6 +16,7 @@ from jaxlearn.nn.network import _translated
 from jaxlearn.training import TrainConfig, learning_rate_schedule
 from jaxlearn.training.optimizers import make_optimizer
 from jaxlearn.training.step import fresh_state, make_step
+from tests.conftest import fit_whole_and_resumed
 
 CNN = dict(model="cnn", architecture="c4bn-p-d8", image_shape=(1, 8, 8), epochs=3, batch_size=6, dtype="float64")
 
@@ -230,8 +231,7 @@ def test_a_run_with_every_fast_method_resumes_bit_identical(tmp_path):
     (its slow weights in the optimizer state), the triangular schedule, bn momentum and bias factor,
     dirac init and shifted test views: cut after epoch 1, saved, loaded and continued, the run ends
     as the uninterrupted one, bit for bit."""
-    from jaxlearn.training import evaluate, fit, init_state
-    from jaxlearn.training.checkpoint import load_checkpoint, save_checkpoint
+    from jaxlearn.training import evaluate
 
     X = np.asarray(jax.random.uniform(jax.random.key(5), (80, 64)), np.float32)
     y = (X[:, :32].sum(axis=1) > X[:, 32:].sum(axis=1)).astype(np.int32)
@@ -239,12 +239,7 @@ def test_a_run_with_every_fast_method_resumes_bit_identical(tmp_path):
                          augment=("shift", "altflip"), lookahead=3, optimizer="nesterov", schedule="triangular",
                          learning_rate=0.05, bn_momentum=0.6, bn_bias_lr=8.0, conv_init="dirac", test_shift=True,
                          test_flip=True)
-    whole, _ = fit(config, X, y, progress=False)
-    first, part = fit(config, X, y, progress=False, on_epoch_end=lambda epoch, state, history: len(history) == 1)
-    save_checkpoint(tmp_path / "checkpoint.npz", jax.device_get(first), 1, part)
-    template, _ = init_state(config, 64, 2, len(X) // config.batch_size)
-    loaded, epoch, history = load_checkpoint(tmp_path / "checkpoint.npz", template)
-    resumed, _ = fit(config, X, y, state=loaded, start_epoch=epoch, history=history, progress=False)
+    whole, resumed = fit_whole_and_resumed(config, X, y, tmp_path)
     for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(resumed)):
         np.testing.assert_array_equal(a, b)
     assert evaluate(resumed, X, y, config) == evaluate(whole, X, y, config)

@@ -15,17 +15,12 @@ from jaxlearn.nn.network import CNN, MLP
 from jaxlearn.training import TrainConfig, evaluate, fit, predict, predict_proba
 from jaxlearn.training.checkpoint import load_model, save_params
 from jaxlearn.training.model import NETWORKS, network
+from tests.conftest import corner_squares
 
 
 def images(M=120, seed=0):
-    """8×8 images of 3 classes: a bright 3×3 square in one of three corners, on noise (flat rows)."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 3, size=M)
-    X = rng.uniform(0, 0.3, size=(M, 8, 8)).astype(np.float32)
-    for i, c in enumerate(labels):
-        row, col = 4 * (c // 2), 4 * (c % 2)
-        X[i, row + 1:row + 4, col + 1:col + 4] = 1.0
-    return X.reshape(M, 64), labels.astype(np.int32)
+    """8×8 images of 3 classes (`tests.conftest.corner_squares`)."""
+    return corner_squares(M, n_classes=3, seed=seed)
 
 
 SMALL_MLP = dict(hidden=(8,), epochs=2, batch_size=20, learning_rate=1e-2)
