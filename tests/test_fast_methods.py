@@ -11,8 +11,8 @@ import numpy as np
 import optax
 import pytest
 
+from jaxlearn.nn.augment import translated
 from jaxlearn.nn.conv import conv2d
-from jaxlearn.nn.network import _translated
 from jaxlearn.training import TrainConfig, learning_rate_schedule
 from jaxlearn.training.optimizers import make_optimizer
 from jaxlearn.training.step import fresh_state, make_step
@@ -82,10 +82,10 @@ def test_shifted_test_views_are_weighted_as_airbench_does():
     images = X.reshape(5, 1, 8, 8)
     flip_only = dataclasses.replace(config, test_shift=False).network
     views = [flip_only.logits(params, stats, v.reshape(5, 64)) for v in
-             (images, _translated(images, -1), _translated(images, 1))]
+             (images, translated(images, -1), translated(images, 1))]
     np.testing.assert_allclose(net.logits(params, stats, X), 0.5 * views[0] + 0.25 * views[1] + 0.25 * views[2],
                                rtol=1e-12)
-    moved = np.asarray(_translated(images, 1))
+    moved = np.asarray(translated(images, 1))
     np.testing.assert_array_equal(moved[:, :, 1:, 1:], np.asarray(images)[:, :, :-1, :-1])   # one pixel down-right
     assert np.all(moved[:, :, 0, :] == 0) and np.all(moved[:, :, :, 0] == 0)
     with pytest.raises(ValueError, match="test_shift translates images: it needs model='cnn'"):

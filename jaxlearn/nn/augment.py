@@ -108,3 +108,11 @@ def augment(key, images, names=("shift",), *, max_shift: int = 2, rows=None, epo
     if "erase" in names:
         images = random_erasing(k_erase, images)
     return images
+
+
+def translated(images, d: int) -> jax.Array:
+    """images (M, C, H, W) moved by d pixels down and right (d < 0: up and left), zeros shifted in
+    (the test-time views of `jaxlearn.nn.network.CNN.logits`)."""
+    H, W = images.shape[2:]
+    padded = jnp.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    return padded[:, :, 1 - d:1 - d + H, 1 - d:1 - d + W]

@@ -30,9 +30,10 @@ import numpy as np
 from jaxlearn.nn import cnn, mlp
 from jaxlearn.nn.activations import ACTIVATIONS
 from jaxlearn.nn.augment import augment as augment_images
+from jaxlearn.nn.augment import translated
 from jaxlearn.nn.backprop import backprop
 from jaxlearn.nn.batchnorm import batch_norm
-from jaxlearn.nn.conv import conv2d
+from jaxlearn.nn.conv import conv2d, dirac
 from jaxlearn.nn.losses import loss_from_logits
 
 
@@ -174,20 +175,6 @@ class MLP(Network):
                         dropout=self.dropout if dropout is None else dropout)
 
 
-def _dirac(W):
-    """W (C_out, C_in, 3, 3) with its first min(C_out, C_in) kernels the identity: W[i, i, 1, 1] = 1."""
-    n = min(W.shape[0], W.shape[1])
-    index = jnp.arange(n)
-    return W.at[:n].set(0).at[index, index, 1, 1].set(1)
-
-
-def _translated(images, d: int):
-    """images (M, C, H, W) moved by d pixels down and right (d < 0: up and left), zeros shifted in."""
-    H, W = images.shape[2:]
-    padded = jnp.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    return padded[:, :, 1 - d:1 - d + H, 1 - d:1 - d + W]
-
-
 @dataclasses.dataclass(frozen=True)
 class CNN(Network):
     """A convolutional network from an architecture string (`jaxlearn.nn.cnn`), on flat rows seen
@@ -235,7 +222,7 @@ class CNN(Network):
         self.check_rows(n_features)
         params = cnn.init_cnn(key, self.architecture, self.image_shape, n_classes, dtype=jnp.dtype(self.dtype))
         if self.conv_init == "dirac":
-            params = [(_dirac(W), b) if W.ndim == 4 and W.shape[2:] == (3, 3) else (W, b) for W, b in params]
+            params = [(dirac(W), b) if W.ndim == 4 and W.shape[2:] == (3, 3) else (W, b) for W, b in params]
         return params
 
     def init_state(self, X=None):
@@ -274,7 +261,7 @@ class CNN(Network):
         images = self._images(X)
         if not self.test_shift:
             return self._flip_averaged(params, state, images)
-        shifted = [_translated(images, d) for d in (-1, 1)]
+        shifted = [translated(images, d) for d in (-1, 1)]
         return (0.5 * self._flip_averaged(params, state, images)
                 + 0.25 * self._flip_averaged(params, state, shifted[0])
                 + 0.25 * self._flip_averaged(params, state, shifted[1]))
