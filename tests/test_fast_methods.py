@@ -243,3 +243,33 @@ def test_a_run_with_every_fast_method_resumes_bit_identical(tmp_path):
     for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(resumed)):
         np.testing.assert_array_equal(a, b)
     assert evaluate(resumed, X, y, config) == evaluate(whole, X, y, config)
+
+
+def test_a_whitened_cnns_state_is_counted_and_averaged_as_what_it_is():
+    """The whitening layer's (E, λ) is state but not a batch normalisation: the weight average's
+    recomputed statistics keep it bit for bit, and a wrong state says what each entry is."""
+    from jaxlearn.training.ema import recompute_batch_stats
+
+    X = np.asarray(jax.random.uniform(jax.random.key(6), (40, 64)), np.float32)
+    config = TrainConfig(model="cnn", architecture="w-c4bn-p-d8", image_shape=(1, 8, 8))
+    net = config.network
+    assert net.running_statistics == (False, True)
+    params, state = net.init(jax.random.key(0), 64, 2), net.init_state(X)
+    averaged = recompute_batch_stats(config, params, state, X, batches=3, batch_size=8)
+    for kept, given in zip(averaged[0], state[0]):
+        np.testing.assert_array_equal(kept, given)
+    assert not np.array_equal(averaged[1][0], state[1][0])
+    with pytest.raises(ValueError, match=r"its 1 batch normalisation layer\(s\) need .* whitening layer's"):
+        net.check_state(state[1:])
+
+
+def test_evaluation_compiles_once_for_networks_that_differ_only_in_training():
+    """Dropout, initialisation, augmentation, batch-norm momentum: none changes inference, so the
+    compiled evaluation programs are keyed by the network without them."""
+    plain = TrainConfig(**CNN).network.for_inference()
+    for changed in (dict(augment=("flip",)), dict(bn_momentum=0.5), dict(conv_init="dirac")):
+        assert TrainConfig(**CNN, **changed).network.for_inference() == plain
+    assert TrainConfig(**CNN, test_flip=True).network.for_inference() != plain
+    mlp = TrainConfig(hidden=(4,)).network.for_inference()
+    assert TrainConfig(hidden=(4,), dropout=0.3, init="glorot_uniform").network.for_inference() == mlp
+    assert TrainConfig(hidden=(5,)).network.for_inference() != mlp

@@ -81,6 +81,18 @@ def init_batch_stats(architecture, *, dtype=jnp.float32, channels: int = 1, imag
     return stats
 
 
+def state_kinds(architecture) -> tuple:
+    """What each entry of the state (`init_batch_stats`) holds, in order: "batchnorm" (running
+    statistics, updated by training) or "whiten" (the frozen whitening layer's (E, λ))."""
+    kinds = []
+    for kind, _ in _parsed(architecture):
+        if kind in ("whiten", "batchnorm"):
+            kinds.append(kind)
+        elif kind in residual.KINDS:
+            kinds.extend(["batchnorm"] * residual.NORMS)
+    return tuple(kinds)
+
+
 def _init_dense(key, n_out: int, n_in: int, dtype):
     W = jax.random.normal(key, (n_out, n_in), dtype) * np.sqrt(2.0 / n_in).astype(dtype)
     return W, jnp.zeros(n_out, dtype)

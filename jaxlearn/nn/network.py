@@ -68,6 +68,15 @@ class Network:
     # (`jaxlearn.training.step.make_run_batches`)
     step_by_step = False
 
+    # fields that only change training (initialisation, dropout, augmentation, …), not inference
+    training_only = ()
+
+    def for_inference(self) -> "Network":
+        """The same network with its training-only fields at their defaults: the key of the
+        compiled evaluation programs, so that runs that differ only in how they train share them."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self) if f.name in self.training_only}
+        return dataclasses.replace(self, **defaults)
+
     def logits(self, params, state, X):
         """z^L (M, K) of flat input rows X (M, n_0), for inference."""
         return self.apply(params, state, X)[0]
@@ -106,6 +115,12 @@ class Network:
         leaves `TrainConfig.bn_bias_lr` scales), False elsewhere."""
         return jax.tree_util.tree_map(lambda _: False, params)
 
+    @property
+    def running_statistics(self) -> tuple:
+        """One bool per entry of the state: True for a batch normalisation's running statistics
+        (which training updates), False for a frozen entry (a whitening layer's kernels)."""
+        return ()
+
     def check_params(self, params, n_features: int) -> None:
         """params must be this network's for inputs of n_features values, in its dtype."""
         if not isinstance(params, list | tuple) or not params or not all(
@@ -122,9 +137,11 @@ class Network:
         expected = [tuple(s.shape) for s in jax.tree_util.tree_leaves(jax.eval_shape(self.init_state))]
         shapes = [tuple(jnp.shape(v)) for v in jax.tree_util.tree_leaves(state)]
         if shapes != expected:
-            n = len(expected) // 2
+            n = sum(self.running_statistics)
+            frozen = len(self.running_statistics) - n
             need = (f"its {n} batch normalisation layer(s) need a state of {n} (running mean, running variance) "
-                    "pairs: pass the TrainState that fit returned" if n else
+                    + ("pairs and its whitening layer's (E, λ)" if frozen else "pairs")
+                    + ": pass the TrainState that fit returned" if expected else
                     "it has no batch normalisation, so its state is ()")
             raise ValueError(f"the state does not fit {self.describe()}: {need}; got {len(shapes)} array(s)")
 
@@ -143,6 +160,8 @@ class MLP(Network):
     weight_init: str = "he"
     dropout: float = 0.0
     layout: str = "rows"
+
+    training_only = ("weight_init", "dropout")
 
     def describe(self) -> str:
         return f"the MLP with hidden layers {self.hidden}" if self.hidden else "the MLP without hidden layers"
@@ -194,6 +213,8 @@ class CNN(Network):
     bn_momentum: float = 0.9            # m of the running statistics μ_run ← m μ_run + (1 − m) μ
     conv_init: str = "he"               # or "dirac": 3×3 convolutions start as the identity (`init`)
 
+    training_only = ("augmentations", "bn_momentum", "conv_init")
+
     # A CNN keeps every layer's activations for the whole block: the Fashion-MNIST CNN
     # c32bn-c32bn-p-c64bn-c64bn-p-d256 with test-time flips peaked at 15.8 GB on 10 000 test
     # images in one block, and at 2.1 GB (and twice as fast, 10.6 s against 21.0 s) in blocks of 1 000.
@@ -230,6 +251,10 @@ class CNN(Network):
         (E, λ) from the patches of the images in X (flat rows; placeholders without X)."""
         return cnn.init_batch_stats(self.architecture, dtype=jnp.dtype(self.dtype), channels=self.image_shape[0],
                                     images=None if X is None else self._images(X))
+
+    @property
+    def running_statistics(self) -> tuple:
+        return tuple(kind == "batchnorm" for kind in cnn.state_kinds(self.architecture))
 
     @property
     def state_sample(self) -> int:

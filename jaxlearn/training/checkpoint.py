@@ -165,8 +165,9 @@ def load_checkpoint(path, template: TrainState):
     net_state, stored = stored_tree(arrays, "stats_", template.batch_stats)
     if net_state is None:
         expected = len(jax.tree_util.tree_leaves(template.batch_stats))
-        raise CheckpointMismatchError(f"{path}: the checkpoint has {stored // 2} batch normalisation "
-                                      f"layer(s) with running statistics, the network {expected // 2}")
+        raise CheckpointMismatchError(f"{path}: the checkpoint holds {stored} arrays of network state (batch "
+                                      f"normalisation's running means and variances, a whitening layer's "
+                                      f"kernels), the network {expected}")
     try:
         epoch, history = int(arrays["epoch"]), json.loads(str(arrays["history"]))
     except (KeyError, ValueError, TypeError) as err:

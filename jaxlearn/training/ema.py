@@ -37,7 +37,8 @@ def ema_model(config: TrainConfig, state, X_train, *, batches: int = 50, batch_s
 def recompute_batch_stats(config: TrainConfig, params, batch_stats, X_train, *, batches: int = 50,
                           batch_size: int = 256, seed: int = 0) -> list:
     """Each batch normalisation layer's (mean, variance) of `params`' activations, averaged over
-    `batches` random batches of X_train (M, n_0) (seeded: the same result every time)."""
+    `batches` random batches of X_train (M, n_0) (seeded: the same result every time); the
+    state's frozen entries (a whitening layer's) as they are in batch_stats."""
     X_train = np.asarray(X_train)
     rows = np.random.default_rng(seed).choice(X_train.shape[0], (batches, min(batch_size, X_train.shape[0])))
 
@@ -50,4 +51,6 @@ def recompute_batch_stats(config: TrainConfig, params, batch_stats, X_train, *, 
     for b, index in enumerate(rows):
         stats = batch_statistics(jnp.asarray(X_train[index]), jax.random.fold_in(key, b))
         total = stats if total is None else jax.tree_util.tree_map(jnp.add, total, stats)
-    return [(m / batches, v / batches) for m, v in total]
+    # a frozen entry (a whitening layer's kernels) is kept as it was, not summed and divided
+    return [tuple(a / batches for a in stats) if running else kept
+            for stats, kept, running in zip(total, batch_stats, config.network.running_statistics, strict=True)]

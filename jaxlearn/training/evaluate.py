@@ -32,16 +32,20 @@ def _parts(model, config: TrainConfig, batch_stats, caller: str) -> tuple:
     """(params, the network's state) of what `fit` returned (a TrainState) or of bare parameters
     (a network without state), checked against config.network. batch_stats: the deprecated way to
     pass a CNN's state beside its parameters."""
-    if hasattr(model, "params") and hasattr(model, "batch_stats"):
-        params, state = model.params, model.batch_stats
-    else:
-        params, state = model, ()
+    params, state = _params_and_state(model, bare=lambda params: (params, ()))
     if batch_stats is not _NOT_GIVEN:
         warnings.warn(f"{caller}(..., batch_stats=...) is deprecated: pass the TrainState that fit returned "
                       f"({caller}(state, ...)) for every kind of network", DeprecationWarning, stacklevel=3)
         state = batch_stats
     config.network.check_state(state)
     return params, state
+
+
+def _params_and_state(model, bare) -> tuple:
+    """(params, state) of a TrainState or TrainedModel; bare(model) of anything else."""
+    if hasattr(model, "params") and hasattr(model, "batch_stats"):
+        return model.params, model.batch_stats
+    return bare(model)
 
 
 @partial(jax.jit, static_argnames=("network",))
@@ -91,11 +95,10 @@ def evaluation_blocks(X: np.ndarray, labels: np.ndarray, n_classes: int, block: 
 
 def evaluate_blocks(model, blocks: list, config: TrainConfig, mesh=None) -> dict:
     """Mean loss and accuracy over `evaluation_blocks` of model: a TrainState, or (params, state)."""
-    params, state = (model.params, model.batch_stats) if hasattr(model, "params") else model
-    params, state = _placed((params, state), mesh)
+    params, state = _placed(_params_and_state(model, bare=tuple), mesh)
     total_loss, total_correct, total = 0.0, 0, 0
     for rows, n_rows in blocks:
-        loss, correct = _evaluate_block(params, state, *rows, network=config.network)
+        loss, correct = _evaluate_block(params, state, *rows, network=config.network.for_inference())
         total_loss += float(loss)
         total_correct += int(correct)
         total += n_rows
@@ -118,7 +121,7 @@ def _outputs(params, state, X, config: TrainConfig, block, devices):
     block = check_scalar(config.network.eval_block if block is None else block, "block", minimum=1, integer=True)
     mesh = local_mesh(data_mesh(devices))       # every row comes back to this host
     params, state = _placed((params, state), mesh)
-    program = partial(_outputs_block, params, state, network=config.network)
+    program = partial(_outputs_block, params, state, network=config.network.for_inference())
     return map_row_blocks(program, np.asarray(X, params[0][0].dtype), block, mesh=mesh)
 
 
@@ -143,7 +146,7 @@ def initial_loss(model, X, Y, config: TrainConfig, *, batch_stats=_NOT_GIVEN) ->
     on the first `divergence.INITIAL_LOSS_SAMPLES` samples of X (M, n_0) with one-hot targets Y (M, K)."""
     params, state = _parts(model, config, batch_stats, "initial_loss")
     rows, n = initial_loss_rows(X, Y)
-    loss_sum, _ = _evaluate_block(params, state, *rows, network=config.network)
+    loss_sum, _ = _evaluate_block(params, state, *rows, network=config.network.for_inference())
     return float(loss_sum) / n
 
 

@@ -71,7 +71,7 @@ def _start_programs(config: TrainConfig, n_features: int, n_classes: int, steps_
 
     def start(seed, sample, *rows):
         state = fresh(seed, sample)
-        loss_sum, _ = _evaluate_block(state.params, state.batch_stats, *rows, network=config.network)
+        loss_sum, _ = _evaluate_block(state.params, state.batch_stats, *rows, network=config.network.for_inference())
         return state, loss_sum
 
     return _StartPrograms(jax.jit(fresh), jax.jit(start), optimizer)
