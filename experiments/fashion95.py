@@ -230,8 +230,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / NAME)
     parser.add_argument("--quick", action="store_true", help="a small network on 2 000 images, 2 epochs (minutes)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    parser.add_argument("--validation-size", type=int, default=5000,
-                        help="5000 to choose the recipe; 0 for the final runs on all 60 000 images")
+    parser.add_argument("--validation-size", type=int, default=None,
+                        help="5000 to choose the recipe (500 with --quick); 0 for the final runs on all 60 000 images")
     parser.add_argument("--runs", type=Path, nargs="*", help="existing run folders to report on (with --report-only)")
     parser.add_argument("--mlp", type=Path, help="the MLP's run folder (default: trained under --out/runs/mlp)")
     parser.add_argument("--report-only", action="store_true", help="do not train: report on --runs and --mlp")
@@ -242,6 +242,8 @@ def main(argv=None) -> dict:
     else:
         recipe, mlp_config = (QUICK, dataclasses.replace(MLP, epochs=2)) if args.quick else (RECIPE, MLP)
         train_size = 2000 if args.quick else None
+        if args.validation_size is None:
+            args.validation_size = 500 if args.quick else 5000
         runs = []
         for seed in args.seeds:
             run_dir = args.out / "runs" / f"recipe-seed{seed}"

@@ -1,7 +1,7 @@
 """A resumed run equals the uninterrupted one bit for bit, in the cells of the matrix
 (tests/resume_checks.py): MLP and CNN × adam, sgd, momentum × cosine, constant × 1 and 4 devices
-× progress bar on and off (by default a pairwise covering array of 6 cells a model, every pair of
-settings at least once; all 24 with JAXLEARN_RESUME_MATRIX=full), and the Fashion-MNIST
+× progress bar on and off (by default a pairwise covering array of 6 MLP cells, every pair of
+settings at least once, and 2 CNN cells; all 24 a model with JAXLEARN_RESUME_MATRIX=full), and the Fashion-MNIST
 recipe's residual network (label smoothing, warm-up, a weight average, AdamW) on 1 and 4 devices,
 each interrupted by a real SIGINT after epoch 1 and resumed in a new process, once with a cold
 compilation cache and once with the warm one the first runs filled.
@@ -62,4 +62,8 @@ def test_the_default_cells_cover_every_pair_of_settings():
         needed = {(a, b) for a in factors[i] for b in factors[j]}
         assert needed <= {(cell[i], cell[j]) for cell in PAIRWISE}, (i, j)
     assert set(PAIRWISE_CELLS) <= set(FULL_CELLS) and set(CELLS) <= set(FULL_CELLS)
+    # the convolutional cells (CNN and recipe) meet every value of every factor at least once
+    convolutional = [cell.split("-")[1:] for cell in PAIRWISE_CELLS if not cell.startswith("mlp")]
+    for i, factor in enumerate(factors):
+        assert {row[i] for row in convolutional} == set(factor), factor
 
