@@ -105,17 +105,17 @@ def _posterior(kernel, theta, X, y, X_new, jitter, full_covariance):
     K_star = kernel.value(theta, X_new, X)                      # k* for each new row (M*, M)
     mean = K_star @ _solve(L, y)
     v = jax.scipy.linalg.solve_triangular(L, K_star.T, lower=True)        # L⁻¹ k* (M, M*)
-    if full_covariance:
-        return mean, kernel.value(theta, X_new, X_new) - v.T @ v
+    if full_covariance:         # K_θ(X_new) with its noise on the diagonal, as the variance below
+        return mean, kernel.value(theta, X_new) - v.T @ v
     return mean, jnp.maximum(kernel.diag(theta, X_new) - jnp.sum(v**2, axis=0), 0)
 
 
 def posterior(kernel: GPKernel, theta: ArrayLike, X: ArrayLike, y: ArrayLike, X_new: ArrayLike, *,
               full_covariance: bool = False, jitter: float = JITTER):
     """(mean (M*,), variance (M*,)) of f(x*) | X, y at the rows of X_new (M*, N); with
-    full_covariance, the covariance (M*, M*) instead of its diagonal. The variance includes the
-    kernel's White noise at x* (the variance of a new observation), as scikit-learn's std does;
-    it is clamped at 0 against rounding."""
+    full_covariance, the covariance (M*, M*) instead of its diagonal. Both include the kernel's
+    White noise at x* (the spread of a new observation), as scikit-learn's std and cov do; the
+    variance is clamped at 0 against rounding."""
     theta, X, y = _check(kernel, theta, X, y)
     X_new = check_matrix(X_new, "X_new").astype(X.dtype)
     if X_new.shape[1] != X.shape[1]:
@@ -172,11 +172,14 @@ class GPFit(NamedTuple):
 
 
 @cache
-def _negative_lml(kernel):
-    """−log p as a function of (θ, X, y, jitter), one object per kernel (L-BFGS's static objective)."""
-    def objective(theta, X, y, jitter):
+def _negative_lml(kernel, free: tuple):
+    """−log p as a function of (θ_free, X, y, jitter, θ), the hyperparameters marked free replaced
+    in θ: one object per (kernel, free) (L-BFGS's static objective)."""
+    index = np.flatnonzero(free)
+
+    def objective(theta_free, X, y, jitter, theta):
         # the hand gradient (eq. 5.9) drives the optimiser: custom_vjp wires it to jax.grad
-        return -_lml_with_hand_gradient(kernel, theta, X, y, jitter)
+        return -_lml_with_hand_gradient(kernel, theta.at[index].set(theta_free), X, y, jitter)
     return objective
 
 
@@ -197,31 +200,60 @@ def _lml_backward(kernel, saved, g):
 _lml_with_hand_gradient.defvjp(_lml_forward, _lml_backward)
 
 
-@partial(jax.jit, static_argnames=("kernel", "max_iter"))
-def _fit_starts(kernel, starts, X, y, jitter, tol, max_iter):
+@partial(jax.jit, static_argnames=("kernel", "free", "max_iter"))
+def _fit_starts(kernel, free, starts, X, y, jitter, tol, max_iter, low, high):
+    index = np.flatnonzero(free)
+
     def one(theta0):
-        theta, iterations, _ = lbfgs(_negative_lml(kernel), theta0, (X, y, jitter), tol, max_iter)
+        theta, iterations, _ = lbfgs(_negative_lml(kernel, free), theta0[index], (X, y, jitter, theta0), tol,
+                                     max_iter)
+        # an end beyond the bounds (a direction in which log p is flat, such as a vanishing noise
+        # level) is taken back to them, where scikit-learn's L-BFGS-B stops
+        theta = theta0.at[index].set(jnp.clip(theta, low[index], high[index]))
         return theta, iterations, _lml(kernel, theta, X, y, jitter)
     return jax.vmap(one)(starts)
 
 
+def _log_bounds(bounds, n_params: int) -> np.ndarray:
+    bounds = np.asarray(bounds, dtype=float)
+    if bounds.shape == (2,):
+        bounds = np.tile(bounds, (n_params, 1))
+    if bounds.shape != (n_params, 2) or not np.all(np.isfinite(bounds)) or not np.all(bounds[:, 0] < bounds[:, 1]):
+        raise ValueError(f"bounds must be (low, high) with low < high, or one such pair per hyperparameter "
+                         f"({n_params}), in log space; got {bounds.tolist()!r}")
+    return bounds
+
+
 def fit_hyperparameters(kernel: GPKernel, theta0: ArrayLike, X: ArrayLike, y: ArrayLike, *, n_restarts: int = 0,
-                        bounds=(-11.5, 11.5), key=None, tol: float = 1e-5, max_iter: int = 200,
+                        bounds=(-11.5, 11.5), free=None, key=None, tol: float = 1e-5, max_iter: int = 200,
                         jitter: float = JITTER) -> GPFit:
     """θ that maximises log p(y | X, θ), by L-BFGS with the hand-derived gradient (eq. 5.9),
-    from theta0 and n_restarts further starts drawn uniformly in log space within bounds
-    (scikit-learn's (1e-5, 1e5) are log ±11.5), all run at once in one vmapped program. Runs
-    are unconstrained; the best end (largest finite log p) wins."""
+    from theta0 and n_restarts further starts drawn uniformly in log space within bounds, all run
+    at once in one vmapped program; the best end (largest finite log p) wins.
+
+    bounds: (low, high) for every log-hyperparameter, or one pair each ((n_params, 2));
+    scikit-learn's default (1e-5, 1e5) is log ±11.5. They bound where restarts begin; the runs
+    themselves are unconstrained, and an end beyond them is clipped back to them. free: which
+    hyperparameters to fit ((n_params,) bools, default all); the others keep theta0's values
+    (scikit-learn's bounds="fixed")."""
     theta0, X, y = _check(kernel, theta0, X, y)
     n_restarts = int(check_scalar(n_restarts, "n_restarts", minimum=0, integer=True))
-    low, high = (float(b) for b in bounds)
-    if not low < high:
-        raise ValueError(f"bounds must be (low, high) with low < high, got {bounds!r}")
+    free = (True,) * kernel.n_params if free is None else tuple(bool(f) for f in free)
+    if len(free) != kernel.n_params:
+        raise ValueError(f"free must hold one bool per hyperparameter {kernel.names()}, got {len(free)}")
+    bounds = _log_bounds(bounds, kernel.n_params)
     key = jax.random.key(0) if key is None else key
-    extra = jax.random.uniform(key, (n_restarts, kernel.n_params), X.dtype, low, high)
-    starts = jnp.concatenate([theta0[None], extra])
+    draws = jax.random.uniform(key, (n_restarts, kernel.n_params), X.dtype)
+    low, high = jnp.asarray(bounds[:, 0], X.dtype)[None, :], jnp.asarray(bounds[:, 1], X.dtype)[None, :]
+    extra = jnp.where(jnp.asarray(free)[None, :], low + draws * (high - low), theta0[None, :])
+    starts = jnp.concatenate([theta0[None], extra.astype(X.dtype)])
+    if not any(free):           # nothing to fit: θ as given
+        value = float(_lml(kernel, theta0, X, y, jnp.asarray(jitter, X.dtype)))
+        return GPFit(np.asarray(theta0), value, np.asarray(starts), np.asarray(starts), np.full(len(starts), value),
+                     np.zeros(len(starts), int))
     thetas, iterations, values = (np.asarray(a) for a in _fit_starts(
-        kernel, starts, X, y, jnp.asarray(jitter, X.dtype), jnp.asarray(tol, X.dtype), int(max_iter)))
+        kernel, free, starts, X, y, jnp.asarray(jitter, X.dtype), jnp.asarray(tol, X.dtype), int(max_iter),
+        jnp.asarray(bounds[:, 0], X.dtype), jnp.asarray(bounds[:, 1], X.dtype)))
     values = np.where(np.isfinite(values), values, -np.inf)
     if not np.isfinite(values).any():
         raise SingularMatrixError("fit_hyperparameters: every start ended where K_θ + jitter·I is not positive "
@@ -240,7 +272,8 @@ def sample_prior(kernel: GPKernel, theta: ArrayLike, X: ArrayLike, key, n_sample
 
 def sample_posterior(kernel: GPKernel, theta: ArrayLike, X: ArrayLike, y: ArrayLike, X_new: ArrayLike, key,
                      n_samples: int = 1, *, jitter: float = 1e-8) -> jax.Array:
-    """n_samples draws of f(X_new) | X, y (n_samples, M*) from the posterior mean and covariance."""
+    """n_samples draws of f(X_new) | X, y (n_samples, M*) from the posterior mean and covariance
+    (with the kernel's White noise, if it has one: draws of new observations, as scikit-learn's sample_y)."""
     mean, covariance = posterior(kernel, theta, X, y, X_new, full_covariance=True, jitter=jitter)
     L = jnp.linalg.cholesky(covariance + jitter * jnp.eye(covariance.shape[0], dtype=covariance.dtype))
     return (mean[:, None] + L @ jax.random.normal(key, (covariance.shape[0], int(n_samples)), mean.dtype)).T

@@ -4,7 +4,7 @@ them (`sklearn.gaussian_process.kernels`), each with its gradient written by han
     Constant(c)        k = c
     RBF(ℓ)             k = exp(−‖x − x'‖² / (2ℓ²))        (the lecture's Gaussian kernel, γ = 1/(2ℓ²))
     White(σ²)          k = σ² δ(x, x')                    (noise on the training targets only)
-    DotProduct(σ₀²)    k = σ₀² + xᵀx'
+    DotProduct(σ₀)     k = σ₀² + xᵀx'
     a + b, a * b       sums and products of the above
 
 A kernel is a frozen (hashable) dataclass without numbers: the hyperparameters live in one vector
@@ -19,7 +19,8 @@ and differentiated. `kernel.n_params` counts them, in the order of `names()`.
                              matrices clamp ‖x − x'‖² at 0, whose derivative at x = x' is wrong)
 
 The gradient is with respect to the logarithms: ∂K/∂log c = K for a constant or an amplitude,
-∂K/∂log ℓ = K ⊙ D/ℓ² for the RBF (D the squared distances), ∂K/∂log σ² = σ² I for the noise.
+∂K/∂log ℓ = K ⊙ D/ℓ² for the RBF (D the squared distances), ∂K/∂log σ² = σ² I for the noise,
+∂K/∂log σ₀ = 2σ₀² for the dot product. θ is ordered as scikit-learn orders its `theta`.
 """
 
 import dataclasses
@@ -133,7 +134,7 @@ class White(GPKernel):
 
 @dataclasses.dataclass(frozen=True)
 class DotProduct(GPKernel):
-    """k = σ₀² + xᵀx', θ = (log σ₀²,): Bayesian linear regression."""
+    """k = σ₀² + xᵀx', θ = (log σ₀,) (scikit-learn's sigma_0): Bayesian linear regression."""
 
     n_params = 1
 
@@ -142,16 +143,17 @@ class DotProduct(GPKernel):
 
     def value(self, theta, X1, X2=None):
         X2 = X1 if X2 is None else X2
-        return jnp.exp(theta[0]) + X1 @ X2.T
+        return jnp.exp(2 * theta[0]) + X1 @ X2.T
 
     def diag(self, theta, X):
-        return jnp.exp(theta[0]) + jnp.sum(X**2, axis=1)
+        return jnp.exp(2 * theta[0]) + jnp.sum(X**2, axis=1)
 
     def pair(self, theta, x1, x2):
-        return jnp.exp(theta[0]) + x1 @ x2
+        return jnp.exp(2 * theta[0]) + x1 @ x2
 
     def gradient(self, theta, X):
-        return jnp.full((1, X.shape[0], X.shape[0]), jnp.exp(theta[0]), X.dtype)
+        # ∂(σ₀²)/∂log σ₀ = 2σ₀²
+        return jnp.full((1, X.shape[0], X.shape[0]), 2 * jnp.exp(2 * theta[0]), X.dtype)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -370,11 +370,11 @@ def test_the_cnns_gradient_through_shifted_products_is_jax_grads_of_the_plain_ne
         z, _ = nn.cnn_apply(p, X, architecture, batch_stats=stats, training=True)
         return nn.loss_from_logits(z, Y, "cross_entropy", "softmax")
 
-    tuned = jax.grad(loss)(params)
+    tuned = jax.jit(jax.grad(loss))(params)         # one program each: op by op it took 40 s
     original = conv_gradient.use_shifted
     try:
         conv_gradient.use_shifted = lambda *args: False
-        plain = jax.grad(loss)(params)
+        plain = jax.jit(jax.grad(loss))(params)
     finally:
         conv_gradient.use_shifted = original
     for got, want in zip(jax.tree_util.tree_leaves(tuned), jax.tree_util.tree_leaves(plain)):

@@ -19,6 +19,10 @@ ESTIMATORS = [est.LinearRegression(), est.Ridge(), est.RidgeCV(), est.Polynomial
               est.LogisticRegression(), est.LogisticRegressionCV(Cs=3, cv=2), est.LinearSVC(), est.SVC(),
               est.MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01)]
 
+# scikit-learn's checks run on these in the users' mode only (below): their maths is checked in
+# float32 and float64 under the strict settings by tests/test_kernel_ridge.py and test_gaussian_process.py
+USERS_MODE_ONLY = [est.KernelRidge(), est.KernelRidgeCV(), est.GaussianProcessRegressor()]
+
 EXPECTED_FAILURES = {}
 
 
@@ -57,9 +61,9 @@ def _check_name(param) -> str:
     return check.func.__name__
 
 
-def with_checks(keep=lambda name: True):
-    """scikit-learn's `parametrize_with_checks` over ESTIMATORS, keeping the checks `keep` accepts."""
-    mark = parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def with_checks(keep=lambda name: True, estimators=ESTIMATORS):
+    """scikit-learn's `parametrize_with_checks` over estimators, keeping the checks `keep` accepts."""
+    mark = parametrize_with_checks(estimators, expected_failed_checks=expected_failed_checks)
     argnames, params = mark.args
     return pytest.mark.parametrize(argnames, [p for p in params if keep(_check_name(p))], **mark.kwargs)
 
@@ -75,7 +79,8 @@ def test_the_api_checks_are_scikit_learns():
     assert API_CHECKS <= names, sorted(API_CHECKS - names)
 
 
-@pytest.mark.parametrize("module", ["linear_model", "preprocessing", "svm", "neural_network"])
+@pytest.mark.parametrize("module", ["linear_model", "kernel_ridge", "gaussian_process", "preprocessing", "svm",
+                                    "neural_network"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib
@@ -191,7 +196,7 @@ def test_errors_use_scikit_learns_wording():
 # --- the scikit-learn user's defaults: float64 NumPy data, JAX's x64 off ----------------------------------
 
 @pytest.mark.jax_defaults
-@with_checks()
+@with_checks(estimators=ESTIMATORS + USERS_MODE_ONLY)
 def test_scikit_learn_estimator_checks_under_jax_defaults(estimator, check):
     with warnings.catch_warnings():
         # no "Explicitly requested dtype float64 … truncated" warnings for ordinary float64 input

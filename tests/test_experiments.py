@@ -42,9 +42,10 @@ def test_gradient_descent_eta(experiment, tmp_path):
 
 def test_overfitting(experiment, tmp_path):
     summary = run(experiment("overfitting"), tmp_path)
+    train, validation = (dict(zip(summary["degrees"], summary[k])) for k in ("train_mse", "validation_mse"))
     assert summary["best_degree"] == 2
-    assert summary["train_mse"][20] < summary["train_mse"][2]
-    assert summary["validation_mse"][20] > 100 * summary["validation_mse"][2]
+    assert train[20] < train[2]
+    assert validation[20] > 100 * validation[2]
 
 
 def test_ridge(experiment, tmp_path):

@@ -12,6 +12,7 @@ probabilities, scores) has the input's dtype, and no dtype warnings are printed.
 The same methods compile with jaxlearn's persistent compilation cache (`jaxlearn.compilation_cache`).
 """
 
+import contextlib
 import functools
 import inspect
 import warnings
@@ -51,7 +52,8 @@ def _sklearn_warnings(fit):
 
 
 # The methods that take data and run in the data's precision (see the module docstring).
-PRECISION_METHODS = ("fit", "predict", "predict_proba", "decision_function", "transform", "inverse_transform")
+PRECISION_METHODS = ("fit", "predict", "predict_proba", "decision_function", "transform", "inverse_transform",
+                     "predict_gradient", "sample_y")
 
 
 def _given_float64(X) -> bool:
@@ -74,6 +76,14 @@ def _in_input_precision(method, fitting: bool):
 
     wrapper._in_input_precision = True
     return wrapper
+
+
+def in_fitted_precision(estimator):
+    """A context in which the estimator computes in the precision it was fitted in: scoped x64 for
+    a model fitted on float64 (for methods that take no X, such as a log likelihood at θ)."""
+    if getattr(estimator, "_fitted_in_float64", False) and not jax.config.jax_enable_x64:
+        return jax.enable_x64(True)
+    return contextlib.nullcontext()
 
 
 def _named_parameters(init, cls):

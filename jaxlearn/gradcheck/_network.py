@@ -21,10 +21,14 @@ def network_loss_and_gradient(network, state=None, key=None) -> tuple:
         dtype = jax.tree_util.tree_leaves(params)[0].dtype
         return jax.tree_util.tree_map(lambda s: s.astype(dtype), state)
 
+    # each one compiled program: the check calls them once per finite difference, and op by op a
+    # deep network's dispatch is slow
+    @jax.jit
     def loss(params, X, Y):
         z, _ = network.apply(params, like(params), X, training=True, key=key)
         return network.loss_value(z, Y)
 
+    @jax.jit
     def hand(params, X, Y):
         return network.hand_gradient(params, like(params), X, Y, key=key)
 
