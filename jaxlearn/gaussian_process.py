@@ -56,6 +56,16 @@ def _solve(L, b):
     return jax.scipy.linalg.cho_solve((L, True), b)
 
 
+def _lml_and_grad(kernel, theta, X, y, jitter):
+    """(log p, ∂ log p/∂θ) from one Cholesky factorisation of K = K_θ + jitter·I."""
+    L = _factor(kernel, theta, X, jitter)
+    alpha = _solve(L, y)
+    value = -0.5 * y @ alpha - jnp.sum(jnp.log(jnp.diag(L))) - 0.5 * X.shape[0] * jnp.log(2 * jnp.pi)
+    inner = jnp.outer(alpha, alpha) - _solve(L, jnp.eye(X.shape[0], dtype=X.dtype))     # ααᵀ − K⁻¹
+    # eq. 5.9: ½ tr(A ∂K_j) = ½ Σ_mn A_mn (∂K_j)_nm, both symmetric
+    return value, 0.5 * jnp.einsum("mn,jmn->j", inner, kernel.gradient(theta, X))
+
+
 @partial(jax.jit, static_argnames=("kernel",))
 def _lml(kernel, theta, X, y, jitter):
     L = _factor(kernel, theta, X, jitter)
@@ -65,11 +75,7 @@ def _lml(kernel, theta, X, y, jitter):
 
 @partial(jax.jit, static_argnames=("kernel",))
 def _lml_grad(kernel, theta, X, y, jitter):
-    L = _factor(kernel, theta, X, jitter)
-    alpha = _solve(L, y)
-    inner = jnp.outer(alpha, alpha) - _solve(L, jnp.eye(X.shape[0], dtype=X.dtype))     # ααᵀ − K⁻¹
-    # ½ tr(A ∂K_j) = ½ Σ_mn A_mn (∂K_j)_nm, both symmetric
-    return 0.5 * jnp.einsum("mn,jmn->j", inner, kernel.gradient(theta, X))
+    return _lml_and_grad(kernel, theta, X, y, jitter)[1]
 
 
 def _finite_or_raise(value, what, jitter):
@@ -99,28 +105,32 @@ def log_marginal_likelihood_grad(kernel: GPKernel, theta: ArrayLike, X: ArrayLik
                             "log_marginal_likelihood_grad", jitter)
 
 
-@partial(jax.jit, static_argnames=("kernel", "full_covariance"))
-def _posterior(kernel, theta, X, y, X_new, jitter, full_covariance):
+@partial(jax.jit, static_argnames=("kernel", "full_covariance", "include_noise"))
+def _posterior(kernel, theta, X, y, X_new, jitter, full_covariance, include_noise):
     L = _factor(kernel, theta, X, jitter)
     K_star = kernel.value(theta, X_new, X)                      # k* for each new row (M*, M)
     mean = K_star @ _solve(L, y)
     v = jax.scipy.linalg.solve_triangular(L, K_star.T, lower=True)        # L⁻¹ k* (M, M*)
-    if full_covariance:         # K_θ(X_new) with its noise on the diagonal, as the variance below
-        return mean, kernel.value(theta, X_new) - v.T @ v
-    return mean, jnp.maximum(kernel.diag(theta, X_new) - jnp.sum(v**2, axis=0), 0)
+    if full_covariance:         # K_θ(X_new) with its noise on the diagonal (X2 None), or without
+        prior = kernel.value(theta, X_new) if include_noise else kernel.value(theta, X_new, X_new)
+        return mean, prior - v.T @ v
+    prior = kernel.diag(theta, X_new) if include_noise else jax.vmap(lambda x: kernel.pair(theta, x, x))(X_new)
+    return mean, jnp.maximum(prior - jnp.sum(v**2, axis=0), 0)
 
 
 def posterior(kernel: GPKernel, theta: ArrayLike, X: ArrayLike, y: ArrayLike, X_new: ArrayLike, *,
-              full_covariance: bool = False, jitter: float = JITTER):
+              full_covariance: bool = False, include_noise: bool = True, jitter: float = JITTER):
     """(mean (M*,), variance (M*,)) of f(x*) | X, y at the rows of X_new (M*, N); with
-    full_covariance, the covariance (M*, M*) instead of its diagonal. Both include the kernel's
-    White noise at x* (the spread of a new observation), as scikit-learn's std and cov do; the
-    variance is clamped at 0 against rounding."""
+    full_covariance, the covariance (M*, M*) instead of its diagonal. By default both include the
+    kernel's White noise at x* (the spread of a new observation y*), as scikit-learn's std and cov
+    do; include_noise=False gives those of the function f(x*) itself. The variance is clamped at 0
+    against rounding."""
     theta, X, y = _check(kernel, theta, X, y)
     X_new = check_matrix(X_new, "X_new").astype(X.dtype)
     if X_new.shape[1] != X.shape[1]:
         raise ValueError(f"X_new has {X_new.shape[1]} features but X has {X.shape[1]}")
-    mean, variance = _posterior(kernel, theta, X, y, X_new, jnp.asarray(jitter, X.dtype), bool(full_covariance))
+    mean, variance = _posterior(kernel, theta, X, y, X_new, jnp.asarray(jitter, X.dtype), bool(full_covariance),
+                                bool(include_noise))
     return _finite_or_raise(mean, "posterior", jitter), variance
 
 
@@ -189,12 +199,14 @@ def _lml_with_hand_gradient(kernel, theta, X, y, jitter):
 
 
 def _lml_forward(kernel, theta, X, y, jitter):
-    return _lml(kernel, theta, X, y, jitter), (theta, X, y, jitter)
+    # the gradient from the same factorisation as the value: L-BFGS asks for both at every point
+    value, grad = _lml_and_grad(kernel, theta, X, y, jitter)
+    return value, (grad, X, y, jitter)
 
 
 def _lml_backward(kernel, saved, g):
-    theta, X, y, jitter = saved
-    return g * _lml_grad(kernel, theta, X, y, jitter), jnp.zeros_like(X), jnp.zeros_like(y), jnp.zeros_like(jitter)
+    grad, X, y, jitter = saved
+    return g * grad, jnp.zeros_like(X), jnp.zeros_like(y), jnp.zeros_like(jitter)
 
 
 _lml_with_hand_gradient.defvjp(_lml_forward, _lml_backward)
@@ -271,9 +283,10 @@ def sample_prior(kernel: GPKernel, theta: ArrayLike, X: ArrayLike, key, n_sample
 
 
 def sample_posterior(kernel: GPKernel, theta: ArrayLike, X: ArrayLike, y: ArrayLike, X_new: ArrayLike, key,
-                     n_samples: int = 1, *, jitter: float = 1e-8) -> jax.Array:
-    """n_samples draws of f(X_new) | X, y (n_samples, M*) from the posterior mean and covariance
-    (with the kernel's White noise, if it has one: draws of new observations, as scikit-learn's sample_y)."""
-    mean, covariance = posterior(kernel, theta, X, y, X_new, full_covariance=True, jitter=jitter)
+                     n_samples: int = 1, *, include_noise: bool = True, jitter: float = 1e-8) -> jax.Array:
+    """n_samples draws from the posterior at X_new (n_samples, M*): of new observations y* (with
+    the kernel's White noise, as scikit-learn's sample_y), or of f(X_new) itself with include_noise=False."""
+    mean, covariance = posterior(kernel, theta, X, y, X_new, full_covariance=True, include_noise=include_noise,
+                                 jitter=jitter)
     L = jnp.linalg.cholesky(covariance + jitter * jnp.eye(covariance.shape[0], dtype=covariance.dtype))
     return (mean[:, None] + L @ jax.random.normal(key, (covariance.shape[0], int(n_samples)), mean.dtype)).T

@@ -77,6 +77,11 @@ def test_the_posterior_is_the_conditional_gaussian(dtype):
     expected = K_new - K_star @ np.linalg.solve(K, K_star.T)
     np.testing.assert_allclose(variance, np.diag(expected), rtol=rtol * 10, atol=rtol)
     np.testing.assert_allclose(covariance, expected, rtol=rtol * 10, atol=rtol)
+    # of f(x*) itself: the same without the noise at x*
+    _, of_f = gp.posterior(kernel, theta, X, y, X_new, include_noise=False)
+    _, cov_f = gp.posterior(kernel, theta, X, y, X_new, full_covariance=True, include_noise=False)
+    np.testing.assert_allclose(of_f, np.diag(expected) - np.exp(theta[-1]), rtol=rtol * 10, atol=rtol)
+    np.testing.assert_allclose(cov_f, expected - np.exp(theta[-1]) * np.eye(5), rtol=rtol * 10, atol=rtol)
 
 
 def test_fitting_matches_scikit_learns_gaussian_process_regressor():
