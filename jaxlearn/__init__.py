@@ -28,9 +28,9 @@ _NAMES = {
     "GDResult": "jaxlearn.optim", "gradient_descent": "jaxlearn.optim",
 }
 # the subpackages and modules reachable as jaxlearn.<name>
-SUBMODULES = ("condition", "data", "divergence", "estimators", "features", "gaussian_process", "gp_kernels",
-              "gradcheck", "kernel_ridge", "kernels", "linear", "logistic", "losses", "lstsq", "nn", "objectives",
-              "optim", "parallel", "plots", "stall", "svm", "sweeps", "training")
+SUBMODULES = ("condition", "data", "divergence", "estimators", "features", "force_field", "gaussian_process",
+              "gp_kernels", "gradcheck", "kernel_ridge", "kernels", "linear", "logistic", "losses", "lstsq", "nn",
+              "objectives", "optim", "parallel", "plots", "stall", "svm", "sweeps", "training")
 
 __all__ = [*_NAMES, *SUBMODULES]
 

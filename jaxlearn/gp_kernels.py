@@ -27,7 +27,7 @@ import dataclasses
 
 import jax.numpy as jnp
 
-__all__ = ["Constant", "RBF", "White", "DotProduct", "Sum", "Product"]
+__all__ = ["GPKernel", "Constant", "RBF", "White", "DotProduct", "Sum", "Product"]
 
 
 def _squared_distances(X1, X2):
@@ -37,7 +37,11 @@ def _squared_distances(X1, X2):
 
 
 class GPKernel:
-    """What every covariance function shares: sums and products by + and *."""
+    """The base of every covariance function k(x, x'; θ) here.
+
+    It gives sums and products by ``+`` and ``*`` (``Constant() * RBF() + White()``); the
+    hyperparameters θ are not stored in the kernel but passed, as log-values, to every call.
+    """
 
     def __add__(self, other):
         return Sum(self, _as_kernel(other))

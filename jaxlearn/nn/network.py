@@ -117,8 +117,10 @@ class Network:
 
     @property
     def running_statistics(self) -> tuple:
-        """One bool per entry of the state: True for a batch normalisation's running statistics
-        (which training updates), False for a frozen entry (a whitening layer's kernels)."""
+        """Which entries of the state training updates, one bool per entry.
+
+        True marks a batch normalisation's running statistics, False a frozen entry (a whitening
+        layer's kernels)."""
         return ()
 
     def check_params(self, params, n_features: int) -> None:
