@@ -19,6 +19,14 @@ terms of each kind, and the predicted energy is
     E(R*) = Ē + Σ_m c_m k(R*, R_m) − Σ_m c_{F,m} · ∂k(R*, R_m)/∂R_m ,
 
 a smooth function of R*. Its forces are −∂E/∂R* by `jax.grad`: conservative by construction.
+
+Read as a Gaussian process with covariance σ²k and noise variances σ²λ, the same system gives the
+predicted forces' error bars, the posterior variance of each force component,
+
+    var F(R*) = σ² (k_FF(R*, R*) − k_F(R*)ᵀ (K + Λ)⁻¹ k_F(R*)),
+
+with the signal variance σ² at its maximum-likelihood value σ² = tᵀ(K + Λ)⁻¹t / N for the N
+targets t. This is the error estimate that on-the-fly force fields compare with a threshold.
 """
 
 from typing import NamedTuple
@@ -31,7 +39,7 @@ from jax.typing import ArrayLike
 from jaxlearn._errors import SingularMatrixError
 from jaxlearn._validation import as_float_array, check_finite, check_scalar
 
-__all__ = ["inverse_distances", "EnergyForceModel", "fit", "predict_energy", "predict_forces"]
+__all__ = ["inverse_distances", "EnergyForceModel", "fit", "predict_energy", "predict_forces", "predict_force_std"]
 
 
 def inverse_distances(R: ArrayLike) -> jax.Array:
@@ -70,10 +78,12 @@ def _covariance(gamma, R):
 class EnergyForceModel(NamedTuple):
     """A fitted energy model: its training configurations, coefficients and hyperparameters."""
 
-    R_train: jax.Array        # (M, n, 3)
-    coef: jax.Array           # (M (1 + 3n),): c, per configuration (c_E, c_F (3n))
-    energy_mean: jax.Array    # Ē
+    R_train: jax.Array          # (M, n, 3)
+    coef: jax.Array             # (M (1 + 3n),): c, per configuration (c_E, c_F (3n))
+    energy_mean: jax.Array      # Ē
     gamma: jax.Array
+    cholesky: jax.Array         # L with L Lᵀ = K + Λ, (M (1 + 3n), M (1 + 3n)): the error bars' factor
+    signal_variance: jax.Array  # σ² = tᵀ(K + Λ)⁻¹t / N
 
 
 def _check_positions(R, name="R"):
@@ -86,8 +96,9 @@ def _check_positions(R, name="R"):
 
 @jax.jit
 def _solve(K, targets, noise):
-    factor = jax.scipy.linalg.cho_factor(K + jnp.diag(noise), lower=True)
-    return jax.scipy.linalg.cho_solve(factor, targets)
+    """L and c = (K + Λ)⁻¹ t by one Cholesky factorisation."""
+    L = jnp.linalg.cholesky(K + jnp.diag(noise))
+    return L, jax.scipy.linalg.cho_solve((L, True), targets)
 
 
 def fit(R: ArrayLike, E: ArrayLike, F: ArrayLike, *, gamma: float, lam_energy: float = 1e-6,
@@ -95,8 +106,9 @@ def fit(R: ArrayLike, E: ArrayLike, F: ArrayLike, *, gamma: float, lam_energy: f
     """Fit E(R) to energies E (M,) and forces F (M, n, 3) of configurations R (M, n, 3) together.
 
     gamma: γ of the kernel on inverse distances; lam_energy, lam_force: the ridge (noise variance)
-    terms added to the energy and force entries of the diagonal (in the units² of E and F).
-    Raises SingularMatrixError when the system is not positive definite (raise the lams).
+    terms added to the energy and force entries of the diagonal of the unit-amplitude kernel
+    (noise-to-signal variance ratios; the forces' weight against the energies' grows as lam_force
+    falls). Raises SingularMatrixError when the system is not positive definite (raise the lams).
     """
     R = _check_positions(R)
     M, n, _ = R.shape
@@ -115,31 +127,76 @@ def fit(R: ArrayLike, E: ArrayLike, F: ArrayLike, *, gamma: float, lam_energy: f
     targets = jnp.concatenate([(E - energy_mean)[:, None], F.reshape(M, 3 * n)], axis=1).reshape(-1)
     noise = jnp.tile(jnp.concatenate([jnp.full(1, lam_energy), jnp.full(3 * n, lam_force)]), M).astype(R.dtype)
     K = _covariance(jnp.asarray(gamma, R.dtype), jnp.asarray(R))
-    coef = _solve(K, targets, noise)
+    L, coef = _solve(K, targets, noise)
     if not bool(jnp.all(jnp.isfinite(coef))):
         raise SingularMatrixError("the energy-force kernel matrix plus its ridge terms is not positive definite at "
                                   f"working precision ({R.dtype}); raise lam_energy / lam_force")
-    return EnergyForceModel(jnp.asarray(R), coef, energy_mean, jnp.asarray(gamma, R.dtype))
+    signal_variance = targets @ coef / targets.size
+    return EnergyForceModel(jnp.asarray(R), coef, energy_mean, jnp.asarray(gamma, R.dtype), L, signal_variance)
 
 
-@jax.jit
+def _energy_row(gamma, Ra, R_train):
+    """cov(E(Ra), ·) with every training observable, (M(1 + 3n),): [k(Ra, R_m), −∂k(Ra, R_m)/∂R_m] per m.
+
+    The first row of _rows without the force-force blocks, which an energy (and its gradient,
+    the forces) does not need."""
+    def block(Rb):
+        value, slope = jax.value_and_grad(_k, argnums=2)(gamma, Ra, Rb)
+        return jnp.concatenate([value[None], -slope.reshape(-1)])
+    return jax.vmap(block)(R_train).reshape(-1)
+
+
 def _energy(model: EnergyForceModel, R):
     """E(R) of one configuration R (n, 3): Ē + (its covariances with the training observables) · c."""
-    return model.energy_mean + _rows(model.gamma, R, model.R_train)[0] @ model.coef
+    return model.energy_mean + _energy_row(model.gamma, R, model.R_train) @ model.coef
+
+
+def _check_query(model, R):
+    R = _check_positions(R).astype(model.R_train.dtype)
+    if R.shape[1] != model.R_train.shape[1]:
+        raise ValueError(f"R has {R.shape[1]} atoms but the model was fitted on {model.R_train.shape[1]}")
+    return jnp.asarray(R)
 
 
 def predict_energy(model: EnergyForceModel, R: ArrayLike) -> jax.Array:
     """E (M*,) of configurations R (M*, n, 3)."""
-    R = _check_positions(R).astype(model.R_train.dtype)
-    if R.shape[1] != model.R_train.shape[1]:
-        raise ValueError(f"R has {R.shape[1]} atoms but the model was fitted on {model.R_train.shape[1]}")
-    return jax.vmap(lambda r: _energy(model, r))(jnp.asarray(R))
+    return _energies(model, _check_query(model, R))
+
+
+@jax.jit
+def _energies(model, R):
+    return jax.vmap(lambda r: _energy(model, r))(R)
+
+
+@jax.jit
+def _forces(model, R):
+    return jax.vmap(lambda r: -jax.grad(lambda x: _energy(model, x))(r))(R)
 
 
 def predict_forces(model: EnergyForceModel, R: ArrayLike) -> jax.Array:
     """F = −∂E/∂R (M*, n, 3) of configurations R (M*, n, 3), by jax.grad of the predicted energy:
     the forces of one energy, conservative by construction."""
-    R = _check_positions(R).astype(model.R_train.dtype)
-    if R.shape[1] != model.R_train.shape[1]:
-        raise ValueError(f"R has {R.shape[1]} atoms but the model was fitted on {model.R_train.shape[1]}")
-    return jax.vmap(lambda r: -jax.grad(lambda x: _energy(model, x))(r))(jnp.asarray(R))
+    return _forces(model, _check_query(model, R))
+
+
+def _force_std(model: EnergyForceModel, R):
+    """σ √(k_FF(R, R) − k_F(R)ᵀ (K + Λ)⁻¹ k_F(R)) for each of the 3n force components of R (n, 3)."""
+    k_star = _rows(model.gamma, R, model.R_train)[1:]                                      # (3n, N)
+    prior = jnp.diag(_rows(model.gamma, R, R[None])[1:, 1:])                             # k_FF(R, R) diagonal
+    v = jax.scipy.linalg.solve_triangular(model.cholesky, k_star.T, lower=True)           # L⁻¹ k_F
+    variance = model.signal_variance * (prior - jnp.sum(v**2, axis=0))
+    return jnp.sqrt(jnp.maximum(variance, 0)).reshape(R.shape)
+
+
+def predict_force_std(model: EnergyForceModel, R: ArrayLike) -> jax.Array:
+    """The posterior standard deviation (M*, n, 3) of each predicted force component of R (M*, n, 3).
+
+    Small near the training configurations, growing to σ √k_FF far from them: the model's own
+    estimate of its force error (the latent force's, without the noise term σ²λ_F).
+    """
+    return _force_stds(model, _check_query(model, R))
+
+
+@jax.jit
+def _force_stds(model, R):
+    return jax.lax.map(lambda r: _force_std(model, r), R)      # one configuration at a time: (3n, N) each

@@ -80,6 +80,8 @@ def test_the_kernel_blocks_are_the_derivatives_of_k():
     k = force_field._k
     a, b = jnp.asarray(R[0]), jnp.asarray(R[1])
     assert K[0, 13] == pytest.approx(float(k(gamma, a, b)))
+    # the energy's row alone (what predictions use) is the first row of the joint covariance
+    np.testing.assert_allclose(force_field._energy_row(gamma, a, jnp.asarray(R)), K[0], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(K[0, 14:], -np.asarray(jax.grad(k, argnums=2)(gamma, a, b)).ravel(), rtol=1e-12)
     np.testing.assert_allclose(K[1:13, 14:], np.asarray(jax.hessian(lambda x: k(gamma, x[:4], x[4:]))(
         jnp.concatenate([a, b]))[:4, :, 4:, :]).reshape(12, 12), rtol=1e-10, atol=1e-14)
@@ -126,3 +128,28 @@ def test_bad_input_is_named():
     with pytest.raises(SingularMatrixError, match="raise lam_energy"):
         force_field.fit(np.concatenate([R, R]), np.concatenate([E, E]), np.concatenate([F, F]), gamma=1.0,
                         lam_energy=0.0, lam_force=0.0)
+
+
+def test_the_force_error_bars_are_the_gaussian_process_posterior(fitted):
+    """predict_force_std equals σ² (k_FF** − k_F*ᵀ(K + Λ)⁻¹k_F*) from one dense joint covariance, is
+    small at the training configurations, and is the right size for the real errors elsewhere."""
+    model, (R, E, F) = fitted
+    R_new = configurations(3, seed=11)[0]
+    std = np.asarray(force_field.predict_force_std(model, R_new))
+    assert std.shape == R_new.shape
+    both = np.asarray(force_field._covariance(model.gamma, jnp.asarray(np.concatenate([R, R_new]))))
+    N = len(R) * 13
+    noise = np.tile(np.r_[1e-8, np.full(12, 1e-8)], len(R))
+    K, K_star, K_new = both[:N, :N] + np.diag(noise), both[N:, :N], both[N:, N:]
+    covariance = float(model.signal_variance) * (K_new - K_star @ np.linalg.solve(K, K_star.T))
+    force_rows = np.concatenate([np.arange(1, 13) + 13 * i for i in range(3)])
+    np.testing.assert_allclose(std.reshape(-1), np.sqrt(np.diag(covariance)[force_rows]), rtol=1e-5, atol=1e-9)
+    # σ² is the maximum-likelihood signal variance tᵀ(K + Λ)⁻¹t / N
+    t = np.concatenate([(E - E.mean())[:, None], F.reshape(len(R), 12)], axis=1).reshape(-1)
+    assert float(model.signal_variance) == pytest.approx(t @ np.linalg.solve(K, t) / N, rel=1e-6)
+    at_training = np.asarray(force_field.predict_force_std(model, R[:3]))
+    assert at_training.max() < 0.05 * std.mean()     # ≈ σ√λ_F at a training configuration
+    R_test, _, F_test = configurations(30, seed=7)
+    z = (np.asarray(force_field.predict_forces(model, R_test)) - F_test) / np.asarray(
+        force_field.predict_force_std(model, R_test))
+    assert 0.2 < np.sqrt(np.mean(z**2)) < 5     # errors of the size the model predicts, not 100× off
