@@ -96,8 +96,10 @@ def check_vector(y, length: int | None, name: str = "y", *, finite: bool = True,
     return y
 
 
-def check_scalar(value, name: str, *, minimum=None, strict: bool = False, integer: bool = False):
-    """A real (or integer) scalar ≥ minimum (> minimum when strict); tracers pass through."""
+def check_scalar(value, name: str, *, minimum=None, strict: bool = False, integer: bool = False, maximum=None,
+                 infinite: bool = False):
+    """A real (or integer) scalar ≥ minimum (> minimum when strict) and ≤ maximum, finite unless
+    `infinite` (then +inf passes: scikit-learn's C = np.inf); tracers pass through."""
     if isinstance(value, jax.core.Tracer):
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real | np.ndarray | jax.Array):
@@ -109,11 +111,15 @@ def check_scalar(value, name: str, *, minimum=None, strict: bool = False, intege
             raise TypeError(f"{name} must be an integer, got {value!r}")
         value = int(value)
     v = float(value)
-    if not np.isfinite(v):
+    if infinite and np.isnan(v):
+        raise ValueError(f"{name} must be a number (inf allowed), got nan")
+    if not np.isfinite(v) and not (infinite and v > 0):
         raise ValueError(f"{name} must be finite, got {v}")
     if minimum is not None and (v <= minimum if strict else v < minimum):
         relation = ">" if strict else "≥"
         raise ValueError(f"{name} must be {relation} {minimum}, got {value}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name} must be ≤ {maximum}, got {value}")
     return value
 
 

@@ -177,7 +177,7 @@ CASES = {
     "SVC(C=nan)": (lambda: est.SVC(C=np.nan).fit(X2, Y_01), ValueError, "SVC: C must be finite, got nan"),
     "LinearSVC(C=nan)": (lambda: est.LinearSVC(C=np.nan).fit(X2, Y_01), ValueError, "LinearSVC: C must be finite"),
     "LogisticRegression(C=nan)": (lambda: est.LogisticRegression(C=np.nan).fit(X2, Y_01), ValueError,
-                                  "LogisticRegression: C must be finite, got nan"),
+                                  "LogisticRegression: C must be a number \\(inf allowed\\), got nan"),
     "Ridge(alpha='1')": (lambda: est.Ridge(alpha="1").fit(X2, Y_PM), TypeError,
                          "Ridge: alpha must be a real number, got str"),
     "MLPClassifier(batch_size='big')": (lambda: est.MLPClassifier(batch_size="big").fit(X2, Y_01), ValueError,

@@ -23,7 +23,13 @@ ESTIMATORS = [est.LinearRegression(), est.Ridge(), est.RidgeCV(), est.Polynomial
 # float32 and float64 under the strict settings by tests/test_kernel_ridge.py and test_gaussian_process.py
 USERS_MODE_ONLY = [est.KernelRidge(), est.KernelRidgeCV(), est.GaussianProcessRegressor()]
 
-EXPECTED_FAILURES = {}
+EXPECTED_FAILURES = {
+    # a weight of 2 keeps a sample in one fold, where its repeat may fall into another: the folds
+    # see other data, and may pick another C (the refit with one C is equivalent, as
+    # LogisticRegression's own check shows)
+    "LogisticRegressionCV": {"check_sample_weight_equivalence_on_dense_data":
+                             "cross-validation folds split repeated samples, not weighted ones"},
+}
 
 
 def expected_failed_checks(estimator):

@@ -98,8 +98,8 @@ def test_class_weight_matches_scikit_learn(class_weight):
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda: est.LogisticRegression(penalty="l1"), "LogisticRegression: 'penalty' is not a parameter of jaxlearn's "
-                                                   "LogisticRegression .*: C, tol, max_iter, class_weight"),
+    (lambda: est.LogisticRegression(multi_class="ovr"), "LogisticRegression: 'multi_class' is not a parameter of "
+                                                        "jaxlearn's LogisticRegression .*: penalty, C, l1_ratio"),
     (lambda: est.MLPClassifier(early_stopping=True), "'early_stopping' is not a parameter.*: hidden_layer_sizes"),
     (lambda: est.SVC(cache_size=500), "'cache_size' is not a parameter.*probability"),
 ])

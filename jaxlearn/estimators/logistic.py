@@ -1,0 +1,420 @@
+"""LogisticRegression and LogisticRegressionCV: scikit-learn 1.9's signatures over
+`jaxlearn.logistic` (Newton, L-BFGS, and FISTA for the L1 and elastic-net penalties) and the
+vmapped λ paths of `jaxlearn.sweeps`."""
+
+import numbers
+import warnings
+
+import jax
+import numpy as np
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+
+from jaxlearn import logistic, losses
+from jaxlearn._validation import check_grid, check_scalar
+from jaxlearn.estimators._base import (
+    COUNT,
+    NON_NEGATIVE,
+    POSITIVE,
+    _LinearClassifier,
+    _sklearn_warnings,
+    _with_bias,
+    check_hyperparameters,
+)
+from jaxlearn.sweeps.classification import _lbfgs_path, _newton_path
+
+# scikit-learn's solver names, each mapped to the jaxlearn solver that does the same job: the
+# smooth penalties (ρ = 0) by Newton (two classes) or L-BFGS (softmax), an L1 part by FISTA. The
+# solution is the same optimum; what differs is the path to it. 'liblinear' also keeps its
+# penalised intercept (intercept_scaling), which changes the optimum, as in scikit-learn.
+SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+SMOOTH_ONLY_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "sag")
+PENALTIES = ("l1", "l2", "elasticnet", None)
+
+
+def _penalty(estimator, l1_ratio):
+    """(C, ρ) from C, l1_ratio and scikit-learn's deprecated penalty, checked against the solver
+    as scikit-learn checks them."""
+    name = type(estimator).__name__
+    C, penalty, solver = estimator.C, estimator.penalty, estimator.solver
+    if solver not in SOLVERS:
+        raise ValueError(f"{name}: unknown solver {solver!r}; valid options are {', '.join(map(repr, SOLVERS))} "
+                         "(scikit-learn's names; each maps to a jaxlearn solver, see the docstring)")
+    if l1_ratio is None:
+        l1_ratio = 0.0
+    if penalty != "deprecated":
+        if penalty not in PENALTIES:
+            raise ValueError(f"{name}: unknown penalty {penalty!r}; valid options are 'l1', 'l2', 'elasticnet', None "
+                             "(deprecated in scikit-learn 1.8: set l1_ratio and C instead)")
+        warnings.warn("'penalty' was deprecated in scikit-learn 1.8 and is removed in 1.10: use l1_ratio=0 for 'l2', "
+                      "l1_ratio=1 for 'l1', 0 < l1_ratio < 1 for 'elasticnet' and C=np.inf for None", FutureWarning,
+                      stacklevel=4)
+        l1_ratio = {"l1": 1.0, "l2": 0.0, "elasticnet": l1_ratio, None: 0.0}[penalty]
+        C = np.inf if penalty is None else C
+    check_hyperparameters(estimator, C=dict(minimum=0, strict=True, infinite=True))
+    try:
+        l1_ratio = check_scalar(l1_ratio, "l1_ratio", minimum=0, maximum=1)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name}: {err}") from None
+    if l1_ratio > 0 and np.isinf(C):
+        l1_ratio = 0.0                      # no penalty at all: the ratio of nothing
+    if l1_ratio > 0 and solver in SMOOTH_ONLY_SOLVERS:
+        raise ValueError(f"{name}: solver {solver!r} supports only the L2 penalty (l1_ratio=0) or none "
+                         f"(C=np.inf), got l1_ratio={l1_ratio:g}: use solver='saga' (any l1_ratio) or 'liblinear' "
+                         "(l1_ratio 0 or 1)")
+    if solver == "liblinear" and 0 < l1_ratio < 1:
+        raise ValueError(f"{name}: solver 'liblinear' supports l1_ratio 0 or 1, got {l1_ratio:g}: use solver='saga' "
+                         "for the elastic net")
+    if estimator.dual and not (solver == "liblinear" and l1_ratio == 0):
+        raise ValueError(f"{name}: dual=True is implemented only for the L2 penalty (l1_ratio=0) with "
+                         "solver='liblinear'")
+    return float(C), float(l1_ratio)
+
+
+class LogisticRegression(_LinearClassifier):
+    """Logistic regression, binary (sigmoid) or multinomial (softmax), with an L2, L1 or
+    elastic-net penalty: scikit-learn 1.9's parameters.
+
+    scikit-learn's objective C·Σ s_m ℓ_m + (1 − ρ)/2‖w‖² + ρ‖w‖₁ is the lecture's
+    (1/M)Σ s_m ℓ_m + λ[(1 − ρ)/2‖w‖² + ρ‖w‖₁] with λ = 1/(C·M) (`jaxlearn.logistic.fit`,
+    `fit_softmax`); the intercept is not penalised, except with solver='liblinear' (below).
+
+    Args:
+        penalty: deprecated in scikit-learn 1.8, accepted with its FutureWarning: 'l2', 'l1',
+            'elasticnet' (with l1_ratio) or None (C = ∞).
+        C: inverse regularisation strength > 0; np.inf: no penalty.
+        l1_ratio: ρ in [0, 1]: 0 the L2 penalty, 1 the L1 penalty (coefficients become exactly
+            0), in between the elastic net.
+        dual: False; True only with solver='liblinear' and ρ = 0, as scikit-learn's (the dual
+            and primal problems have the same solution; jaxlearn solves the primal).
+        tol: the gradient tolerance ‖∇L‖_∞ ≤ tol of the mean objective (for ρ > 0, of the
+            proximal gradient map); with solver='liblinear', of its unscaled objective C Σ ℓ + r(w),
+            as liblinear's. scikit-learn's solvers each measure their own, so fits agree to about tol.
+        fit_intercept: add an intercept b.
+        intercept_scaling: with solver='liblinear' only, as liblinear: x becomes [x, s], the
+            synthetic feature's weight is penalised like the others, and b = s · weight.
+        class_weight: None, "balanced" (n_samples / (n_classes · count of the class)) or
+            {class: weight}, as scikit-learn's: sample m's loss is weighted by its class's weight;
+            fit's sample_weight multiplies in.
+        random_state: accepted for scikit-learn's signature; jaxlearn's solvers are
+            deterministic and draw nothing.
+        solver: scikit-learn's names, each mapped to the jaxlearn solver that does the same job:
+            'lbfgs', 'newton-cg', 'newton-cholesky' and 'sag' (ρ = 0 only) run Newton's method
+            for two classes and L-BFGS for more; 'saga' (any ρ) and 'liblinear' (ρ = 0 or 1, two
+            classes) run FISTA when ρ > 0 (`jaxlearn.optim.proximal_gradient`) and the smooth
+            solvers otherwise.
+        max_iter: iterations of that solver.
+        verbose, n_jobs: accepted for scikit-learn's signature; they change nothing (the fit is
+            one compiled program on all cores).
+        warm_start: start each fit from the previous fit's coef_ and intercept_ (when the
+            classes and features are the same), as a path over C does.
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxlearn.estimators import LogisticRegression
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]]); y = np.array(["no", "no", "yes", "yes"])
+        >>> LogisticRegression().fit(X, y).predict(np.array([[-3.0], [3.0]])).tolist()
+        ['no', 'yes']
+    """
+
+    # the solvers' advice speaks of the lecture's λ = 1/(C·M); a user of this class sets C
+    _ADVICE = {"add regularisation (lam > 0;": "regularise more (a smaller C;",
+               "use lam > 0": "use a finite C (smaller is stronger regularisation)", "lam = 0": "C = inf"}
+
+    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False, tol=1e-4, fit_intercept=True,
+                 intercept_scaling=1, class_weight=None, random_state=None, solver="lbfgs", max_iter=100, verbose=0,
+                 warm_start=False, n_jobs=None):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+
+    @_sklearn_warnings
+    def fit(self, X, y, sample_weight=None):
+        start = self._warm_start() if self.warm_start else None
+        X, encoded = self._targets(X, y)
+        C, l1_ratio = _penalty(self, self.l1_ratio)
+        check_hyperparameters(self, tol=NON_NEGATIVE, max_iter=COUNT, intercept_scaling=POSITIVE)
+        self._check_liblinear_classes()
+        return self._fit_with_C(X, encoded, C, l1_ratio, self._sample_weight(y, sample_weight, X.shape[0]), start)
+
+    def _check_liblinear_classes(self):
+        if self.solver == "liblinear" and len(self.classes_) > 2:
+            raise ValueError(f"{type(self).__name__}: solver 'liblinear' fits two classes only, got "
+                             f"{len(self.classes_)}: use another solver (multinomial) or wrap it in "
+                             "sklearn.multiclass.OneVsRestClassifier")
+
+    def _warm_start(self):
+        """The previous fit's (classes, coef_, intercept_) to start from, or None."""
+        if not hasattr(self, "coef_"):
+            return None
+        return self.classes_, np.asarray(self.coef_), np.asarray(self.intercept_)
+
+    def _sample_weight(self, y, sample_weight, n_samples):
+        """class_weight (scikit-learn's own computation) times fit's sample_weight; None for neither."""
+        from sklearn.utils.class_weight import compute_sample_weight
+        from sklearn.utils.validation import _check_sample_weight
+
+        if getattr(self, "class_weight", None) is None and sample_weight is None:
+            return None
+        weight = np.ones(n_samples)
+        if getattr(self, "class_weight", None) is not None:
+            weight = weight * compute_sample_weight(self.class_weight, np.asarray(y).ravel())
+        if sample_weight is not None:
+            weight = weight * _check_sample_weight(sample_weight, np.ones((n_samples, 1)))
+        return weight
+
+    def _design(self, X):
+        """X with the bias column (1, or liblinear's synthetic feature s) and whether that
+        column is penalised: (design, penalize_bias, bias scale or None)."""
+        if not self.fit_intercept:
+            return X, True, None
+        if self.solver == "liblinear":
+            scale = float(self.intercept_scaling)
+            return np.column_stack([np.full(X.shape[0], scale, X.dtype), X]), True, scale
+        return _with_bias(X), False, 1.0
+
+    def _start(self, start, scale, n_features, n_outputs, dtype):
+        """θ₀ (N[, K]) from a warm start of the same classes and features, else None."""
+        if start is None:
+            return None
+        classes, coef, intercept = start
+        if (len(classes) != len(self.classes_) or np.any(classes != self.classes_)
+                or coef.shape != (n_outputs, n_features)):
+            return None
+        theta = coef.T if scale is None else np.vstack([np.asarray(intercept)[None, :] / scale, coef.T])
+        return (theta[:, 0] if n_outputs == 1 else theta).astype(dtype)
+
+    def _tol(self, C, n_samples):
+        """The gradient tolerance in the lecture's mean objective: tol itself, except for liblinear,
+        whose tol is on the gradient of its unscaled objective C Σ ℓ + r(w) = C·M × the mean one."""
+        return self.tol / (C * n_samples) if self.solver == "liblinear" and np.isfinite(C) else self.tol
+
+    def _fit_with_C(self, X, encoded, C, l1_ratio=0.0, sample_weight=None, start=None):
+        lam = 0.0 if np.isinf(C) else 1.0 / (C * X.shape[0])
+        design, penalize_bias, scale = self._design(X)
+        K = len(self.classes_)
+        theta0 = self._start(start, scale, X.shape[1], 1 if K == 2 else K, X.dtype)
+        options = dict(l1_ratio=l1_ratio, penalize_bias=penalize_bias, tol=self._tol(C, X.shape[0]),
+                       max_iter=self.max_iter, sample_weight=sample_weight, theta0=theta0)
+        if K == 2:
+            result = logistic.fit(design, encoded.astype(X.dtype), lam, **options)
+            theta = np.asarray(result.theta)[:, None]
+        else:
+            result = logistic.fit_softmax(design, encoded, lam, **options)
+            theta = np.asarray(result.theta)
+        if scale is None:   # no intercept: scikit-learn's liblinear says 0.0, its other solvers zeros (classes,)
+            self.intercept_ = 0.0 if self.solver == "liblinear" else np.zeros(theta.shape[1], theta.dtype)
+            self.coef_ = theta.T
+        else:
+            self.intercept_, self.coef_ = scale * theta[0], theta[1:].T
+        self.n_iter_ = np.array([result.n_iter])
+        return self
+
+    def predict_proba(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = np.asarray(logistic.sigmoid(scores), scores.dtype)
+            return np.column_stack([1 - p, p])
+        return np.asarray(jax.nn.softmax(scores, axis=1), scores.dtype)
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+
+class LogisticRegressionCV(LogisticRegression):
+    """Logistic regression with C (and the elastic-net ratio ρ) chosen by cross-validation,
+    every C of a fold at once where the penalty is smooth.
+
+    Per fold and ρ: for ρ = 0 (with the default solvers, no class or sample weights) all C are
+    one vmapped computation (Newton for two classes, L-BFGS for more, as
+    `jaxlearn.sweeps.logistic_path` / `softmax_path`); otherwise the C run from the strongest
+    penalty up, each fit warm-started from the one before (FISTA for ρ > 0). The best mean
+    score over the folds picks (ρ, C); refit=True refits on all the data with them, refit=False
+    averages the folds' best coefficients (as scikit-learn).
+
+    Args:
+        Cs: an int (that many values in logspace(−4, 4)) or the values of C.
+        l1_ratios: the values of ρ to try; scikit-learn 1.9's default 'warn' (and None) is (0.0,).
+        fit_intercept, dual, penalty, solver, tol, max_iter, class_weight, intercept_scaling,
+        random_state, verbose, n_jobs: as `LogisticRegression`'s.
+        cv: None (5 stratified folds), an int or a scikit-learn splitter.
+        scoring: None (accuracy; scikit-learn 1.9's default 'warn' is the same), a scorer name
+            ('neg_log_loss', 'roc_auc', …) or a callable scorer(estimator, X, y).
+        refit: see above.
+        use_legacy_attributes: True (scikit-learn 1.9's default 'warn'): C_ and l1_ratio_ as
+            arrays of one value per class, scores_ and coefs_paths_ as {class: array}; False:
+            C_ and l1_ratio_ floats, scores_ (folds, ρ, C), coefs_paths_
+            (folds, ρ, C, 1 or n_classes, n_features [+ 1]) and n_iter_ (folds, ρ, C).
+
+    Attributes: classes_, Cs_, l1_ratios_, C_, l1_ratio_, scores_, coefs_paths_, n_iter_,
+    coef_, intercept_.
+
+    Example:
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from jaxlearn.estimators import LogisticRegressionCV, StandardScaler
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> model = make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=[0.01, 1.0, 100.0])).fit(X, y)
+        >>> model[-1].C_.tolist(), model[-1].scores_[1].mean(axis=0).astype(float).round(3).tolist()
+        ([1.0], [0.949, 0.981, 0.963])
+    """
+
+    def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None, dual=False, penalty="deprecated",
+                 scoring="warn", solver="lbfgs", tol=1e-4, max_iter=100, class_weight=None, n_jobs=None, verbose=0,
+                 refit=True, intercept_scaling=1.0, random_state=None, use_legacy_attributes="warn"):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.dual = dual
+        self.penalty = penalty
+        self.scoring = scoring
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+        self.intercept_scaling = intercept_scaling
+        self.random_state = random_state
+        self.use_legacy_attributes = use_legacy_attributes
+
+    # the one C of a fit at a time (LogisticRegression's parameter), for _penalty's checks
+    C = 1.0
+    warm_start = False
+
+    def _grid(self):
+        """(Cs, ρs), checked against the solver as LogisticRegression's penalty."""
+        Cs = (np.logspace(-4, 4, self.Cs) if isinstance(self.Cs, numbers.Integral) and self.Cs >= 1
+              else check_grid(self.Cs, "Cs", strictly_positive=True))
+        given = self.l1_ratios not in ("warn", None)
+        ratios = np.asarray(self.l1_ratios if given else (0.0,), float).ravel()
+        if ratios.size == 0:
+            raise ValueError("LogisticRegressionCV: l1_ratios must hold at least one value in [0, 1]")
+        if self.penalty != "deprecated" and self.penalty != "elasticnet":
+            ratios = ratios[:1]
+        ratios = np.array([_penalty(self, rho)[1] for rho in ratios])
+        return Cs, ratios, given
+
+    def _scorer(self):
+        if self.scoring in ("warn", None, "accuracy"):
+            return None
+        return check_scoring(self, scoring=self.scoring)
+
+    def _frozen(self, theta, X):
+        """A fitted LogisticRegression holding θ, for a scorer to call."""
+        model = LogisticRegression(fit_intercept=self.fit_intercept, solver=self.solver,
+                                   intercept_scaling=self.intercept_scaling)
+        model.classes_, model.n_features_in_ = self.classes_, X.shape[1]
+        model._fitted_in_float64 = X.dtype == np.float64
+        model.coef_, model.intercept_ = self._coef_intercept(theta, X.shape[1])
+        return model
+
+    def _coef_intercept(self, theta, n_features):
+        theta = np.asarray(theta)
+        theta = theta[:, None] if theta.ndim == 1 else theta
+        _, _, scale = self._design(np.zeros((1, n_features)))
+        if scale is None:
+            return theta.T, np.zeros(theta.shape[1], theta.dtype)
+        return theta[1:].T, scale * theta[0]
+
+    def _score(self, theta, X, y, scorer):
+        if scorer is None:
+            model = self._frozen(theta, X)
+            return float(np.mean(model.predict(X) == y))
+        return float(scorer(self._frozen(theta, X), X, y))
+
+    def _fold_path(self, X, encoded, Cs, rho, sample_weight):
+        """θ and iterations for every C of one fold and one ρ: (thetas, n_iters)."""
+        design, penalize_bias, _ = self._design(X)
+        K = len(self.classes_)
+        lams = 1.0 / (Cs * X.shape[0])
+        if rho == 0 and sample_weight is None and self.solver != "liblinear":
+            d = losses.penalty_mask(design.shape[1] if K == 2 else (design.shape[1], K), X.dtype, penalize_bias)
+            tol = np.asarray(self.tol, X.dtype)
+            if K == 2:
+                thetas, n_iters, _ = _newton_path(design, encoded.astype(X.dtype), np.asarray(lams, X.dtype), d, tol,
+                                                  self.max_iter)
+            else:
+                Y = np.eye(K, dtype=X.dtype)[encoded]
+                thetas, n_iters, _ = _lbfgs_path(design, np.ascontiguousarray(design.T), Y,
+                                                 np.asarray(lams, X.dtype), d, tol, self.max_iter)
+            return np.asarray(thetas), np.asarray(n_iters)
+        thetas, n_iters = [None] * len(Cs), np.zeros(len(Cs), int)
+        start = None
+        for i in np.argsort(Cs):            # strongest penalty first, each fit warm-starting the next
+            options = dict(l1_ratio=rho, penalize_bias=penalize_bias, tol=self.tol, max_iter=self.max_iter,
+                           sample_weight=sample_weight, theta0=start)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # a path's unconverged C are reported by the refit only
+                result = (logistic.fit(design, encoded.astype(X.dtype), lams[i], **options) if K == 2
+                          else logistic.fit_softmax(design, encoded, lams[i], n_classes=K, **options))
+            thetas[i], n_iters[i], start = np.asarray(result.theta), result.n_iter, result.theta
+        return np.stack(thetas), n_iters
+
+    @_sklearn_warnings
+    def fit(self, X, y, sample_weight=None):
+        X, encoded = self._targets(X, y)
+        check_hyperparameters(self, tol=NON_NEGATIVE, max_iter=COUNT, intercept_scaling=POSITIVE)
+        self._check_liblinear_classes()
+        Cs, ratios, ratios_given = self._grid()
+        scorer, K = self._scorer(), len(self.classes_)
+        weight = self._sample_weight(y, sample_weight, X.shape[0])
+        folds = list(check_cv(self.cv, encoded, classifier=True).split(X, encoded))
+        n_params = self._design(X[:1])[0].shape[1]
+        scores = np.zeros((len(folds), len(ratios), len(Cs)))
+        n_iter = np.zeros((len(folds), len(ratios), len(Cs)), int)
+        paths = np.zeros((len(folds), len(ratios), len(Cs), n_params, 1 if K == 2 else K), X.dtype)
+        for f, (train, test) in enumerate(folds):
+            for r, rho in enumerate(ratios):
+                thetas, n_iter[f, r] = self._fold_path(X[train], encoded[train], Cs, rho,
+                                                       None if weight is None else weight[train])
+                paths[f, r] = thetas.reshape(paths.shape[2:])
+                scores[f, r] = [self._score(theta, X[test], self.classes_[encoded[test]], scorer) for theta in thetas]
+        self.Cs_, self.l1_ratios_ = Cs, ratios
+        if self.refit:
+            r, c = np.unravel_index(int(np.argmax(scores.mean(axis=0))), scores.shape[1:])
+            C, rho = float(Cs[c]), float(ratios[r])
+            self._fit_with_C(X, encoded, C, rho, weight)
+        else:   # the folds' own best settings, averaged with their coefficients
+            best = [np.unravel_index(int(np.argmax(fold)), fold.shape) for fold in scores]
+            C, rho = float(np.mean([Cs[c] for _, c in best])), float(np.mean([ratios[r] for r, _ in best]))
+            theta = np.mean([paths[f, r, c] for f, (r, c) in enumerate(best)], axis=0)
+            self.coef_, self.intercept_ = self._coef_intercept(theta, X.shape[1])
+        self._set_cv_attributes(scores, paths, n_iter, C, rho, ratios_given)
+        return self
+
+    def _set_cv_attributes(self, scores, paths, n_iter, C, rho, ratios_given):
+        """scikit-learn 1.9's two forms of the fitted attributes (see use_legacy_attributes)."""
+        K = len(self.classes_)
+        n_features = len(self.coef_[0])
+
+        def rows(theta):    # scikit-learn's coefficient rows (classes, dof): the features, then the intercept
+            coef, intercept = self._coef_intercept(theta, n_features)
+            return np.column_stack([coef, intercept]) if self.fit_intercept else coef
+
+        paths = np.stack([rows(theta) for theta in paths.reshape(-1, *paths.shape[3:])]).reshape(
+            *paths.shape[:3], paths.shape[4], -1)                   # (folds, ρ, C, classes, dof)
+        if self.use_legacy_attributes is False:
+            self.C_, self.l1_ratio_, self.scores_, self.n_iter_, self.coefs_paths_ = C, rho, scores, n_iter, paths
+            return
+        labels = self.classes_[1:] if K == 2 else self.classes_
+        squeeze = (lambda a: a[:, 0]) if not ratios_given else (lambda a: np.moveaxis(a, 1, 2))
+        self.C_ = np.full(len(labels), C)
+        self.l1_ratio_ = np.full(len(labels), rho) if ratios_given else np.full(len(labels), None, dtype=object)
+        self.l1_ratios_ = self.l1_ratios_ if ratios_given else np.array([None], dtype=object)
+        self.scores_ = {label: squeeze(scores) for label in labels}
+        self.coefs_paths_ = {label: squeeze(paths[..., k, :]) for k, label in enumerate(labels)}
+        self.n_iter_ = squeeze(n_iter)[None]

@@ -1,0 +1,178 @@
+"""scikit-learn 1.9's parameters of the logistic regressions, used as its gallery uses them, side by
+side with scikit-learn: the L1 path (plot_logistic_path), the elastic net, fit_intercept,
+warm_start, the solver names, the deprecated penalty, LogisticRegressionCV's scoring, l1_ratios
+and non-legacy attributes. Small data, float64 as scikit-learn's users pass it."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn import linear_model as sk
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import l1_min_c
+
+from jaxlearn import estimators as est
+from jaxlearn import logistic
+
+
+def _iris_binary():
+    X, y = datasets.load_iris(return_X_y=True)
+    X, y = X[y != 2], y[y != 2]
+    return X / X.max(), y
+
+
+def _iris_scaled():
+    X, y = datasets.load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _objective(model, X, y, C, l1_ratio, intercept_scaling=None):
+    """scikit-learn's binary objective C Σ ℓ + (1 − ρ)/2‖w‖² + ρ‖w‖₁ at the model's coefficients;
+    with liblinear's intercept_scaling s, the synthetic feature's weight b/s is in w."""
+    z = X @ model.coef_[0] + model.intercept_[0]
+    w = model.coef_[0]
+    if intercept_scaling is not None:
+        w = np.append(w, model.intercept_[0] / intercept_scaling)
+    return C * np.sum(np.logaddexp(0, z) - y * z) + (1 - l1_ratio) / 2 * w @ w + l1_ratio * np.abs(w).sum()
+
+
+def test_the_l1_path_of_the_gallery_is_liblinears():
+    """plot_logistic_path: C from l1_min_c upwards, warm-started, liblinear's penalised intercept.
+    Each fit is at least as good as the gallery's liblinear fit by liblinear's own objective, and
+    equals liblinear's solution run to tol = 1e-12 (the gallery's, warm-started at tol = 1e-6, drifts
+    by up to 3.6 at the largest C: −3.58 where the optimum has 0)."""
+    X, y = _iris_binary()
+    cs = l1_min_c(X, y, loss="log") * np.logspace(0, 7, 8)
+    options = dict(l1_ratio=1, solver="liblinear", tol=1e-6, max_iter=int(1e6), warm_start=True,
+                   intercept_scaling=10000.0)
+    ours, theirs = est.LogisticRegression(**options), sk.LogisticRegression(**options)
+    ours_path, optimum = [], []
+    for c in cs:
+        ours.set_params(C=c).fit(X, y)
+        theirs.set_params(C=c).fit(X, y)
+        exact = sk.LogisticRegression(**(options | dict(C=c, tol=1e-12, warm_start=False))).fit(X, y)
+        ours_path.append(ours.coef_.ravel().copy())
+        optimum.append(exact.coef_.ravel())
+        assert _objective(ours, X, y, c, 1, 1e4) <= _objective(theirs, X, y, c, 1, 1e4) * (1 + 1e-9)
+    np.testing.assert_allclose(ours_path, optimum, atol=1e-4 * np.abs(optimum).max())
+    assert np.abs(ours_path[0]).max() < 1e-12     # at l1_min_c every coefficient is 0 (to rounding: the edge)
+
+
+@pytest.mark.parametrize("C, l1_ratio", [(0.5, 1.0), (50.0, 0.5)])
+def test_saga_l1_and_elastic_net_match_scikit_learn(C, l1_ratio):
+    X, y = _iris_binary()
+    options = dict(C=C, l1_ratio=l1_ratio, solver="saga", tol=1e-10, max_iter=100_000)
+    ours = est.LogisticRegression(**options).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # saga's own ConvergenceWarning at this tolerance
+        theirs = sk.LogisticRegression(**options).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-4)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-4)
+
+
+def test_multinomial_elastic_net_is_saga_s():
+    X, y = _iris_scaled()
+    options = dict(C=10.0, l1_ratio=0.3, solver="saga", tol=1e-10, max_iter=100_000)
+    ours = est.LogisticRegression(**options).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sk.LogisticRegression(**options).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=2e-4)
+    assert np.array_equal(ours.coef_ == 0, theirs.coef_ == 0)      # the same sparsity pattern
+
+
+def test_fista_stops_on_the_proximal_gradient_map_and_warns_short_of_it():
+    X, y = _iris_binary()
+    design = np.column_stack([np.ones(len(y)), X])
+    result = logistic.fit(design, y.astype(float), 0.01, l1_ratio=1.0, penalize_bias=False, tol=1e-9,
+                          max_iter=10_000)
+    assert result.converged and result.grad_norm <= 1e-9
+    with pytest.warns(Warning, match="stopped after 3 iterations"):
+        logistic.fit(design, y.astype(float), 0.01, l1_ratio=1.0, penalize_bias=False, tol=1e-9, max_iter=3)
+    with pytest.raises(ValueError, match="l1_ratio = 1 > 0 adds an L1 penalty, which method='newton' cannot"):
+        logistic.fit(design, y.astype(float), 0.01, l1_ratio=1.0, method="newton")
+    with pytest.raises(ValueError, match="l1_ratio must be ≤ 1, got 2"):
+        logistic.fit(design, y.astype(float), 0.01, l1_ratio=2)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "liblinear", "saga"])
+def test_fit_intercept_false_matches_scikit_learn(solver):
+    X, y = _iris_binary()
+    ours = est.LogisticRegression(fit_intercept=False, solver=solver, tol=1e-10, max_iter=10_000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sk.LogisticRegression(fit_intercept=False, solver=solver, tol=1e-10, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-4)
+    assert np.all(ours.intercept_ == 0) and np.shape(ours.intercept_) == np.shape(theirs.intercept_)
+
+
+def test_warm_start_continues_from_the_previous_fit():
+    X, y = _iris_scaled()
+    cold = est.LogisticRegression(C=3.0, tol=1e-8, max_iter=1000).fit(X, y)
+    warm = est.LogisticRegression(C=3.0, tol=1e-8, max_iter=1000, warm_start=True).fit(X, y)
+    again = warm.fit(X, y)
+    assert again.n_iter_[0] < cold.n_iter_[0]          # started at the optimum: (almost) nothing to do
+    np.testing.assert_allclose(again.coef_, cold.coef_, atol=1e-6)
+
+
+def test_the_deprecated_penalty_and_an_infinite_C_mean_what_they_mean_in_scikit_learn():
+    X, y = _iris_binary()
+    with pytest.warns(FutureWarning, match="'penalty' was deprecated in scikit-learn 1.8"):
+        l1 = est.LogisticRegression(penalty="l1", solver="saga", C=2.0, tol=1e-8, max_iter=10_000).fit(X, y)
+    ratio = est.LogisticRegression(l1_ratio=1.0, solver="saga", C=2.0, tol=1e-8, max_iter=10_000).fit(X, y)
+    np.testing.assert_array_equal(l1.coef_, ratio.coef_)
+    X_noisy, y_noisy = datasets.make_classification(60, 3, n_informative=2, n_redundant=0, flip_y=0.3,
+                                                    random_state=0)
+    free = est.LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X_noisy, y_noisy)
+    theirs = sk.LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X_noisy, y_noisy)
+    np.testing.assert_allclose(free.coef_, theirs.coef_, atol=1e-5)
+
+
+@pytest.mark.parametrize("options, words", [
+    (dict(l1_ratio=1.0), "solver 'lbfgs' supports only the L2 penalty .* use solver='saga'"),
+    (dict(l1_ratio=0.5, solver="liblinear"), "solver 'liblinear' supports l1_ratio 0 or 1, got 0.5"),
+    (dict(solver="newton"), "unknown solver 'newton'; valid options are 'lbfgs', 'liblinear'"),
+    (dict(dual=True), "dual=True is implemented only for the L2 penalty .* solver='liblinear'"),
+    (dict(penalty="l3"), "unknown penalty 'l3'"),
+])
+def test_what_scikit_learn_refuses_is_refused_with_what_to_use(options, words):
+    X, y = _iris_binary()
+    with pytest.raises(ValueError, match=words), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        est.LogisticRegression(**options).fit(X, y)
+
+
+def test_liblinear_fits_two_classes_only():
+    X, y = _iris_scaled()
+    with pytest.raises(ValueError, match="solver 'liblinear' fits two classes only, got 3.*OneVsRestClassifier"):
+        est.LogisticRegression(solver="liblinear").fit(X, y)
+
+
+def test_logistic_regression_cv_scoring_l1_ratios_and_the_new_attributes():
+    X, y = _iris_scaled()
+    options = dict(Cs=[0.1, 1.0, 10.0], l1_ratios=(0.0, 1.0), solver="saga", scoring="neg_log_loss",
+                   use_legacy_attributes=False, tol=1e-8, max_iter=100_000)
+    ours = est.LogisticRegressionCV(**options).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sk.LogisticRegressionCV(**options).fit(X, y)
+    assert f"{ours.C_:.4f}" == f"{theirs.C_:.4f}" and ours.l1_ratio_ == theirs.l1_ratio_
+    for name in ("scores_", "n_iter_", "coefs_paths_"):
+        assert getattr(ours, name).shape == getattr(theirs, name).shape, name
+    np.testing.assert_allclose(ours.scores_, theirs.scores_, atol=1e-4)
+    np.testing.assert_allclose(ours.coefs_paths_, theirs.coefs_paths_, atol=2e-3)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-3)
+
+
+def test_logistic_regression_cv_legacy_attributes_and_refit_false():
+    X, y = _iris_binary()
+    options = dict(Cs=[0.1, 1.0, 10.0], tol=1e-8, max_iter=1000, refit=False, cv=3)
+    ours = est.LogisticRegressionCV(**options).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = sk.LogisticRegressionCV(**options).fit(X, y)
+    assert ours.C_.shape == theirs.C_.shape == (1,) and ours.C_[0] == pytest.approx(theirs.C_[0])
+    assert list(ours.scores_) == list(theirs.scores_) == [1]
+    assert ours.coefs_paths_[1].shape == theirs.coefs_paths_[1].shape
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-4)
