@@ -14,6 +14,7 @@ exactly the code that trains.
     sigmoid_binary_cross_entropy  ℓ = (1/M) Σ [softplus(z) − y z]               (eqs. 32–33)
     softmax_cross_entropy         ℓ = −(1/M) Σ_m y_m · ln softmax(z_m)
     hinge                         ℓ = (1/M) Σ max(0, 1 − y z)                    (eq. 36)
+    squared_hinge                 ℓ = (1/M) Σ max(0, 1 − y z)²                   (the L2-SVM)
     smoothed_hinge                the hinge, quadratic within μ of its kink
     quadratic                     L_Q = (1/M) Σ_m ‖a_m − y_m‖² on outputs a      (the lecture's L_Q)
     l2_penalty                    λ/2 ‖d ∘ θ‖², d = 0 on an unpenalised bias
@@ -28,9 +29,9 @@ from jaxlearn._validation import check_bool
 
 __all__ = ["squared_error", "squared_error_grad", "sigmoid_binary_cross_entropy",
            "sigmoid_binary_cross_entropy_grad", "sigmoid_binary_cross_entropy_curvature",
-           "softmax_cross_entropy", "softmax_cross_entropy_grad", "hinge", "hinge_grad", "smoothed_hinge",
-           "smoothed_hinge_grad", "quadratic", "quadratic_grad", "penalty_mask", "l2_penalty",
-           "l2_penalty_grad"]
+           "softmax_cross_entropy", "softmax_cross_entropy_grad", "hinge", "hinge_grad", "squared_hinge",
+           "squared_hinge_grad", "smoothed_hinge", "smoothed_hinge_grad", "quadratic", "quadratic_grad",
+           "penalty_mask", "l2_penalty", "l2_penalty_grad"]
 
 
 def _weighted(values, sample_axis: int, weights):
@@ -95,6 +96,17 @@ def hinge(z: ArrayLike, y: ArrayLike, weights=None, *, sample_axis: int = 0) -> 
 def hinge_grad(z: ArrayLike, y: ArrayLike, weights=None, *, sample_axis: int = 0) -> jax.Array:
     """A subgradient: ∂ℓ/∂z_m = −y_m/M where y_m z_m < 1, else 0 (the gradient away from the kink)."""
     return _weighted(jnp.where(y * z < 1, -y, 0), sample_axis, weights)
+
+
+def squared_hinge(z: ArrayLike, y: ArrayLike, weights=None, *, sample_axis: int = 0) -> jax.Array:
+    """ℓ(z) = (1/M) Σ max(0, 1 − y z)² (scikit-learn's LinearSVC default, the L2-SVM): differentiable,
+    so L-BFGS and FISTA minimise it directly. z, y: (M,) or (M, K) as `hinge`."""
+    return jnp.sum(_weighted(jnp.maximum(0, 1 - y * z) ** 2, sample_axis, weights))
+
+
+def squared_hinge_grad(z: ArrayLike, y: ArrayLike, weights=None, *, sample_axis: int = 0) -> jax.Array:
+    """∂ℓ/∂z = −2 y max(0, 1 − y z)/M. (M,) → (M,)."""
+    return _weighted(-2 * y * jnp.maximum(0, 1 - y * z), sample_axis, weights)
 
 
 def smoothed_hinge(z: ArrayLike, y: ArrayLike, mu: ArrayLike, weights=None, *, sample_axis: int = 0) -> jax.Array:

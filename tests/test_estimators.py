@@ -29,6 +29,9 @@ EXPECTED_FAILURES = {
     # LogisticRegression's own check shows)
     "LogisticRegressionCV": {"check_sample_weight_equivalence_on_dense_data":
                              "cross-validation folds split repeated samples, not weighted ones"},
+    # both fits reach the same optimum to the solver's tol = 1e-4 (6e-4 apart in the weights),
+    # not to the check's 1e-7; scikit-learn marks its own LinearSVC's check as failing too
+    "LinearSVC": {"check_sample_weight_equivalence_on_dense_data": "equal to the solver's tolerance only"},
 }
 
 
@@ -173,7 +176,7 @@ def test_svc_matches_scikit_learn(solver):
 def test_linear_svc_and_mlp_reach_scikit_learns_accuracy():
     X, y = make_classification(n_samples=300, n_features=6, n_informative=4, random_state=1)
     svc = cross_val_score(est.LinearSVC(C=1.0), X, y, cv=3).mean()
-    reference = cross_val_score(sk_svm.LinearSVC(C=1.0, loss="hinge", max_iter=100_000), X, y, cv=3).mean()
+    reference = cross_val_score(sk_svm.LinearSVC(C=1.0), X, y, cv=3).mean()
     assert svc >= reference - 0.02
     mlp = est.MLPClassifier((32,), max_iter=100, learning_rate_init=0.01, random_state=0).fit(X, y)
     assert mlp.score(X, y) > 0.95 and mlp.n_iter_ == 100 and len(mlp.loss_curve_) == 100

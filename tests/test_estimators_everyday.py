@@ -100,8 +100,8 @@ def test_class_weight_matches_scikit_learn(class_weight):
 @pytest.mark.parametrize("make, words", [
     (lambda: est.LogisticRegression(multi_class="ovr"), "LogisticRegression: 'multi_class' is not a parameter of "
                                                         "jaxlearn's LogisticRegression .*: penalty, C, l1_ratio"),
-    (lambda: est.MLPClassifier(early_stopping=True), "'early_stopping' is not a parameter.*: hidden_layer_sizes"),
-    (lambda: est.SVC(cache_size=500), "'cache_size' is not a parameter.*probability"),
+    (lambda: est.MLPClassifier(n_jobs=2), "'n_jobs' is not a parameter.*: hidden_layer_sizes"),
+    (lambda: est.SVC(nu=0.5), "'nu' is not a parameter.*probability"),
 ])
 def test_an_unsupported_parameter_names_the_supported_ones(make, words):
     with pytest.raises(TypeError, match=words):

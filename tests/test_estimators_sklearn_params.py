@@ -1,7 +1,9 @@
-"""scikit-learn 1.9's parameters of the logistic regressions, used as its gallery uses them, side by
-side with scikit-learn: the L1 path (plot_logistic_path), the elastic net, fit_intercept,
-warm_start, the solver names, the deprecated penalty, LogisticRegressionCV's scoring, l1_ratios
-and non-legacy attributes. Small data, float64 as scikit-learn's users pass it."""
+"""scikit-learn 1.9's parameters, used as its gallery uses them, side by side with scikit-learn: the
+logistic regressions' L1 path (plot_logistic_path), elastic net, fit_intercept, warm_start, solver
+names, deprecated penalty, LogisticRegressionCV's scoring, l1_ratios and non-legacy attributes;
+LinearSVC's losses, penalties, intercept and class weights; SVC's coef_ and break_ties; the
+linear regressions' parameters; MLPClassifier's early_stopping and solvers. Small data, float64
+as scikit-learn's users pass it."""
 
 import warnings
 
@@ -9,8 +11,9 @@ import numpy as np
 import pytest
 from sklearn import datasets
 from sklearn import linear_model as sk
+from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import l1_min_c
+from sklearn.svm import SVC, LinearSVC, l1_min_c
 
 from jaxlearn import estimators as est
 from jaxlearn import logistic
@@ -176,3 +179,83 @@ def test_logistic_regression_cv_legacy_attributes_and_refit_false():
     assert list(ours.scores_) == list(theirs.scores_) == [1]
     assert ours.coefs_paths_[1].shape == theirs.coefs_paths_[1].shape
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(loss="hinge"), dict(penalty="l1", dual=False, C=0.5),
+                                     dict(C=10.0, intercept_scaling=5.0), dict(class_weight="balanced"),
+                                     dict(fit_intercept=False)])
+def test_linear_svc_is_liblinears(options):
+    """LinearSVC's default squared hinge, the hinge, L1, liblinear's penalised intercept and class
+    weights (one-vs-rest, three classes): liblinear's coefficients."""
+    X, y = _iris_scaled()
+    ours = est.LinearSVC(**options, tol=1e-10, max_iter=100_000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = LinearSVC(**options, tol=1e-10, max_iter=100_000).fit(X, y)
+    atol = 5e-3 if options.get("loss") == "hinge" else 1e-5       # the hinge: smoothed stage by stage
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=atol)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=atol)
+    assert np.shape(ours.intercept_) == np.shape(theirs.intercept_)
+    assert np.mean(ours.predict(X) == theirs.predict(X)) >= 0.99
+
+
+def test_linear_svc_refuses_what_scikit_learn_refuses():
+    X, y = _iris_scaled()
+    for options, words in [(dict(penalty="l1", loss="hinge"), "penalty='l1' with loss='hinge' is not supported"),
+                           (dict(penalty="l1", dual=True), "penalty='l1' needs dual=False"),
+                           (dict(loss="hinge", dual=False), "loss='hinge' needs dual=True"),
+                           (dict(multi_class="crammer_singer"), "'crammer_singer' is not implemented; use 'ovr'")]:
+        with pytest.raises(ValueError, match=words):
+            est.LinearSVC(**options).fit(X, y)
+
+
+def test_svc_coef_of_the_linear_kernel_and_break_ties():
+    X, y = datasets.load_iris(return_X_y=True)
+    ours, theirs = est.SVC(kernel="linear").fit(X, y), SVC(kernel="linear").fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-2)            # SMO's tol = 1e-3
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-2)
+    with pytest.raises(AttributeError, match="only available when using a linear kernel"):
+        _ = est.SVC().fit(X, y).coef_
+    tied = est.SVC(break_ties=True).fit(X, y)
+    np.testing.assert_array_equal(tied.predict(X), tied.classes_[np.argmax(tied.decision_function(X), axis=1)])
+    np.testing.assert_array_equal(tied.predict(X), SVC(break_ties=True).fit(X, y).predict(X))
+    with pytest.raises(ValueError, match="class_weight=.balanced. is not implemented"):
+        est.SVC(class_weight="balanced").fit(X, y)
+
+
+def test_linear_regression_and_ridge_take_scikit_learns_parameters():
+    X, y = datasets.load_diabetes(return_X_y=True)
+    for options in (dict(tol=1e-8, copy_X=False, n_jobs=2), dict(fit_intercept=False)):
+        np.testing.assert_allclose(est.LinearRegression(**options).fit(X, y).coef_,
+                                   sk.LinearRegression(**options).fit(X, y).coef_, rtol=1e-9)
+    options = dict(alpha=2.0, solver="sag", max_iter=10_000, tol=1e-10, random_state=0)
+    np.testing.assert_allclose(est.Ridge(**options).fit(X, y).coef_, sk.Ridge(**options).fit(X, y).coef_,
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="positive=True .* is not implemented; use positive=False, or scipy"):
+        est.LinearRegression(positive=True).fit(X, y)
+
+
+def test_mlp_early_stopping_holds_out_a_split_and_keeps_the_best_epoch():
+    X, y = datasets.load_digits(return_X_y=True)
+    X, y = X[:600] / 16, y[:600]
+    options = dict(hidden_layer_sizes=(16,), early_stopping=True, validation_fraction=0.2, n_iter_no_change=5,
+                   max_iter=300, learning_rate_init=0.01, random_state=0)
+    ours = est.MLPClassifier(**options).fit(X, y)
+    theirs = MLPClassifier(**options).fit(X, y)
+    assert ours.n_iter_ < 300 and len(ours.validation_scores_) == ours.n_iter_ == len(ours.loss_curve_)
+    assert ours.best_validation_score_ == max(ours.validation_scores_) and ours.best_loss_ is None
+    assert abs(ours.best_validation_score_ - theirs.best_validation_score_) < 0.05
+    assert abs(ours.score(X, y) - theirs.score(X, y)) < 0.05
+    sgd = est.MLPClassifier((16,), solver="sgd", momentum=0.9, nesterovs_momentum=False, max_iter=5).fit(X, y)
+    assert sgd.config_.optimizer == "momentum" and sgd.config_.momentum == 0.9
+
+
+@pytest.mark.parametrize("options, words", [
+    (dict(solver="lbfgs"), "solver='lbfgs' .* is not implemented; use solver='adam'"),
+    (dict(learning_rate="adaptive"), "learning_rate='adaptive' is not implemented; use learning_rate='constant'"),
+    (dict(warm_start=True), "warm_start=True is not implemented; use warm_start=False"),
+])
+def test_mlp_refuses_what_it_lacks_in_scikit_learns_words(options, words):
+    X, y = datasets.load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=words):
+        est.MLPClassifier(**options).fit(X, y)

@@ -231,11 +231,11 @@ def test_predict_takes_plain_lists_and_reports_convergence_per_pair():
 
 def test_linear_svm_reports_its_real_iterations():
     X, y = moons()
-    result = svm.fit_linear_svm(X, y, C=1.0, tol=1e-4)   # the estimator's default tol
-    assert result.converged and 0 < result.n_iter < 7 * 2000
+    result = svm.fit_linear_svm(X, y, C=1.0, tol=1e-4, loss="hinge", intercept_scaling=1.0)   # the estimator's
+    assert result.converged and 0 < result.n_iter < 7 * 2000                                 # default tol
     from jaxlearn.estimators import LinearSVC
     labels = (np.asarray(y) > 0).astype(int)
-    estimator = LinearSVC(C=1.0 / len(labels)).fit(np.asarray(X), labels)   # the same problem (C·M = 1)
+    estimator = LinearSVC(C=1.0 / len(labels), loss="hinge", max_iter=2000).fit(np.asarray(X), labels)   # C·M = 1
     assert estimator.n_iter_ == result.n_iter
     np.testing.assert_allclose(estimator.coef_[0], result.theta.w, rtol=1e-6, atol=1e-8)
 

@@ -162,5 +162,5 @@ class _LinearClassifier(_Classifier):
 
     def decision_function(self, X):
         X = self._X(X)
-        scores = X @ self.coef_.T.astype(X.dtype) + self.intercept_.astype(X.dtype)
+        scores = X @ self.coef_.T.astype(X.dtype) + np.asarray(self.intercept_, X.dtype)   # 0.0: liblinear without one
         return scores[:, 0] if len(self.classes_) == 2 else scores

@@ -30,8 +30,11 @@ class _LinearRegressor(_InputPrecision, RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=FLOATS)
         if y.dtype.kind not in "iufb":
             raise ValueError(f"y must hold numbers (regression targets), got dtype {y.dtype}")
+        if getattr(self, "positive", False):
+            raise ValueError(f"{type(self).__name__}: positive=True (coefficients constrained ≥ 0) is not "
+                             "implemented; use positive=False, or scipy.optimize.nnls for non-negative least squares")
         design = _with_bias(X) if self.fit_intercept else X
-        theta = np.asarray(solve(design, y.astype(X.dtype), lam=self._lam(X.shape[0]), method=self.solver,
+        theta = np.asarray(solve(design, y.astype(X.dtype), lam=self._lam(X.shape[0]), method=self._method(),
                                  penalize_bias=not self.fit_intercept))
         self.coef_ = theta[1:] if self.fit_intercept else theta
         self.intercept_ = float(theta[0]) if self.fit_intercept else 0.0
@@ -43,13 +46,26 @@ class _LinearRegressor(_InputPrecision, RegressorMixin, BaseEstimator):
         return X @ self.coef_.astype(X.dtype) + self.intercept_
 
 
+    def _method(self):
+        """jaxlearn.solve's method for the solver name: scikit-learn's iterative solvers (which reach the
+        same least-squares solution) map to 'auto', a direct factorisation."""
+        return "auto" if self.solver in SKLEARN_ITERATIVE_SOLVERS else self.solver
+
+
+# scikit-learn's Ridge solvers that iterate towards the solution the direct ones compute
+SKLEARN_ITERATIVE_SOLVERS = ("lsqr", "sparse_cg", "sag", "saga", "lbfgs")
+
+
 class LinearRegression(_LinearRegressor):
     """Ordinary least squares, θ minimising (1/2M)‖Xθ − y‖² (lecture eqs. 7, 15).
 
     Args:
-        solver: a `jaxlearn.solve` method ("auto", "svd", "qr", "cholesky", "lu", "normal",
-            "pinv", "gd").
         fit_intercept: add a bias θ₀ (not penalised).
+        copy_X, tol, n_jobs: scikit-learn's; accepted and change nothing (X is never modified;
+            the dense solve is direct, on all cores).
+        positive: False; True (non-negative least squares) is refused with what to use.
+        solver: a `jaxlearn.solve` method ("auto", "svd", "qr", "cholesky", "lu", "normal",
+            "pinv", "gd"), jaxlearn's own parameter.
 
     Example:
         >>> import numpy as np
@@ -60,9 +76,13 @@ class LinearRegression(_LinearRegressor):
         ([2.0], 1.0)
     """
 
-    def __init__(self, *, solver="auto", fit_intercept=True):
-        self.solver = solver
+    def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None, positive=False, solver="auto"):
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.tol = tol
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.solver = solver
 
 
 class Ridge(_LinearRegressor):
@@ -72,8 +92,13 @@ class Ridge(_LinearRegressor):
 
     Args:
         alpha: α ≥ 0.
-        solver: a `jaxlearn.solve` method.
         fit_intercept: add an unpenalised bias.
+        copy_X, max_iter, tol, random_state: scikit-learn's; accepted and change nothing (the
+            solve is direct: no iterations, nothing drawn).
+        solver: a `jaxlearn.solve` method, or scikit-learn's name: "lsqr", "sparse_cg", "sag",
+            "saga" and "lbfgs" iterate towards the solution that "auto" computes directly, and
+            map to it.
+        positive: False; True is refused with what to use.
 
     Example:
         >>> import numpy as np
@@ -83,10 +108,16 @@ class Ridge(_LinearRegressor):
         0.833333
     """
 
-    def __init__(self, alpha=1.0, *, solver="auto", fit_intercept=True):
+    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None, tol=1e-4, solver="auto",
+                 positive=False, random_state=None):
         self.alpha = alpha
-        self.solver = solver
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.positive = positive
+        self.random_state = random_state
 
     def _lam(self, n_samples):
         check_hyperparameters(self, alpha=NON_NEGATIVE)

@@ -29,10 +29,18 @@ class MLPClassifier(_Classifier):
     stops once the epoch's loss has not fallen by tol for n_iter_no_change epochs; a
     `ConvergenceWarning` when max_iter ends it first), random_state (seed; None = 0, runs are
     always reproducible). Initialised as scikit-learn's (`nn.init_mlp(init="glorot_uniform")`).
+    early_stopping=True holds out validation_fraction of the training data (stratified, as
+    scikit-learn's), stops once its accuracy has not risen by tol for n_iter_no_change epochs,
+    and keeps the epoch with the best (validation_scores_, best_validation_score_). solver "sgd"
+    takes momentum and nesterovs_momentum (scikit-learn's defaults: Nesterov, 0.9); "lbfgs" is
+    refused with what to use. shuffle=True, learning_rate="constant", scikit-learn's Adam
+    constants (beta_1, beta_2, epsilon) and verbose are accepted; other values of them, and
+    warm_start=True, are refused with what to use. power_t and max_fun (for "invscaling" and
+    "lbfgs") are accepted and unused.
     Differences: each epoch runs ⌈M/B⌉ batches of one size, ⌊M/⌈M/B⌉⌋ (≤ B), so that one compiled
     program serves the epoch; the few samples left over are a different few in each shuffled
-    epoch. No early_stopping on a validation split. It trains and predicts on one device; for
-    data parallelism over several, use `jaxlearn.training.fit(..., devices=...)`.
+    epoch. It trains and predicts on one device; for data parallelism over several, use
+    `jaxlearn.training.fit(..., devices=...)`.
 
     Example:
         >>> import numpy as np
@@ -42,9 +50,24 @@ class MLPClassifier(_Classifier):
         1.0
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu", solver="adam", alpha=1e-4,
-                 batch_size="auto", learning_rate_init=1e-3, max_iter=200, random_state=None, tol=1e-4,
-                 n_iter_no_change=10):
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=1e-4,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.shuffle = shuffle
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.max_fun = max_fun
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -56,9 +79,39 @@ class MLPClassifier(_Classifier):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
 
+    def _check_supported(self):
+        """scikit-learn's options that jaxlearn has no counterpart for, refused with what to use."""
+        if self.solver == "lbfgs":
+            raise ValueError("MLPClassifier: solver='lbfgs' (full-batch L-BFGS) is not implemented; use solver='adam' "
+                             "(the default) or 'sgd'")
+        if self.solver not in ("adam", "sgd"):
+            raise ValueError(f"MLPClassifier: unknown solver {self.solver!r}; valid options are 'adam', 'sgd' "
+                             "(scikit-learn's 'lbfgs' is not implemented)")
+        refused = {"learning_rate": (self.learning_rate != "constant", "'constant' (the only schedule here)"),
+                   "shuffle": (self.shuffle is not True, "True (every epoch is shuffled)"),
+                   "warm_start": (self.warm_start is not False, "False, or jaxlearn.training.fit(..., state=…) to "
+                                  "continue a run"),
+                   "beta_1": (self.beta_1 != 0.9, "0.9 (optax's Adam with its defaults)"),
+                   "beta_2": (self.beta_2 != 0.999, "0.999"), "epsilon": (self.epsilon != 1e-8, "1e-8")}
+        for name, (bad, use) in refused.items():
+            if bad:
+                raise ValueError(f"MLPClassifier: {name}={getattr(self, name)!r} is not implemented; use {name}={use}")
+        check_hyperparameters(self, validation_fraction=dict(minimum=0, strict=True, maximum=1))
+        if self.validation_fraction >= 1:
+            raise ValueError(f"MLPClassifier: validation_fraction must be < 1, got {self.validation_fraction}")
+
+    def _optimizer(self):
+        """TrainConfig's optimizer for scikit-learn's solver and momentum settings."""
+        if self.solver == "adam":
+            return "adam"
+        if self.momentum == 0:
+            return "sgd"
+        return "nesterov" if self.nesterovs_momentum else "momentum"
+
     def _config(self, n_samples, dtype):
         check_hyperparameters(self, learning_rate_init=POSITIVE, max_iter=COUNT, alpha=NON_NEGATIVE,
-                              tol=NON_NEGATIVE, n_iter_no_change=COUNT)
+                              tol=NON_NEGATIVE, n_iter_no_change=COUNT, momentum=NON_NEGATIVE)
+        self._check_supported()
         if isinstance(self.batch_size, str) and self.batch_size != "auto":
             raise ValueError(f"MLPClassifier: batch_size must be 'auto' or an integer ≥ 1, got {self.batch_size!r}")
         if not isinstance(self.batch_size, str):
@@ -73,7 +126,8 @@ class MLPClassifier(_Classifier):
         batch = n_samples // math.ceil(n_samples / largest)     # as many batches as scikit-learn, of one size
         return TrainConfig(hidden=tuple(sizes.tolist()),
                            activation={"logistic": "sigmoid"}.get(self.activation, self.activation),
-                           optimizer=self.solver, learning_rate=self.learning_rate_init, schedule="constant",
+                           optimizer=self._optimizer(), momentum=float(self.momentum),
+                           learning_rate=self.learning_rate_init, schedule="constant",
                            batch_size=batch, epochs=self.max_iter, lam=float(self.alpha) / batch,
                            init="glorot_uniform", seed=0 if self.random_state is None else int(self.random_state),
                            dtype=np.dtype(dtype).name)
@@ -81,23 +135,49 @@ class MLPClassifier(_Classifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
+        X_val = y_val = None
+        if self.early_stopping:
+            X, X_val, encoded, y_val = self._validation_split(X, encoded)
         self.config_ = self._config(X.shape[0], X.dtype)
-        stopping = _NoImprovement(self.tol, self.n_iter_no_change)
+        stopping = (_NoImprovement(self.tol, self.n_iter_no_change) if not self.early_stopping
+                    else _NoValidationImprovement(self.tol, self.n_iter_no_change))
         # one device: scikit-learn-sized data, and any batch size (jaxlearn.training.fit splits batches
         # over several devices, which needs a batch size they divide)
-        state, history = train_mlp(self.config_, X, encoded.astype(np.int32), n_classes=len(self.classes_),
-                                   progress=False, learning_rate_name="learning_rate_init", devices=1,
-                                   on_epoch_end=stopping)
-        self.coefs_ = [np.asarray(W).T for W, _ in state.params]       # scikit-learn's (n_in, n_out)
-        self.intercepts_ = [np.asarray(b) for _, b in state.params]
+        state, history = train_mlp(self.config_, X, encoded.astype(np.int32),
+                                   X_val, None if y_val is None else y_val.astype(np.int32),
+                                   n_classes=len(self.classes_), progress=False,
+                                   learning_rate_name="learning_rate_init", devices=1, on_epoch_end=stopping)
+        params = state.params if not self.early_stopping else stopping.best_params
+        self.coefs_ = [np.asarray(W).T for W, _ in params]       # scikit-learn's (n_in, n_out)
+        self.intercepts_ = [np.asarray(b) for _, b in params]
         self.loss_curve_ = [h["train_loss"] for h in history]
-        self.best_loss_ = min(self.loss_curve_)
         self.n_iter_ = len(history)
+        if self.early_stopping:
+            self.validation_scores_ = [h["val_accuracy"] for h in history]
+            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = min(self.loss_curve_)
         if not stopping.stopped:
-            warn(f"MLPClassifier: max_iter={self.max_iter} epochs ended training before the loss stopped improving "
-                 f"(by tol={self.tol:g} for n_iter_no_change={self.n_iter_no_change} epochs); the model is not "
-                 "converged: raise max_iter (or learning_rate_init)", ConvergenceWarning)
+            watched = "validation accuracy" if self.early_stopping else "loss"
+            warn(f"MLPClassifier: max_iter={self.max_iter} epochs ended training before the {watched} stopped "
+                 f"improving (by tol={self.tol:g} for n_iter_no_change={self.n_iter_no_change} epochs); the model is "
+                 "not converged: raise max_iter (or learning_rate_init)", ConvergenceWarning)
         return self
+
+    def _validation_split(self, X, encoded):
+        """scikit-learn's early-stopping split: validation_fraction of the samples, stratified."""
+        from sklearn.model_selection import train_test_split
+
+        self._check_supported()
+        seed = 0 if self.random_state is None else int(self.random_state)
+        X_train, X_val, y_train, y_val = train_test_split(X, encoded, test_size=self.validation_fraction,
+                                                          random_state=seed, stratify=encoded)
+        if X_val.shape[0] < 2:
+            raise ValueError(f"MLPClassifier: early_stopping holds out validation_fraction="
+                             f"{self.validation_fraction} of {X.shape[0]} samples, {X_val.shape[0]}: too few; "
+                             "raise validation_fraction or pass more data")
+        return X_train, X_val, y_train, y_val
 
     def _params(self):
         return [(W.T, b) for W, b in zip(self.coefs_, self.intercepts_)]
@@ -123,5 +203,23 @@ class _NoImprovement:
         loss = history[-1]["train_loss"]
         self.bad = self.bad + 1 if loss > self.best - self.tol else 0
         self.best = min(self.best, loss)
+        self.stopped = self.bad >= self.patience
+        return self.stopped
+
+
+class _NoValidationImprovement:
+    """early_stopping's rule: stop once the validation accuracy has not risen above best + tol for
+    n_iter_no_change epochs in a row; keeps the parameters of the best epoch."""
+
+    def __init__(self, tol: float, patience: int):
+        self.tol, self.patience = tol, patience
+        self.best, self.bad, self.stopped, self.best_params = -np.inf, 0, False, None
+
+    def __call__(self, epoch, state, history):
+        score = history[-1]["val_accuracy"]
+        if score > self.best:
+            self.best_params = [(np.asarray(W), np.asarray(b)) for W, b in state.params]
+        self.bad = self.bad + 1 if score < self.best + self.tol else 0
+        self.best = max(self.best, score)
         self.stopped = self.bad >= self.patience
         return self.stopped

@@ -20,14 +20,27 @@ from jax.typing import ArrayLike
 
 from jaxlearn import losses
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import as_float_array, check_fit_matrix, check_matrix, check_scalar, check_vector
+from jaxlearn._validation import (
+    as_float_array,
+    check_fit_matrix,
+    check_matrix,
+    check_option,
+    check_scalar,
+    check_vector,
+)
 from jaxlearn.buckets import pad_samples
 from jaxlearn.objectives import linear_objective
 from jaxlearn.optim import FitResult, default_tol, lbfgs
+from jaxlearn.optim.proximal import proximal_gradient
 
 PRIMAL = linear_objective(losses.smoothed_hinge, losses.smoothed_hinge_grad)
 # K one-vs-rest problems at once: θ (K, N + 1), y (K, M), the faster layout for them (jaxlearn.objectives)
 PRIMAL_MANY = linear_objective(losses.smoothed_hinge, losses.smoothed_hinge_grad, layout="columns")
+# scikit-learn's default loss, max(0, 1 − y f)²: smooth, one L-BFGS run (or FISTA for the L1 penalty)
+SQUARED = linear_objective(losses.squared_hinge, losses.squared_hinge_grad)
+SQUARED_MANY = linear_objective(losses.squared_hinge, losses.squared_hinge_grad, layout="columns")
+LOSSES = ("hinge", "squared_hinge")
+PENALTIES = ("l2", "l1")
 # μ of the stages, each a tenth of the last: down to 1e-3 in float32, whose rounding stalls L-BFGS
 # on sharper kinks (the objective is then within C·μ/2 of the hinge's; 0.03 % above the float64
 # optimum on digits), 1e-6 in float64.
@@ -105,20 +118,46 @@ def solve_primal(X1, X1t, Y, lam, d, mus, tol, max_iter, weights=None):
     return theta, n_iter, grad_norm
 
 
-def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, tol: float | None = None,
-                   max_iter: int = 2000) -> FitResult:
-    """Soft-margin linear SVM in the primal: (w, b) minimising eq. 36.
+def _solve_squared(X1, Y, lam, d, tol, max_iter, weights, penalty):
+    """θ minimising the squared hinge ℓ(X₁θ, Y) + λ/2‖d∘θ‖² by L-BFGS, or + λ‖d∘θ‖₁ by FISTA in the
+    metric of each coordinate's curvature bound 2 Σ_m w_m x_mi² (`jaxlearn.optim.proximal`).
+    Returns (θ, [iterations], [‖∇L‖_∞ or the proximal gradient map's norm])."""
+    objective = SQUARED if Y.ndim == 1 else SQUARED_MANY
+    X1t = np.ascontiguousarray(X1.T)
+    theta0 = jnp.zeros(Y.shape[:-1] + (X1.shape[1],), X1.dtype)
+    if penalty == "l2":
+        theta, n_iter, grad_norm = lbfgs(objective.value, theta0, (X1, X1t, Y, lam, d, weights), tol, max_iter)
+    else:
+        metric = np.maximum(2 * (weights @ (X1 * X1)), 1e-12) * np.ones_like(d)
+        theta, n_iter, grad_norm = proximal_gradient(objective.value, theta0, (X1, X1t, Y, np.zeros_like(lam), d,
+                                                                               weights),
+                                                     lam * d, metric.astype(X1.dtype), tol, max_iter)
+    return theta, np.asarray(n_iter)[None], np.asarray(grad_norm)[None]
 
-    The hinge is smoothed within μ of its kink and μ shrinks stage by stage (`SMOOTHING`: to
-    1e-6 in float64, 1e-3 in float32), each stage solved by L-BFGS, warm-started; large C
-    approaches the hard margin.
+
+def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, loss: str = "hinge", penalty: str = "l2",
+                   fit_intercept: bool = True, intercept_scaling: float | None = None,
+                   sample_weight: ArrayLike | None = None, tol: float | None = None,
+                   max_iter: int = 2000) -> FitResult:
+    """Soft-margin linear SVM in the primal: (w, b) minimising eq. 36, or liblinear's variants.
+
+    The hinge (loss="hinge", the lecture's) is smoothed within μ of its kink and μ shrinks stage
+    by stage (`SMOOTHING`: to 1e-6 in float64, 1e-3 in float32), each stage solved by L-BFGS,
+    warm-started; large C approaches the hard margin. The squared hinge (loss="squared_hinge",
+    scikit-learn's default: ½‖w‖² + C (1/M) Σ max(0, 1 − y f)²) is smooth: one L-BFGS run, or with
+    penalty="l1" (‖w‖₁ for ½‖w‖²: sparse weights) FISTA.
 
     Args:
         X: (M, N); y: (M,) labels −1/+1, or (M, K) for K one-vs-rest problems at once; C > 0.
+        loss: "hinge" or "squared_hinge"; penalty: "l2", or "l1" (with "squared_hinge").
+        fit_intercept: fit b (False: b = 0).
+        intercept_scaling: None (the lecture's unpenalised b), or liblinear's s > 0: x becomes
+            [s, x], the weight of s is penalised like w, and b = s · that weight.
+        sample_weight: (M,) weights s_m ≥ 0 on each sample's loss (scikit-learn's class_weight).
         tol: each stage stops when ‖∇(J/C)‖_∞ ≤ tol (default 1e-6 in float64, 1e-4 in float32;
             float32 stages often end sooner, where the loss is flat at its precision, and the
             sharp float64 stages need thousands of iterations for 1e-6 on larger data).
-        max_iter: L-BFGS iterations per stage.
+        max_iter: L-BFGS (FISTA) iterations per stage.
 
     Returns:
         A `FitResult` whose theta is a `LinearSVM` (w, b) (w (K, N) and b (K,) for 2-D y);
@@ -134,29 +173,57 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, tol: float | N
     for k in range(y.shape[1] if y.ndim == 2 else 1):
         check_pm1(y[:, k] if y.ndim == 2 else y, X.shape[0], f"y[:, {k}]" if y.ndim == 2 else "y")
     check_scalar(C, "C", minimum=0, strict=True)
+    check_option(loss, "loss", LOSSES)
+    check_option(penalty, "penalty", PENALTIES)
+    if penalty == "l1" and loss == "hinge":
+        raise ValueError("penalty='l1' needs loss='squared_hinge' (as liblinear: the L1-penalised hinge has no "
+                         "solver there)")
+    if intercept_scaling is not None:
+        check_scalar(intercept_scaling, "intercept_scaling", minimum=0, strict=True)
     tol = default_tol(tol, X.dtype)
     check_scalar(tol, "tol", minimum=0, strict=True)
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)
-    # The samples on the host, [1, X] padded with zero rows to the bucket of M (jaxlearn.buckets);
+    # The samples on the host, [s, X] padded with zero rows to the bucket of M (jaxlearn.buckets);
     # the padded rows weigh 0 in the loss: one compiled program per bucket, C, tol traced.
     dtype = X.dtype
-    X1, targets, weights = pad_samples(np.column_stack([np.ones(X.shape[0], dtype), np.asarray(X)]), y)
+    scale = 1.0 if intercept_scaling is None else float(intercept_scaling)
+    design = np.column_stack([np.full(X.shape[0], scale, dtype), np.asarray(X)]) if fit_intercept else np.asarray(X)
+    X1, targets, weights = pad_samples(design, y)
+    if sample_weight is not None:
+        weights = weights * np.concatenate([_check_weights(sample_weight, X.shape[0]),
+                                            np.zeros(weights.shape[0] - X.shape[0])]).astype(dtype)
     targets = targets if y.ndim == 1 else np.ascontiguousarray(targets.T)      # (K, M): one problem a row
-    d = losses.penalty_mask((X1.shape[1],), dtype, penalize_bias=False)        # θ₀ = b is not penalised
+    # θ₀ = b is penalised only as liblinear's synthetic feature
+    d = losses.penalty_mask((X1.shape[1],), dtype, penalize_bias=intercept_scaling is not None or not fit_intercept)
     d = d if y.ndim == 1 else np.broadcast_to(d, (y.shape[1], X1.shape[1]))
     mus = np.asarray(SMOOTHING[np.dtype(dtype).name])
-    theta, n_iter, grad_norm = solve_primal(X1, np.ascontiguousarray(X1.T), targets, np.asarray(1 / C, dtype), d,
-                                            mus.astype(dtype), np.asarray(tol, dtype), max_iter, weights)
+    if loss == "hinge":
+        theta, n_iter, grad_norm = solve_primal(X1, np.ascontiguousarray(X1.T), targets, np.asarray(1 / C, dtype), d,
+                                                mus.astype(dtype), np.asarray(tol, dtype), max_iter, weights)
+        stages = mus
+    else:
+        theta, n_iter, grad_norm = _solve_squared(X1, targets, np.asarray(1 / C, dtype), d, np.asarray(tol, dtype),
+                                                  max_iter, weights, penalty)
+        stages = np.zeros(1)
     n_iter, grad_norm = np.asarray(n_iter), np.asarray(grad_norm)
     # A stage ends at ‖∇L‖_∞ ≤ tol or where L is flat at working precision (the sharper the
     # smoothing, the sooner: a kink of width μ); only running out of iterations leaves it unsolved.
     out_of_iterations = (n_iter >= max_iter) & (grad_norm > tol)
     if out_of_iterations.any():
-        warnings.warn(f"the linear SVM: L-BFGS reached max_iter={max_iter} at smoothing μ = "
-                      f"{mus[out_of_iterations].tolist()} with ‖∇L‖_∞ = {grad_norm[out_of_iterations].max():.2g} > "
-                      f"tol = {tol:g}; raise max_iter, or scale the features",
-                      ConvergenceWarning, stacklevel=2)
+        where = f" at smoothing μ = {stages[out_of_iterations].tolist()}" if loss == "hinge" else ""
+        warnings.warn(f"the linear SVM: {'FISTA' if penalty == 'l1' else 'L-BFGS'} reached max_iter={max_iter}{where} "
+                      f"with ‖∇L‖_∞ = {grad_norm[out_of_iterations].max():.2g} > tol = {tol:g}; raise max_iter, or "
+                      "scale the features", ConvergenceWarning, stacklevel=2)
     theta = np.asarray(theta)     # sliced on the host: no program per shape
-    return FitResult(LinearSVM(jax.device_put(theta[..., 1:]), jax.device_put(theta[..., 0])), int(n_iter.sum()),
-                     float(grad_norm[-1]),
+    w, b = (theta[..., 1:], scale * theta[..., 0]) if fit_intercept else (theta, np.zeros(theta.shape[:-1], dtype))
+    return FitResult(LinearSVM(jax.device_put(w), jax.device_put(b)), int(n_iter.sum()), float(grad_norm[-1]),
                      not out_of_iterations.any())
+
+
+def _check_weights(sample_weight, n_samples: int) -> np.ndarray:
+    s = np.asarray(sample_weight, dtype=float)
+    if s.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have one weight per sample, shape ({n_samples},), got {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0) or not np.any(s > 0):
+        raise ValueError("sample_weight must be finite and ≥ 0, with at least one weight > 0")
+    return s
