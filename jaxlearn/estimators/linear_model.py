@@ -121,6 +121,7 @@ class Ridge(_LinearRegressor):
 
     def _lam(self, n_samples):
         check_hyperparameters(self, alpha=NON_NEGATIVE)
+        self.n_iter_ = None        # a direct solve, as scikit-learn's direct solvers report it
         return float(self.alpha) / n_samples
 
 
