@@ -241,13 +241,13 @@ class LogisticRegressionCV(LogisticRegression):
     `jaxlearn.sweeps.logistic_path` / `softmax_path`); otherwise the C run from the strongest
     penalty up, each fit warm-started from the one before (FISTA for ρ > 0). The best mean
     score over the folds picks (ρ, C); refit=True refits on all the data with them, refit=False
-    averages the folds' best coefficients (as scikit-learn).
+    averages the folds' best coefficients (as scikit-learn). fit_intercept, dual, penalty,
+    solver, tol, max_iter, class_weight, intercept_scaling, random_state, verbose and n_jobs
+    mean what they mean in `LogisticRegression`.
 
     Args:
         Cs: an int (that many values in logspace(−4, 4)) or the values of C.
         l1_ratios: the values of ρ to try; scikit-learn 1.9's default 'warn' (and None) is (0.0,).
-        fit_intercept, dual, penalty, solver, tol, max_iter, class_weight, intercept_scaling,
-        random_state, verbose, n_jobs: as `LogisticRegression`'s.
         cv: None (5 stratified folds), an int or a scikit-learn splitter.
         scoring: None (accuracy; scikit-learn 1.9's default 'warn' is the same), a scorer name
             ('neg_log_loss', 'roc_auc', …) or a callable scorer(estimator, X, y).

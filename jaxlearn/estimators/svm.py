@@ -246,8 +246,10 @@ class SVC(_Classifier):
 
     @property
     def coef_(self):
-        """The weights of the linear kernel's pair problems, Σ_s dual_coef_[p, s] x_s: (pairs, N);
-        only for kernel='linear', as scikit-learn's."""
+        """Weights (pairs, N) of the linear kernel's pair problems, w_p = Σ_s dual_coef_[p, s] x_s.
+
+        Only for kernel='linear', as scikit-learn's.
+        """
         if self.kernel != "linear":
             raise AttributeError("coef_ is only available when using a linear kernel")
         check_is_fitted(self)
