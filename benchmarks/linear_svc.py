@@ -84,7 +84,8 @@ def main():
         converged, converged_time, converged_worst = best_of(
             lambda: SklearnLinearSVC(C=1.0, loss="hinge", max_iter=1_000_000).fit(X_train, y_train), args.repeats)
     X64 = X_train.astype(np.float64)
-    rows = (("jaxlearn LinearSVC(loss='hinge') (float32)", ours, f"cold {cold:5.2f} s, warm {warm:5.2f} s (worst {warm_worst:5.2f})"),
+    rows = (("jaxlearn LinearSVC(loss='hinge') (float32)", ours,
+             f"cold {cold:5.2f} s, warm {warm:5.2f} s (worst {warm_worst:5.2f})"),
             ("jaxlearn LinearSVC (float64 input)", ours64,
              f"cold {cold64:5.2f} s, warm {warm64:5.2f} s (worst {warm64_worst:5.2f})"),
             ("scikit-learn LinearSVC(loss='hinge')" + (" [ConvergenceWarning]" if warned else ""), theirs,

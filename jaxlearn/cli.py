@@ -1,26 +1,42 @@
 """The `jaxlearn` command. Thin: argument parsing and printing; the work is in the library."""
 
-import argparse
-import platform
+import os
 import sys
-import time
-import warnings
-from pathlib import Path
 
-import jaxlearn
-from jaxlearn import _interrupts, cli_study
-from jaxlearn.cli_options import (  # noqa: F401 (re-exported)
-    DATA_OPTIONS,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_STALLED,
-    EXIT_USAGE,
-    _given,
-    _option,
-    add_config_options,
-    add_data_options,
-)
-from jaxlearn.cli_processes import _join_processes, _process_settings
+
+def _as_the_command() -> bool:
+    """Whether this module is the `jaxlearn` command's (python -m jaxlearn[.cli], or the script)."""
+    return __name__ == "__main__" or os.path.basename(sys.argv[0]) in ("jaxlearn", "__main__.py")
+
+
+try:
+    import argparse
+    import platform
+    import time
+    import warnings
+    from pathlib import Path
+
+    import jaxlearn
+    from jaxlearn import _interrupts, cli_study
+    from jaxlearn.cli_options import (  # noqa: F401 (re-exported)
+        DATA_OPTIONS,
+        EXIT_FAILED,
+        EXIT_INTERRUPTED,
+        EXIT_STALLED,
+        EXIT_USAGE,
+        _given,
+        _option,
+        add_config_options,
+        add_data_options,
+    )
+    from jaxlearn.cli_processes import _join_processes, _process_settings
+except KeyboardInterrupt:
+    # Ctrl-C while the command starts, before main() records it: the same exit as during a run
+    # (130, "interrupted"), not a traceback from an import. Imported as a library, it propagates.
+    if not _as_the_command():
+        raise
+    print("\ninterrupted", file=sys.stderr)
+    sys.exit(130)
 
 # Only light imports above: main() installs its Ctrl-C handler before JAX is imported.
 
