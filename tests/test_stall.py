@@ -100,7 +100,7 @@ def test_train_many_tells_a_stall_under_an_l2_penalty_as_fit_does(subset):
 def test_mlp_classifier_names_its_own_parameter(subset):
     X, y = subset
     with pytest.warns(StalledTrainingWarning, match="learning_rate_init = 10"), pytest.warns(ConvergenceWarning):
-        est.MLPClassifier((64,), solver="sgd", learning_rate_init=10.0, max_iter=4, batch_size=50,
+        est.MLPClassifier((64,), solver="sgd", momentum=0.0, learning_rate_init=10.0, max_iter=4, batch_size=50,
                           random_state=0).fit(X, y)
 
 
