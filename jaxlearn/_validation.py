@@ -123,6 +123,16 @@ def check_scalar(value, name: str, *, minimum=None, strict: bool = False, intege
     return value
 
 
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """Sample weights s (M,) as floats: finite, ≥ 0, not all 0."""
+    s = np.asarray(sample_weight, dtype=float)
+    if s.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have one weight per sample, shape ({n_samples},), got {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0) or not np.any(s > 0):
+        raise ValueError("sample_weight must be finite and ≥ 0, with at least one weight > 0")
+    return s
+
+
 def check_option(value, name: str, options) -> str:
     """`value` must be one of `options`; the error lists them."""
     if value not in options:

@@ -76,8 +76,8 @@ def test_the_strict_checks_are_scikit_learns():
     assert STRICT_CHECKS <= names, sorted(STRICT_CHECKS - names)
 
 
-@pytest.mark.parametrize("module", ["linear_model", "logistic", "kernel_ridge", "gaussian_process", "preprocessing",
-                                    "svm", "neural_network"])
+@pytest.mark.parametrize("module", ["linear_model", "logistic", "logistic_cv", "kernel_ridge", "gaussian_process",
+                                    "preprocessing", "svm", "neural_network"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

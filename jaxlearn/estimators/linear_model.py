@@ -1,5 +1,6 @@
 """Linear and ridge regression over `jaxlearn.linear` and `jaxlearn.sweeps`; the logistic
-regressions live in `jaxlearn.estimators.logistic` (re-exported here, where they were first)."""
+regressions live in `jaxlearn.estimators.logistic` and `logistic_cv` (re-exported here, where they
+were first)."""
 
 
 import numpy as np
@@ -181,4 +182,5 @@ class RidgeCV(_LinearRegressor):
         return self
 
 
-from jaxlearn.estimators.logistic import LogisticRegression, LogisticRegressionCV  # noqa: E402, F401
+from jaxlearn.estimators.logistic import LogisticRegression  # noqa: E402, F401
+from jaxlearn.estimators.logistic_cv import LogisticRegressionCV  # noqa: E402, F401

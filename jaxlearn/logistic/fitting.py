@@ -23,13 +23,14 @@ from jaxlearn._validation import (
     check_labels,
     check_matrix,
     check_option,
+    check_sample_weight,
     check_scalar,
 )
 from jaxlearn.buckets import pad_samples
 from jaxlearn.logistic.model import BINARY, SOFTMAX, binary_hessian, check_binary_problem, check_multiclass_problem
 from jaxlearn.optim import FitResult, default_tol, finish, gradient_descent_to_tol, lbfgs, newton
 from jaxlearn.optim.gradient_descent import largest_gram_eigenvalue
-from jaxlearn.optim.proximal import proximal_gradient
+from jaxlearn.optim.proximal import diagonal_curvature, proximal_gradient
 
 FIT_METHODS = ("newton", "lbfgs", "gd", "fista")
 
@@ -70,7 +71,7 @@ def _fista(objective, theta0, data, lam, l1_ratio, d, factor, tol, max_iter):
     the metric D_i = Σ_m s_m x_mi² / factor + λ(1 − ρ) d_i: each coordinate's curvature bound
     (the sample weights s of `data` hold the 1/M), so that the features' scales do not matter."""
     X, weights = np.asarray(data[0]), np.asarray(data[-1])
-    metric = (weights @ (X * X)) / factor
+    metric = diagonal_curvature(X, weights, factor)
     metric = metric if np.ndim(d) == 1 else metric[:, None] * np.ones_like(d)
     metric = metric + float(lam) * (1 - l1_ratio) * np.asarray(d)
     metric = np.maximum(metric, 1e-12 * max(float(metric.max()), 1e-300))     # an all-zero column
@@ -104,13 +105,9 @@ def _check_sample_weight(sample_weight, n_samples: int, method: str, dtype) -> n
     if sample_weight is None:
         return np.ones(n_samples, dtype)
     if method == "gd":
-        raise ValueError("sample_weight needs method='newton' or 'lbfgs' (the lecture's 'gd' takes the plain mean)")
-    s = np.asarray(sample_weight, dtype=float)
-    if s.shape != (n_samples,):
-        raise ValueError(f"sample_weight must have one weight per sample, shape ({n_samples},), got {s.shape}")
-    if not np.all(np.isfinite(s)) or np.any(s < 0) or not np.any(s > 0):
-        raise ValueError("sample_weight must be finite and ≥ 0, with at least one weight > 0")
-    return s.astype(dtype)
+        raise ValueError("sample_weight needs method='newton', 'lbfgs' or 'fista' (the lecture's 'gd' takes the "
+                         "plain mean)")
+    return check_sample_weight(sample_weight, n_samples).astype(dtype)
 
 
 def _padded(scale: np.ndarray, size: int) -> np.ndarray:

@@ -32,6 +32,15 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+
+def diagonal_curvature(X, weights, factor: float):
+    """D_i = Σ_m w_m x_mi² / factor, on the host: the curvature bound of coordinate i of a loss
+    Σ_m w_m ℓ(x_mᵀθ) with ℓ'' ≤ 1/factor (4 for the sigmoid, 2 for the softmax, ½ for the squared
+    hinge), the metric of `proximal_gradient`. X (M, N), weights (M,)."""
+    X = np.asarray(X)
+    return (np.asarray(weights) @ (X * X)) / factor
 
 
 def soft_threshold(u, threshold):

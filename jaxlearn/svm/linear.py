@@ -25,13 +25,14 @@ from jaxlearn._validation import (
     check_fit_matrix,
     check_matrix,
     check_option,
+    check_sample_weight,
     check_scalar,
     check_vector,
 )
 from jaxlearn.buckets import pad_samples
 from jaxlearn.objectives import linear_objective
 from jaxlearn.optim import FitResult, default_tol, lbfgs
-from jaxlearn.optim.proximal import proximal_gradient
+from jaxlearn.optim.proximal import diagonal_curvature, proximal_gradient
 
 PRIMAL = linear_objective(losses.smoothed_hinge, losses.smoothed_hinge_grad)
 # K one-vs-rest problems at once: θ (K, N + 1), y (K, M), the faster layout for them (jaxlearn.objectives)
@@ -128,7 +129,7 @@ def _solve_squared(X1, Y, lam, d, tol, max_iter, weights, penalty):
     if penalty == "l2":
         theta, n_iter, grad_norm = lbfgs(objective.value, theta0, (X1, X1t, Y, lam, d, weights), tol, max_iter)
     else:
-        metric = np.maximum(2 * (weights @ (X1 * X1)), 1e-12) * np.ones_like(d)
+        metric = np.maximum(diagonal_curvature(X1, weights, 0.5), 1e-12) * np.ones_like(d)   # ℓ'' ≤ 2/M
         theta, n_iter, grad_norm = proximal_gradient(objective.value, theta0, (X1, X1t, Y, np.zeros_like(lam), d,
                                                                                weights),
                                                      lam * d, metric.astype(X1.dtype), tol, max_iter)
@@ -190,7 +191,7 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, loss: str = "h
     design = np.column_stack([np.full(X.shape[0], scale, dtype), np.asarray(X)]) if fit_intercept else np.asarray(X)
     X1, targets, weights = pad_samples(design, y)
     if sample_weight is not None:
-        weights = weights * np.concatenate([_check_weights(sample_weight, X.shape[0]),
+        weights = weights * np.concatenate([check_sample_weight(sample_weight, X.shape[0]),
                                             np.zeros(weights.shape[0] - X.shape[0])]).astype(dtype)
     targets = targets if y.ndim == 1 else np.ascontiguousarray(targets.T)      # (K, M): one problem a row
     # θ₀ = b is penalised only as liblinear's synthetic feature
@@ -218,12 +219,3 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, loss: str = "h
     w, b = (theta[..., 1:], scale * theta[..., 0]) if fit_intercept else (theta, np.zeros(theta.shape[:-1], dtype))
     return FitResult(LinearSVM(jax.device_put(w), jax.device_put(b)), int(n_iter.sum()), float(grad_norm[-1]),
                      not out_of_iterations.any())
-
-
-def _check_weights(sample_weight, n_samples: int) -> np.ndarray:
-    s = np.asarray(sample_weight, dtype=float)
-    if s.shape != (n_samples,):
-        raise ValueError(f"sample_weight must have one weight per sample, shape ({n_samples},), got {s.shape}")
-    if not np.all(np.isfinite(s)) or np.any(s < 0) or not np.any(s > 0):
-        raise ValueError("sample_weight must be finite and ≥ 0, with at least one weight > 0")
-    return s
