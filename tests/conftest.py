@@ -143,35 +143,3 @@ def mnist(data_dir):
     from jaxlearn.data import load_mnist
 
     return load_mnist("mnist", data_dir, download=False)
-
-
-# The longest tests (a minute or more each on 2 cores, most of them starting processes of their
-# own), started first: pytest-xdist hands out tests in collection order, and one of these begun in
-# the last minutes would run on alone while the other worker sits idle (the longest-first rule of
-# scheduling). The order of the rest is kept. Measured with --durations=0 on 2 cores.
-LONGEST_FIRST = (
-    "tests/test_resume.py::test_every_cell_resumes_bit_for_bit",
-    "tests/test_experiments.py::test_fashion95_quick",
-    "tests/test_fashion95_model.py::test_the_published_model_reproduces_its_reported_test_accuracy",
-    "tests/test_parallel.py::test_four_devices_train_the_one_device_parameters",
-    "tests/test_compilation_cache.py::test_two_processes_share_one_cache",
-    "tests/test_experiments.py::test_nn_comparisons",
-    "tests/test_experiments.py::test_cnn_targets_quick",
-    "tests/test_network.py::test_a_sweep_of_one_model_is_fit_with_the_same_config",
-    "tests/test_experiments.py::test_classification",
-    "tests/test_readme.py::test_the_network_example_runs",
-    "tests/test_readme.py::test_the_cnn_example_runs",
-    "tests/test_experiments.py::test_solver_scaling",
-    "tests/test_cnn_training.py::test_a_cnn_run_folder_keeps_its_config_figures_and_state",
-    "tests/test_study.py::test_an_interrupted_study_resumes_to_the_uninterrupted_result",
-    "tests/test_parallel.py::test_two_processes_train_as_one_and_one_process_resumes",
-)
-
-
-def _longest_first_rank(item) -> int:
-    function = item.nodeid.split("[")[0]
-    return LONGEST_FIRST.index(function) if function in LONGEST_FIRST else len(LONGEST_FIRST)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    items.sort(key=_longest_first_rank)         # stable: the rest keep their order

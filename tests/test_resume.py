@@ -3,8 +3,12 @@
 × progress bar on and off (by default a pairwise covering array of 6 MLP cells, every pair of
 settings at least once, and 2 CNN cells; all 24 a model with JAXLEARN_RESUME_MATRIX=full), and the Fashion-MNIST
 recipe's residual network (label smoothing, warm-up, a weight average, AdamW) on 1 and 4 devices,
-each interrupted by a real SIGINT after epoch 1 and resumed in a new process, once with a cold
-compilation cache and once with the warm one the first runs filled.
+each interrupted by a real SIGINT after epoch 1 and resumed in a new process: with the warm
+compilation cache the first runs filled (the library's default: a program read back from the
+cache, or compiled afresh where it changed, which then shows as a difference), and for the MLP's
+cells also with a cold one (every program compiled again). A cold resume of the convolutional
+cells would compile their larger programs once more to show the same about XLA's compiler, which
+the MLP's cells show for a fraction of the time.
 
 The root cause this guards against: the CLI turned on jax_enable_x64 for every --resume (to read
 float64 runs), and under x64 optax computes a float32 run's cosine schedule and Adam's bias
@@ -46,11 +50,14 @@ def test_every_cell_resumes_bit_for_bit(tmp_path, model):
     warm = tmp_path / "xla"
     _assert_all_ok(_start("first", tmp_path, *cells, cache=str(warm)), cells, "the first runs")
     assert any(warm.iterdir()), "the first runs filled no compilation cache"
-    for cell in cells:                     # each resume from its own copy of the epoch-1 folder
-        shutil.copytree(tmp_path / cell / "cut", tmp_path / cell / "cut-warm")
-    cold = _start("resume", tmp_path, "cut", *cells, cache="0")
-    warmed = _start("resume", tmp_path, "cut-warm", *cells, cache=str(warm))
-    _assert_all_ok(cold, cells, "resumed in a new process, cold compilation cache")
+    cold = None
+    if model == "mlp":                     # each resume from its own copy of the epoch-1 folder
+        for cell in cells:
+            shutil.copytree(tmp_path / cell / "cut", tmp_path / cell / "cut-cold")
+        cold = _start("resume", tmp_path, "cut-cold", *cells, cache="0")
+    warmed = _start("resume", tmp_path, "cut", *cells, cache=str(warm))
+    if cold is not None:
+        _assert_all_ok(cold, cells, "resumed in a new process, cold compilation cache")
     _assert_all_ok(warmed, cells, "resumed in a new process, warm compilation cache")
 
 
