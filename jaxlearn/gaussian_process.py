@@ -56,6 +56,22 @@ def _solve(L, b):
     return jax.scipy.linalg.cho_solve((L, True), b)
 
 
+@partial(jax.jit, static_argnames=("kernel",))
+def _factor_and_weights(kernel, theta, X, y, jitter):
+    """(L, α): K_θ + jitter·I = L Lᵀ and α = (K_θ + jitter·I)⁻¹ y, in one compiled program per
+    kernel and shape (op by op, the kernel's arithmetic compiled a program per operation)."""
+    L = _factor(kernel, theta, X, jitter)
+    return L, _solve(L, y)
+
+
+@partial(jax.jit, static_argnames=("n_restarts", "free"))
+def _starts(key, theta0, free, n_restarts, low, high):
+    """theta0 and n_restarts starts drawn uniformly in [low, high] for the free hyperparameters."""
+    draws = jax.random.uniform(key, (n_restarts, theta0.shape[0]), theta0.dtype)
+    extra = jnp.where(jnp.asarray(free)[None, :], low + draws * (high - low), theta0[None, :])
+    return jnp.concatenate([theta0[None], extra.astype(theta0.dtype)])
+
+
 def _lml_and_grad(kernel, theta, X, y, jitter):
     """(log p, ∂ log p/∂θ) from one Cholesky factorisation of K = K_θ + jitter·I."""
     L = _factor(kernel, theta, X, jitter)
@@ -255,10 +271,8 @@ def fit_hyperparameters(kernel: GPKernel, theta0: ArrayLike, X: ArrayLike, y: Ar
         raise ValueError(f"free must hold one bool per hyperparameter {kernel.names()}, got {len(free)}")
     bounds = _log_bounds(bounds, kernel.n_params)
     key = jax.random.key(0) if key is None else key
-    draws = jax.random.uniform(key, (n_restarts, kernel.n_params), X.dtype)
-    low, high = jnp.asarray(bounds[:, 0], X.dtype)[None, :], jnp.asarray(bounds[:, 1], X.dtype)[None, :]
-    extra = jnp.where(jnp.asarray(free)[None, :], low + draws * (high - low), theta0[None, :])
-    starts = jnp.concatenate([theta0[None], extra.astype(X.dtype)])
+    starts = _starts(key, theta0.astype(X.dtype), free, n_restarts, np.asarray(bounds[None, :, 0], X.dtype),
+                     np.asarray(bounds[None, :, 1], X.dtype))
     if not any(free):           # nothing to fit: θ as given
         value = float(_lml(kernel, theta0, X, y, jnp.asarray(jitter, X.dtype)))
         return GPFit(np.asarray(theta0), value, np.asarray(starts), np.asarray(starts), np.full(len(starts), value),

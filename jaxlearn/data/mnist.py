@@ -205,7 +205,9 @@ def flatten_images(images, *, scale: bool = True, dtype=np.float32) -> np.ndarra
     if images.ndim != 3:
         raise ValueError(f"images must be (M, height, width), got shape {images.shape}")
     rows = images.reshape(images.shape[0], -1).astype(dtype)
-    return rows / np.asarray(255, dtype) if scale else rows
+    if scale:       # in place: a second 190 MB array for MNIST's training set cost a second here
+        np.divide(rows, np.asarray(255, dtype), out=rows)
+    return rows
 
 
 def _check_shapes(arrays, folder: Path) -> None:

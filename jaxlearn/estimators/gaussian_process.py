@@ -127,9 +127,8 @@ class GaussianProcessRegressor(_InputPrecision, RegressorMixin, BaseEstimator):
         self.kernel_ = kernel.clone_with_theta(theta[free]) if free.any() else kernel
         self._ours, self._theta = ours, theta
         self.X_train_, self.y_train_ = np.array(X), y
-        K = ours.value(jnp.asarray(theta, X.dtype), jnp.asarray(X)) + self.alpha * jnp.eye(X.shape[0], dtype=X.dtype)
-        self.L_ = np.asarray(jnp.linalg.cholesky(K))
-        self.alpha_ = np.asarray(jax.scipy.linalg.cho_solve((self.L_, True), y))
+        L, weights = gp._factor_and_weights(ours, np.asarray(theta, X.dtype), X, y, np.asarray(self.alpha, X.dtype))
+        self.L_, self.alpha_ = np.asarray(L), np.asarray(weights)
         self.log_marginal_likelihood_value_ = float(gp.log_marginal_likelihood(ours, theta, X, y,
                                                                                jitter=float(self.alpha)))
         return self
