@@ -28,11 +28,13 @@ SMOOTH_ONLY_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "sag")
 PENALTIES = ("l1", "l2", "elasticnet", None)
 
 
-def _penalty(estimator, l1_ratio):
-    """(C, ρ) from C, l1_ratio and scikit-learn's deprecated penalty, checked against the solver
+def _penalty(estimator, l1_ratio, C=None):
+    """(C, ρ) from C (the estimator's own C when not given: LogisticRegressionCV passes one of
+    its checked Cs), l1_ratio and scikit-learn's deprecated penalty, checked against the solver
     as scikit-learn checks them."""
     name = type(estimator).__name__
-    C, penalty, solver = estimator.C, estimator.penalty, estimator.solver
+    own_C = C is None
+    C, penalty, solver = estimator.C if own_C else C, estimator.penalty, estimator.solver
     if solver not in SOLVERS:
         raise ValueError(f"{name}: unknown solver {solver!r}; valid options are {', '.join(map(repr, SOLVERS))} "
                          "(scikit-learn's names; each maps to a jaxlearn solver, see the docstring)")
@@ -47,7 +49,8 @@ def _penalty(estimator, l1_ratio):
                       stacklevel=4)
         l1_ratio = {"l1": 1.0, "l2": 0.0, "elasticnet": l1_ratio, None: 0.0}[penalty]
         C = np.inf if penalty is None else C
-    check_hyperparameters(estimator, C=dict(minimum=0, strict=True, infinite=True))
+    if own_C:
+        check_hyperparameters(estimator, C=dict(minimum=0, strict=True, infinite=True))
     try:
         l1_ratio = check_scalar(l1_ratio, "l1_ratio", minimum=0, maximum=1)
     except (TypeError, ValueError) as err:

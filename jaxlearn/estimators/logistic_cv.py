@@ -75,10 +75,6 @@ class LogisticRegressionCV(LogisticRegression):
         self.random_state = random_state
         self.use_legacy_attributes = use_legacy_attributes
 
-    # the one C of a fit at a time (LogisticRegression's parameter), for _penalty's checks
-    C = 1.0
-    warm_start = False
-
     def _grid(self):
         """(Cs, ρs), checked against the solver as LogisticRegression's penalty."""
         Cs = (np.logspace(-4, 4, self.Cs) if isinstance(self.Cs, numbers.Integral) and self.Cs >= 1
@@ -89,7 +85,9 @@ class LogisticRegressionCV(LogisticRegression):
             raise ValueError("LogisticRegressionCV: l1_ratios must hold at least one value in [0, 1]")
         if self.penalty != "deprecated" and self.penalty != "elasticnet":
             ratios = ratios[:1]
-        ratios = np.array([_penalty(self, rho)[1] for rho in ratios])
+        # each ρ checked against the solver as LogisticRegression checks it (with a finite C: the
+        # grid's Cs are checked above, and a ρ is kept for every C)
+        ratios = np.array([_penalty(self, rho, C=1.0)[1] for rho in ratios])
         return Cs, ratios, given
 
     def _scorer(self):
@@ -115,10 +113,13 @@ class LogisticRegressionCV(LogisticRegression):
         return theta[1:].T, scale * theta[0]
 
     def _score(self, theta, X, y, scorer):
-        if scorer is None:
-            model = self._frozen(theta, X)
-            return float(np.mean(model.predict(X) == y))
-        return float(scorer(self._frozen(theta, X), X, y))
+        if scorer is not None:
+            return float(scorer(self._frozen(theta, X), X, y))
+        # accuracy: the classes that decision_function's scores X wᵀ + b pick (as predict does)
+        coef, intercept = self._coef_intercept(theta, X.shape[1])
+        scores = X @ coef.T.astype(X.dtype) + np.asarray(intercept, X.dtype)
+        predicted = (scores[:, 0] > 0).astype(int) if len(self.classes_) == 2 else np.argmax(scores, axis=1)
+        return float(np.mean(self.classes_[predicted] == y))
 
     def _fold_path(self, X, encoded, Cs, rho, sample_weight):
         """θ and iterations for every C of one fold and one ρ: (thetas, n_iters)."""

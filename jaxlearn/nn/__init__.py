@@ -11,7 +11,7 @@
     dropout.py      inverted dropout with an explicit key; backward pass
     cnn.py          convolutional networks from an architecture string ("c32bn-p-drop0.25-d128"); hand backprop
     augment.py      random shifts, flips and erasing of image batches on the device, keyed
-    network.py      a network as one hashable object (MLP, CNN): init, apply, hand_gradient, state
+    network/        a network as one hashable object (MLP, CNN): init, apply, hand_gradient, state
 """
 
 from jaxlearn.nn.activations import ACTIVATIONS, OUTPUTS, activation_derivative, apply_output
