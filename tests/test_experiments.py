@@ -188,3 +188,26 @@ def test_fashion95_exits_130_on_ctrl_c(experiment, tmp_path, monkeypatch, capsys
     assert module.command(["--quick", "--seeds", "0", "--out", str(tmp_path)]) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and "resumes" in err and "Traceback" not in err
+
+
+def test_fast_exercise_times_a_cold_command_and_reports_it(experiment, tmp_path, data_dir, monkeypatch):
+    """One recipe's command, tiny (--quick), in a process of its own: its wall time and epoch lines
+    are recorded, its run folder is evaluable, and the report tables and plots it."""
+    monkeypatch.setenv("JAXLEARN_DATA_DIR", str(data_dir))
+    module = experiment("fast_exercise")
+    summary = module.main(["--quick", "--recipes", "mnist99", "--seeds", "0", "--out", str(tmp_path)])
+    run_dir = tmp_path / "mnist99-seed0"
+    timing = json.loads((run_dir / "timing.json").read_text())
+    assert timing["command"].startswith("jaxlearn train --dataset mnist --model cnn")
+    assert [e["epoch"] for e in timing["epochs"]] == [1] and 0 < timing["epochs"][0]["seconds"] < timing["wall_seconds"]
+    assert 0 <= timing["epochs"][0]["val_accuracy"] <= 1 and not list(run_dir.glob("*.png"))
+    row = summary["runs"][0]
+    assert row["seconds"] == timing["wall_seconds"] and 0.5 < row["test_accuracy"] <= 1
+    recipe = summary["recipes"]["mnist99"]
+    assert recipe["met"] is False          # one seed is never enough for a target of 3
+    assert (tmp_path / "time_to_accuracy.png").is_file() and "| mnist99 | 0 |" in (tmp_path / "table.md").read_text()
+    from jaxlearn.training.runs import evaluate_run
+
+    assert evaluate_run(run_dir)["accuracy"] == pytest.approx(row["test_accuracy_tta"])
+    again = module.main(["--quick", "--recipes", "mnist99", "--seeds", "0", "--out", str(tmp_path)])   # not redone
+    assert again["runs"] == summary["runs"]
