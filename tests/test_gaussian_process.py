@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from jaxlearn import gaussian_process as gp
+from jaxlearn import gp_likelihood as lik
 from jaxlearn._errors import SingularMatrixError
 from jaxlearn.gp_kernels import RBF, Constant, DotProduct, White
 
@@ -44,7 +45,7 @@ def test_the_hand_gradient_of_eq_5_9_equals_autodiff(name, dtype):
     kernel, theta = KERNELS[name], np.array(THETA[name], dtype)
     X, y = data(dtype=dtype)
     hand = gp.log_marginal_likelihood_grad(kernel, theta, X, y)
-    auto = jax.grad(lambda t: gp._lml(kernel, t, jnp.asarray(X), jnp.asarray(y), jnp.asarray(gp.JITTER, dtype)))(
+    auto = jax.grad(lambda t: lik._lml(kernel, t, jnp.asarray(X), jnp.asarray(y), jnp.asarray(gp.JITTER, dtype)))(
         jnp.asarray(theta))
     assert hand.dtype == dtype
     np.testing.assert_allclose(hand, auto, rtol={np.float32: 2e-3, np.float64: 1e-9}[dtype],
@@ -56,8 +57,8 @@ def test_the_hand_gradient_passes_gradcheck():
 
     kernel, theta = KERNELS["c*rbf+white"], np.array(THETA["c*rbf+white"])
     X, y = data()
-    report = check_gradient(lambda t: gp._lml(kernel, t, jnp.asarray(X), jnp.asarray(y), gp.JITTER),
-                            lambda t: gp._lml_grad(kernel, t, jnp.asarray(X), jnp.asarray(y), gp.JITTER), theta)
+    report = check_gradient(lambda t: lik._lml(kernel, t, jnp.asarray(X), jnp.asarray(y), gp.JITTER),
+                            lambda t: lik._lml_grad(kernel, t, jnp.asarray(X), jnp.asarray(y), gp.JITTER), theta)
     assert report.ok, str(report)
 
 
