@@ -120,11 +120,13 @@ def describe(config: TrainConfig) -> str:
     return ", ".join(m for m in methods if m)
 
 
-def test_predictions(run_dir: Path, flip: bool, *, predicted: bool = True):
+def test_predictions(run_dir: Path, flip: bool, *, shift: bool = False, predicted: bool = True):
     """(test accuracy, predicted labels, true labels) of a finished run, with or without test-time
-    flips; predicted=False skips the second pass over the test set that the labels take (None)."""
+    flips (and one-pixel-shifted views, shift); predicted=False skips the second pass over the
+    test set that the labels take (None)."""
     saved = read_run_config(run_dir)
-    config = dataclasses.replace(saved["config"], test_flip=flip and saved["config"].model == "cnn")
+    cnn = saved["config"].model == "cnn"
+    config = dataclasses.replace(saved["config"], test_flip=flip and cnn, test_shift=shift and cnn)
     trained = load_model(run_dir / "params.npz")
     data = load_mnist(saved["dataset"], download=False)
     X = jnp.asarray(flatten_images(data.test_images, scale=saved["scale"], dtype=np.dtype(config.dtype)))
