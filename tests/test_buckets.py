@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 
 from jaxlearn import features, linear, logistic, losses, lstsq, svm
-from jaxlearn.buckets import bucket, pad_rows, sample_weights
+from jaxlearn.buckets import bucket, feature_bucket, pad_rows, sample_weights
 from jaxlearn.kernels import gram, make_kernel
 from jaxlearn.logistic.fitting import newton_solve, softmax_lbfgs_solve
 from jaxlearn.svm.linear import solve_primal
 from jaxlearn.svm.smo import smo
 from jaxlearn.training.step import epoch_batches
 
-M = 37            # bucket(37) = 40: three padded rows
+M = 37            # bucket(37) = 64: 27 padded rows
 
 
 def _data(seed=0, m=M, n=4):
@@ -25,10 +25,15 @@ def test_bucket_rule():
     sizes = np.arange(1, 100_000)
     buckets = np.array([bucket(m) for m in sizes])
     assert np.all(buckets >= sizes) and np.all(np.diff(buckets) >= 0)
-    assert np.all(buckets[sizes > 8] < 1.25 * sizes[sizes > 8])          # < 25 % padding
+    small = sizes[:512]
+    assert set(buckets[:512].tolist()) == {16, 32, 64, 128, 256, 512}     # powers of two up to 512
+    assert np.all(buckets[:512][small > 16] < 2 * small[small > 16])     # < 100 % padding there
+    assert np.all(buckets[sizes > 512] < 1.25 * sizes[sizes > 512])      # < 25 % beyond
     assert np.all(buckets[sizes > 8192] - sizes[sizes > 8192] < 1024)    # and < 1024 rows beyond 8192
-    assert len(set(buckets[:2048].tolist())) == 33                       # 8, 10, 12, 14, 16, 20, … 2048
-    assert [bucket(m) for m in (1, 9, 120, 1437, 1438, 10_000, 60_000)] == [8, 10, 128, 1536, 1536, 10240, 60416]
+    assert len(set(buckets[:2048].tolist())) == 14                       # 16, 32, … 512, 640, 768, … 2048
+    assert [bucket(m) for m in (1, 9, 120, 513, 1437, 1438, 10_000, 60_000)] == [16, 16, 128, 640, 1536, 1536, 10240,
+                                                                                  60416]
+    assert [feature_bucket(n) for n in (1, 16, 17, 64, 65, 785)] == [16, 16, 32, 64, 65, 785]
 
 
 def test_sample_weights_mask_the_padding():
@@ -133,13 +138,13 @@ def test_epoch_batches_are_a_seeded_host_shuffle():
 
 
 def test_one_program_per_bucket_for_a_cross_validation():
-    """Folds of 33 to 40 samples share one SMO program, one Newton program, one scaler program."""
+    """Folds of 33 to 64 samples share one SMO program, one Newton program, one scaler program."""
     from jaxlearn.features import _fit_standardizer
     from jaxlearn.optim.newton import newton
 
-    X, y = _data(6, m=40)
+    X, y = _data(6, m=64)
     before = smo._cache_size(), newton._cache_size(), _fit_standardizer._cache_size()
-    for m in (33, 35, 38, 40):
+    for m in (33, 40, 51, 64):
         svm.fit_kernel_svm(X[:m], y[:m].astype(int), "rbf", C=float(m))   # C traced: no new program
         logistic.fit(X[:m], y[:m], 0.1)
         features.fit_standardizer(X[:m])

@@ -34,7 +34,6 @@ EXPECTED_FAILURES = {
     "LinearSVC": {"check_sample_weight_equivalence_on_dense_data": "equal to the solver's tolerance only"},
     # a direct solve has no iterations: n_iter_ is None, as scikit-learn's Ridge gives for its direct solvers
     "Ridge": {"check_non_transformer_estimators_n_iter": "a direct solve: n_iter_ is None"},
-    "SVC": {"check_class_weight_classifiers": "class_weight is refused (not implemented), with what to use"},
 }
 
 

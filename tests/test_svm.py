@@ -103,7 +103,7 @@ def test_multiclass_one_vs_one_matches_libsvm(solver):
 @pytest.mark.parametrize("q", [5, 6, 10**6])
 def test_working_set_solver_finds_the_gram_solvers_solution(name, q):
     """Every kernel (the Laplacian's rows in blocks), an odd q, and a q beyond the problem (clipped
-    to it); 90 samples pad to 96, and no padded entry becomes a support vector."""
+    to it); 90 samples pad to 128, and no padded entry becomes a support vector."""
     X, y = moons(4)
     options = dict(gamma=0.5, coef0=-1.0 if name == "sigmoid" else 1.0, degree=3, tol=1e-9)
     gram_fit = svm.fit_kernel_svm(X, y, name, 3.0, solver="gram", **options)
@@ -134,12 +134,12 @@ def test_auto_takes_the_working_set_beyond_its_memory_bound(monkeypatch):
     assert used == []                                            # 90² entries: the Gram matrix
     monkeypatch.setattr(kernel_module, "AUTO_GRAM_BYTES", 90 * 90 * 8 - 1)
     svm.fit_kernel_svm(X, y)
-    assert used == [96]                                          # q = 512 clipped to the 96 padded samples
+    assert used == [128]                                         # q = 512 clipped to the 128 padded samples
     monkeypatch.setattr(kernel_module, "GRAM_LIMIT_BYTES", 1000)
     with pytest.raises(ValueError, match=r"Gram matrix would need .* GiB .*use solver='working_set'"):
         svm.fit_kernel_svm(X, y, solver="gram")
     monkeypatch.setattr(kernel_module, "KERNEL_ROWS_LIMIT_BYTES", 1000)
-    with pytest.raises(ValueError, match=r"kernel rows would need .* \(q = 16 rows of n = 96 samples; limit"):
+    with pytest.raises(ValueError, match=r"kernel rows would need .* \(q = 16 rows of n = 128 samples; limit"):
         svm.fit_kernel_svm(X, y, solver="working_set", working_set_size=16)
 
 

@@ -100,10 +100,10 @@ def test_softmax_path_equals_one_fit_per_lambda():
     X, y, _ = random_problem(8, M=150, N=3)
     X = np.column_stack([np.ones(150), X])
     labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))            # three classes
-    path = sweeps.softmax_path(X, labels, [0.01, 0.3], X[:50], labels[:50], penalize_bias=False, tol=1e-9)
+    path = sweeps.softmax_path(X, labels, [0.01, 0.3], X[:50], labels[:50], penalize_bias=False, tol=1e-8)
     assert path.thetas.shape == (2, 4, 3) and path.validation.shape == (2,)
     for Theta, lam, accuracy in zip(path.thetas, path.lams, path.validation):
-        expected = logistic.fit_softmax(X, labels, lam, penalize_bias=False, tol=1e-9).theta
+        expected = logistic.fit_softmax(X, labels, lam, penalize_bias=False, tol=1e-8).theta
         np.testing.assert_allclose(Theta, expected, atol=1e-6)
         np.testing.assert_allclose(accuracy, np.mean(np.argmax(X[:50] @ np.asarray(Theta), axis=1) == labels[:50]))
 

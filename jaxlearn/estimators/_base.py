@@ -136,6 +136,19 @@ def _with_bias(X):
     return np.column_stack([np.ones(X.shape[0], X.dtype), X])
 
 
+def linear_scores(X, coef, intercept, n_classes: int) -> np.ndarray:
+    """A linear classifier's scores X wᵀ + b (NumPy): (M,) for two classes, else (M, K)."""
+    scores = X @ coef.T.astype(X.dtype) + np.asarray(intercept, X.dtype)   # intercept 0.0: liblinear without one
+    return scores[:, 0] if n_classes == 2 else scores
+
+
+def predicted_classes(classes, scores) -> np.ndarray:
+    """The labels that scores pick: classes[1] where a (M,) score is > 0, else the arg-max class."""
+    if scores.ndim == 1:
+        return classes[(scores > 0).astype(int)]
+    return classes[np.argmax(scores, axis=1)]
+
+
 class _Classifier(_InputPrecision, ClassifierMixin, BaseEstimator):
     def _targets(self, X, y):
         X, y = validate_data(self, X, y, dtype=FLOATS)
@@ -151,10 +164,8 @@ class _Classifier(_InputPrecision, ClassifierMixin, BaseEstimator):
         return validate_data(self, X, reset=False, dtype=FLOATS)
 
     def predict(self, X):
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        scores = self.decision_function(X)          # first: it checks that the model is fitted
+        return predicted_classes(self.classes_, scores)
 
 
 class _LinearClassifier(_Classifier):
@@ -162,5 +173,4 @@ class _LinearClassifier(_Classifier):
 
     def decision_function(self, X):
         X = self._X(X)
-        scores = X @ self.coef_.T.astype(X.dtype) + np.asarray(self.intercept_, X.dtype)   # 0.0: liblinear without one
-        return scores[:, 0] if len(self.classes_) == 2 else scores
+        return linear_scores(X, self.coef_, self.intercept_, len(self.classes_))

@@ -11,9 +11,17 @@ from sklearn.model_selection import check_cv
 
 from jaxlearn import logistic, losses
 from jaxlearn._validation import check_grid
-from jaxlearn.estimators._base import COUNT, NON_NEGATIVE, POSITIVE, _sklearn_warnings, check_hyperparameters
+from jaxlearn.estimators._base import (
+    COUNT,
+    NON_NEGATIVE,
+    POSITIVE,
+    _sklearn_warnings,
+    check_hyperparameters,
+    linear_scores,
+    predicted_classes,
+)
 from jaxlearn.estimators.logistic import LogisticRegression, _penalty
-from jaxlearn.sweeps.classification import _lbfgs_path, _newton_path
+from jaxlearn.sweeps.classification import lbfgs_path, newton_path
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -115,11 +123,10 @@ class LogisticRegressionCV(LogisticRegression):
     def _score(self, theta, X, y, scorer):
         if scorer is not None:
             return float(scorer(self._frozen(theta, X), X, y))
-        # accuracy: the classes that decision_function's scores X wᵀ + b pick (as predict does)
+        # accuracy: the classes that the scores X wᵀ + b pick, as predict picks them
         coef, intercept = self._coef_intercept(theta, X.shape[1])
-        scores = X @ coef.T.astype(X.dtype) + np.asarray(intercept, X.dtype)
-        predicted = (scores[:, 0] > 0).astype(int) if len(self.classes_) == 2 else np.argmax(scores, axis=1)
-        return float(np.mean(self.classes_[predicted] == y))
+        scores = linear_scores(X, coef, intercept, len(self.classes_))
+        return float(np.mean(predicted_classes(self.classes_, scores) == y))
 
     def _fold_path(self, X, encoded, Cs, rho, sample_weight):
         """θ and iterations for every C of one fold and one ρ: (thetas, n_iters)."""
@@ -130,13 +137,10 @@ class LogisticRegressionCV(LogisticRegression):
             d = losses.penalty_mask(design.shape[1] if K == 2 else (design.shape[1], K), X.dtype, penalize_bias)
             tol = np.asarray(self.tol, X.dtype)
             if K == 2:
-                thetas, n_iters, _ = _newton_path(design, encoded.astype(X.dtype), np.asarray(lams, X.dtype), d, tol,
-                                                  self.max_iter)
+                thetas, n_iters, _ = newton_path(design, encoded.astype(X.dtype), lams, d, tol, self.max_iter)
             else:
-                Y = np.eye(K, dtype=X.dtype)[encoded]
-                thetas, n_iters, _ = _lbfgs_path(design, np.ascontiguousarray(design.T), Y,
-                                                 np.asarray(lams, X.dtype), d, tol, self.max_iter)
-            return np.asarray(thetas), np.asarray(n_iters)
+                thetas, n_iters, _ = lbfgs_path(design, np.eye(K, dtype=X.dtype)[encoded], lams, d, tol, self.max_iter)
+            return thetas, n_iters
         thetas, n_iters = [None] * len(Cs), np.zeros(len(Cs), int)
         start = None
         for i in np.argsort(Cs):            # strongest penalty first, each fit warm-starting the next

@@ -1,10 +1,15 @@
-"""MLPClassifier over `jaxlearn.training`."""
+"""MLPClassifier over `jaxlearn.training` (Adam, SGD) and `jaxlearn.optim.lbfgs` (full batch)."""
 
 import math
+from functools import partial
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
+from jaxlearn import nn
 from jaxlearn._errors import ConvergenceWarning, warn
+from jaxlearn.buckets import pad_samples
 from jaxlearn.estimators._base import (
     COUNT,
     NON_NEGATIVE,
@@ -13,10 +18,25 @@ from jaxlearn.estimators._base import (
     _sklearn_warnings,
     check_hyperparameters,
 )
+from jaxlearn.optim import lbfgs
 from jaxlearn.training.config import TrainConfig
 from jaxlearn.training.evaluate import predict as predict_mlp
 from jaxlearn.training.evaluate import predict_proba as predict_mlp_proba
 from jaxlearn.training.loop import fit as train_mlp
+
+
+def _penalised_cross_entropy(params, X, Y, weights, penalty, *, activation):
+    """scikit-learn's L-BFGS objective: Σ_m w_m ℓ_m + ½ (α/M) Σ_l ‖W^l‖² (biases unpenalised),
+    ℓ_m = −y_m · ln softmax(z^L_m), w_m = 1/M on the real samples and 0 on the bucket's padding,
+    penalty = α/M."""
+    z = nn.logits(params, X, activation=activation)
+    losses = -jnp.sum(Y * jax.nn.log_softmax(z, axis=1), axis=1)
+    return jnp.sum(weights * losses) + 0.5 * penalty * sum(jnp.sum(W * W) for W, _ in params)
+
+
+# one objective per activation, made once: jit's static argument, one compiled program each
+_LBFGS_OBJECTIVES = {name: partial(_penalised_cross_entropy, activation=name)
+                     for name in ("relu", "sigmoid", "tanh", "identity")}
 
 
 class MLPClassifier(_Classifier):
@@ -29,14 +49,17 @@ class MLPClassifier(_Classifier):
     stops once the epoch's loss has not fallen by tol for n_iter_no_change epochs; a
     `ConvergenceWarning` when max_iter ends it first), random_state (seed; None = 0, runs are
     always reproducible). Initialised as scikit-learn's (`nn.init_mlp(init="glorot_uniform")`).
+    solver="lbfgs" minimises scikit-learn's full-batch objective, the mean cross-entropy
+    + ½(α/M)Σ‖W‖², by `jaxlearn.optim.lbfgs` (optax's L-BFGS) until ‖∇L‖_∞ ≤ tol or max_iter
+    iterations (n_iter_, loss_; a `ConvergenceWarning` at max_iter); batch_size, the learning
+    rate and early_stopping do not apply to it, as in scikit-learn.
     early_stopping=True holds out validation_fraction of the training data (stratified, as
     scikit-learn's), stops once its accuracy has not risen by tol for n_iter_no_change epochs,
     and keeps the epoch with the best (validation_scores_, best_validation_score_). solver "sgd"
-    takes momentum and nesterovs_momentum (scikit-learn's defaults: Nesterov, 0.9); "lbfgs" is
-    refused with what to use. shuffle=True, learning_rate="constant", scikit-learn's Adam
-    constants (beta_1, beta_2, epsilon) and verbose are accepted; other values of them, and
-    warm_start=True, are refused with what to use. power_t and max_fun (for "invscaling" and
-    "lbfgs") are accepted and unused.
+    takes momentum and nesterovs_momentum (scikit-learn's defaults: Nesterov, 0.9).
+    shuffle=True, learning_rate="constant", scikit-learn's Adam constants (beta_1, beta_2,
+    epsilon) and verbose are accepted; other values of them, and warm_start=True, are refused
+    with what to use. power_t and max_fun (for "invscaling" and "lbfgs") are accepted and unused.
     Differences: each epoch runs ⌈M/B⌉ batches of one size, ⌊M/⌈M/B⌉⌋ (≤ B), so that one compiled
     program serves the epoch; the few samples left over are a different few in each shuffled
     epoch. It trains and predicts on one device; for data parallelism over several, use
@@ -81,12 +104,9 @@ class MLPClassifier(_Classifier):
 
     def _check_supported(self):
         """scikit-learn's options that jaxlearn has no counterpart for, refused with what to use."""
-        if self.solver == "lbfgs":
-            raise ValueError("MLPClassifier: solver='lbfgs' (full-batch L-BFGS) is not implemented; use solver='adam' "
-                             "(the default) or 'sgd'")
-        if self.solver not in ("adam", "sgd"):
-            raise ValueError(f"MLPClassifier: unknown solver {self.solver!r}; valid options are 'adam', 'sgd' "
-                             "(scikit-learn's 'lbfgs' is not implemented)")
+        if self.solver not in ("adam", "sgd", "lbfgs"):
+            raise ValueError(f"MLPClassifier: unknown solver {self.solver!r}; valid options are 'adam', 'sgd', "
+                             "'lbfgs'")
         refused = {"learning_rate": (self.learning_rate != "constant", "'constant' (the only schedule here)"),
                    "shuffle": (self.shuffle is not True, "True (every epoch is shuffled)"),
                    "warm_start": (self.warm_start is not False, "False, or jaxlearn.training.fit(..., state=…) to "
@@ -101,8 +121,9 @@ class MLPClassifier(_Classifier):
             raise ValueError(f"MLPClassifier: validation_fraction must be < 1, got {self.validation_fraction}")
 
     def _optimizer(self):
-        """TrainConfig's optimizer for scikit-learn's solver and momentum settings."""
-        if self.solver == "adam":
+        """TrainConfig's optimizer for scikit-learn's solver and momentum settings (for "lbfgs",
+        whose training does not use it, "adam": the config then describes the network)."""
+        if self.solver in ("adam", "lbfgs"):
             return "adam"
         if self.momentum == 0:
             return "sgd"
@@ -135,6 +156,8 @@ class MLPClassifier(_Classifier):
     @_sklearn_warnings
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(X, encoded)
         X_val = y_val = None
         if self.early_stopping:
             X, X_val, encoded, y_val = self._validation_split(X, encoded)
@@ -151,6 +174,7 @@ class MLPClassifier(_Classifier):
         self.coefs_ = [np.asarray(W).T for W, _ in params]       # scikit-learn's (n_in, n_out)
         self.intercepts_ = [np.asarray(b) for _, b in params]
         self.loss_curve_ = [h["train_loss"] for h in history]
+        self.loss_ = self.loss_curve_[-1]
         self.n_iter_ = len(history)
         if self.early_stopping:
             self.validation_scores_ = [h["val_accuracy"] for h in history]
@@ -163,6 +187,28 @@ class MLPClassifier(_Classifier):
             warn(f"MLPClassifier: max_iter={self.max_iter} epochs ended training before the {watched} stopped "
                  f"improving (by tol={self.tol:g} for n_iter_no_change={self.n_iter_no_change} epochs); the model is "
                  "not converged: raise max_iter (or learning_rate_init)", ConvergenceWarning)
+        return self
+
+    def _fit_lbfgs(self, X, encoded):
+        """Full-batch L-BFGS on scikit-learn's objective (see the class docstring), from the
+        Glorot-uniform start of random_state; the samples padded to their bucket (weight 0)."""
+        self.config_ = self._config(X.shape[0], X.dtype)
+        K = len(self.classes_)
+        sizes = [X.shape[1], *self.config_.hidden, K]
+        params = nn.init_mlp(jax.random.key(self.config_.seed), sizes, activation=self.config_.activation,
+                             init="glorot_uniform", dtype=X.dtype)
+        X_padded, Y_padded, weights = pad_samples(X, np.eye(K, dtype=X.dtype)[encoded])
+        data = (X_padded, Y_padded, weights, np.asarray(self.alpha / X.shape[0], X.dtype))
+        objective = _LBFGS_OBJECTIVES[self.config_.activation]
+        params, n_iter, grad_norm = lbfgs(objective, params, data, np.asarray(self.tol, X.dtype), int(self.max_iter))
+        self.coefs_ = [np.asarray(W).T for W, _ in params]       # scikit-learn's (n_in, n_out)
+        self.intercepts_ = [np.asarray(b) for _, b in params]
+        self.n_iter_ = int(n_iter)
+        self.loss_ = float(objective(params, *data))
+        if self.n_iter_ >= self.max_iter and float(grad_norm) > self.tol:
+            warn(f"MLPClassifier: lbfgs reached max_iter={self.max_iter} iterations with ‖∇L‖_∞ = "
+                 f"{float(grad_norm):.2g} > tol={self.tol:g}; the model is not converged: raise max_iter, or "
+                 "scale the data", ConvergenceWarning)
         return self
 
     def _validation_split(self, X, encoded):

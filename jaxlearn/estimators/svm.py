@@ -140,8 +140,10 @@ class SVC(_Classifier):
     (`jaxlearn.svm.platt`; the folds are shuffled with random_state, 0 when None). break_ties:
     predict by the arg-max of the "ovr" scores instead of the vote, as scikit-learn's. shrinking,
     cache_size and verbose are accepted for scikit-learn's signature and change nothing (SMO
-    here keeps the whole kernel matrix, or its working set's rows, in memory); class_weight
-    other than None is refused. For kernel="linear", coef_ gives the pair problems' weights.
+    here keeps the whole kernel matrix, or its working set's rows, in memory). class_weight:
+    None, "balanced" or {class: weight}, as libsvm's: sample m's box becomes 0 ≤ a_m ≤ C w_m, w_m
+    the weight of its class (`class_weight_`). For kernel="linear", coef_ gives the pair
+    problems' weights.
     dual_coef_ (pairs, support vectors) and intercept_ carry scikit-learn's signs.
 
     Example:
@@ -178,9 +180,12 @@ class SVC(_Classifier):
     def fit(self, X, y):
         X, encoded = self._targets(X, y)
         check_hyperparameters(self, C=POSITIVE, tol=POSITIVE, degree=COUNT, coef0={})
-        if self.class_weight is not None:
-            raise ValueError(f"SVC: class_weight={self.class_weight!r} is not implemented (it would scale the box "
-                             "C per class); use class_weight=None, or LinearSVC / LogisticRegression, which take it")
+        self.class_weight_ = (np.ones(len(self.classes_)) if self.class_weight is None else
+                              compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_[encoded]))
+        if np.any(self.class_weight_ <= 0):
+            raise ValueError(f"SVC: class_weight gives class {self.classes_[self.class_weight_ <= 0][0].tolist()!r} "
+                             "a weight ≤ 0, which leaves its one-vs-one problems without a solution; give every "
+                             "class a positive weight, or drop the class")
         if self.break_ties and self.decision_function_shape == "ovo":
             raise ValueError("SVC: break_ties must be False when decision_function_shape is 'ovo' (as in "
                              "scikit-learn)")
@@ -203,10 +208,11 @@ class SVC(_Classifier):
         return self
 
     def _fit_model(self, X, encoded):
+        weights = None if np.all(self.class_weight_ == 1) else self.class_weight_[encoded]
         return svm.fit_kernel_svm(X, encoded, self.kernel, self.C, gamma=self.gamma, coef0=self.coef0,
                                   degree=self.degree, tol=self.tol,
                                   max_iter=None if self.max_iter == -1 else self.max_iter, solver=self.solver,
-                                  working_set_size=self.working_set_size)
+                                  working_set_size=self.working_set_size, sample_weight=weights)
 
     def _fit_probability(self, X, encoded):
         """libsvm's probability=True (`jaxlearn.svm.platt`): out-of-fold scores of every class pair

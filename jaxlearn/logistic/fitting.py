@@ -10,6 +10,7 @@ the proximal gradient map's ‖G‖_∞, `jaxlearn.optim.proximal`), and reports
 import warnings
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
@@ -26,7 +27,7 @@ from jaxlearn._validation import (
     check_sample_weight,
     check_scalar,
 )
-from jaxlearn.buckets import pad_samples
+from jaxlearn.buckets import pad_problem
 from jaxlearn.logistic.model import BINARY, SOFTMAX, binary_hessian, check_binary_problem, check_multiclass_problem
 from jaxlearn.optim import FitResult, default_tol, finish, gradient_descent_to_tol, lbfgs, newton
 from jaxlearn.optim.gradient_descent import largest_gram_eigenvalue
@@ -114,6 +115,22 @@ def _padded(scale: np.ndarray, size: int) -> np.ndarray:
     return np.concatenate([scale, np.zeros(size - scale.shape[0], scale.dtype)])
 
 
+def padded_parameters(d, start, n_padded: int):
+    """The penalty mask d and the start θ₀ ((N,) or (N, K)) with rows for the padded features
+    (`jaxlearn.buckets.pad_problem`): penalised, starting at 0, so that they stay 0."""
+    def rows(a, fill):
+        a = np.asarray(a)
+        extra = np.full((n_padded - a.shape[0], *a.shape[1:]), fill, a.dtype)
+        return np.concatenate([a, extra])
+    return rows(d, 1), rows(start, 0)
+
+
+def unpadded(theta, n_features: int) -> jax.Array:
+    """θ without the padded features' rows (always 0), cut on the host: an eager slice would
+    compile a program for every (bucket, N) pair."""
+    return jax.device_put(np.asarray(theta)[:n_features])
+
+
 def _warn_if_separable(lam, separated: Callable[[], bool]) -> None:
     """Warn when λ = 0 and separated() (a full pass over X on the host: only then computed)."""
     if float(lam) == 0 and separated():
@@ -169,9 +186,10 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, l1_ratio: float = 0.0, 
     start = _check_start_theta(theta0, (X.shape[1],), X.dtype)
     if method == "gd":
         theta, n_iter, grad_norm = _gradient_descent(BINARY, start, (X, None, y, lam_arr, d), 4.0, eta, tol, max_iter)
-    else:   # newton, lbfgs and fista on the bucket-padded samples, the padding weighted 0
-        X_padded, y_padded, weights = pad_samples(X, y)
+    else:   # newton, lbfgs and fista on the bucket-padded problem, the padded samples weighted 0
+        X_padded, y_padded, weights = pad_problem(X, y)
         weights = weights * _padded(scale, weights.shape[0])
+        d, start = padded_parameters(d, start, X_padded.shape[1])
         if method == "fista":
             data = (X_padded, None, y_padded, lam_arr * (1 - l1_ratio), d, weights)
             theta, n_iter, grad_norm = _fista(BINARY.value, start, data, lam, l1_ratio, d, 4.0, tol, max_iter)
@@ -180,6 +198,7 @@ def fit(X: ArrayLike, y: ArrayLike, lam: float = 0.0, *, l1_ratio: float = 0.0, 
                                              tol, max_iter)
         else:
             theta, n_iter, grad_norm = newton_solve(X_padded, y_padded, lam_arr, d, tol, max_iter, weights, start)
+        theta = unpadded(theta, X.shape[1])
     _warn_if_separable(lam, lambda: bool(np.all((np.asarray(X) @ np.asarray(theta) > 0) == (np.asarray(y) > 0.5))))
     return finish(theta, n_iter, grad_norm, tol, max_iter, f"logistic regression ({method})")
 
@@ -221,9 +240,10 @@ def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, l1_ratio: 
     start = _check_start_theta(theta0, (X.shape[1], K), X.dtype)
     if method == "gd":
         Theta, n_iter, grad_norm = _gradient_descent(SOFTMAX, start, (X, X.T, Y, lam_arr, d), 2.0, eta, tol, max_iter)
-    else:   # L-BFGS or FISTA on the bucket-padded samples, the padding weighted 0
-        X_padded, Y_padded, weights = pad_samples(X, Y)
+    else:   # L-BFGS or FISTA on the bucket-padded problem, the padded samples weighted 0
+        X_padded, Y_padded, weights = pad_problem(X, Y)
         weights = weights * _padded(scale, weights.shape[0])
+        d, start = padded_parameters(d, start, X_padded.shape[1])
         Xt = np.ascontiguousarray(X_padded.T)   # a contiguous (N, M) copy for the fast gradient (objectives)
         if method == "fista":
             data = (X_padded, Xt, Y_padded, lam_arr * (1 - l1_ratio), d, weights)
@@ -231,5 +251,6 @@ def fit_softmax(X: ArrayLike, labels: ArrayLike, lam: float = 0.0, *, l1_ratio: 
         else:
             Theta, n_iter, grad_norm = softmax_lbfgs_solve(X_padded, Xt, Y_padded, lam_arr, d, tol, max_iter,
                                                            weights, start)
+        Theta = unpadded(Theta, X.shape[1])
     _warn_if_separable(lam, lambda: bool(np.all(np.argmax(np.asarray(X) @ np.asarray(Theta), axis=1) == labels)))
     return finish(Theta, n_iter, grad_norm, tol, max_iter, f"softmax regression ({method})")

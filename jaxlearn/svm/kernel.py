@@ -29,7 +29,14 @@ from jax.typing import ArrayLike
 
 from jaxlearn._bars import tqdm_class
 from jaxlearn._errors import ConvergenceWarning
-from jaxlearn._validation import check_bool, check_fit_matrix, check_matrix, check_option, check_scalar
+from jaxlearn._validation import (
+    check_bool,
+    check_fit_matrix,
+    check_matrix,
+    check_option,
+    check_sample_weight,
+    check_scalar,
+)
 from jaxlearn.buckets import bucket, map_row_blocks, pad_rows
 from jaxlearn.kernels import Kernel, check_kernel, gram_unchecked, kernel_diagonal, make_kernel, resolve_gamma
 from jaxlearn.parallel import data_mesh, local_mesh, replicated
@@ -83,7 +90,7 @@ def _problems(labels, n_classes):
 def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: float = 1.0, *,
                    gamma: str | float = "scale", coef0: float = 0.0, degree: int = 3, tol: float = 1e-3,
                    max_iter: int | None = None, solver: str = "auto", working_set_size: int = 512,
-                   progress: bool = False) -> KernelSVM:
+                   sample_weight: ArrayLike | None = None, progress: bool = False) -> KernelSVM:
     """Kernel SVM in the dual (eqs. 40–43), multiclass by one-vs-one; SMO as libsvm.
 
     Args:
@@ -102,6 +109,9 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
             docstring). "auto": "gram" while the matrix needs at most `AUTO_GRAM_BYTES`.
         working_set_size: q ≥ 2, the working set of the "working_set" solver; a q larger than
             the largest one-vs-one problem is clipped to it.
+        sample_weight: (M,) weights s_m ≥ 0: sample m's box becomes 0 ≤ a_m ≤ C s_m (libsvm's
+            weights; scikit-learn's class_weight is s_m = the weight of m's class). A weight of
+            0 leaves the sample out.
         progress: a tqdm bar over the one-vs-one problems of the "working_set" solver, with the
             KKT violation and its target, updated every few outer iterations.
 
@@ -145,7 +155,15 @@ def fit_kernel_svm(X: ArrayLike, y: ArrayLike, kernel: str | Kernel = "rbf", C: 
     pairs, idx, signs, valid = _problems(labels, len(classes))
     # the samples padded to a bucket: the padded rows are in no problem (their α stays 0)
     X_padded = pad_rows(np.asarray(X), bucket(M))
-    C_arr, tol_arr = np.asarray(C, X.dtype), np.asarray(tol, X.dtype)
+    tol_arr = np.asarray(tol, X.dtype)
+    weights = np.ones(M, X.dtype)
+    if sample_weight is not None:
+        weights = check_sample_weight(sample_weight, M).astype(X.dtype)
+        unweighted = [c.tolist() for k, c in enumerate(classes) if not np.any(weights[labels == k] > 0)]
+        if unweighted:
+            raise ValueError(f"sample_weight gives class {unweighted[0]!r} no weight (all its samples weigh 0); "
+                             "its one-vs-one problems would have no solution: drop the class or weigh its samples")
+    C_arr = np.where(valid, C * weights[idx], 0).astype(X.dtype)      # each entry's box C s_m (padding: 0)
     if solver == "gram":
         alpha, intercept, n_iter, gap = smo(gram_unchecked(kernel, X_padded, X_padded), idx, signs, valid, C_arr,
                                             tol_arr, max_iter)
@@ -188,17 +206,18 @@ def _fit_working_set(kernel, X, idx, signs, valid, C, tol, max_iter, q, progress
             members = idx[p]            # padded entries point at row 0 and are not valid: never selected
             y_p, valid_p = signs[p].astype(X.dtype), valid[p]
             X_p = X[members] * valid_p[:, None]       # the padding as zero rows (a cheap row, never used)
+            C_p = C[p]
             state = working_set.start(y_p, valid_p, X.dtype, q)
             while True:
                 state = working_set.run(state, X_p, squared_all[members], diag_all[members], y_p, valid_p, gamma,
-                                        coef0, C, tol, max_iter, int(state.outer) + step, **static)
+                                        coef0, C_p, tol, max_iter, int(state.outer) + step, **static)
                 gap, steps = float(state.gap), int(state.steps)
                 bar.set_postfix_str(f"pair {p + 1}/{len(idx)}: KKT violation {gap:.3g} (target {float(tol):g}), "
                                     f"{int(state.outer)} outer iterations, {steps} SMO steps", refresh=False)
                 bar.refresh()
                 if gap <= tol or steps >= max_iter:
                     break
-            results.append((state.alpha, working_set.intercept(state, y_p, valid_p, C), steps, gap))
+            results.append((state.alpha, working_set.intercept(state, y_p, valid_p, C_p), steps, gap))
             bar.update()
     alpha, intercept, steps, gap = zip(*results)
     return jnp.stack(alpha), jnp.stack(intercept), np.array(steps), np.array(gap)

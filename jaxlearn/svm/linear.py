@@ -29,7 +29,7 @@ from jaxlearn._validation import (
     check_scalar,
     check_vector,
 )
-from jaxlearn.buckets import pad_samples
+from jaxlearn.buckets import pad_problem
 from jaxlearn.objectives import linear_objective
 from jaxlearn.optim import FitResult, default_tol, lbfgs
 from jaxlearn.optim.proximal import diagonal_curvature, proximal_gradient
@@ -184,12 +184,13 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, loss: str = "h
     tol = default_tol(tol, X.dtype)
     check_scalar(tol, "tol", minimum=0, strict=True)
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)
-    # The samples on the host, [s, X] padded with zero rows to the bucket of M (jaxlearn.buckets);
-    # the padded rows weigh 0 in the loss: one compiled program per bucket, C, tol traced.
+    # The samples on the host, [s, X] padded with zero rows to the bucket of M and zero columns to
+    # the bucket of N (jaxlearn.buckets); the padded rows weigh 0 in the loss: one compiled program
+    # per bucket, C, tol traced.
     dtype = X.dtype
     scale = 1.0 if intercept_scaling is None else float(intercept_scaling)
     design = np.column_stack([np.full(X.shape[0], scale, dtype), np.asarray(X)]) if fit_intercept else np.asarray(X)
-    X1, targets, weights = pad_samples(design, y)
+    X1, targets, weights = pad_problem(design, y)     # padded features too: their weights stay 0
     if sample_weight is not None:
         weights = weights * np.concatenate([check_sample_weight(sample_weight, X.shape[0]),
                                             np.zeros(weights.shape[0] - X.shape[0])]).astype(dtype)
@@ -215,7 +216,7 @@ def fit_linear_svm(X: ArrayLike, y: ArrayLike, C: float = 1.0, *, loss: str = "h
         warnings.warn(f"the linear SVM: {'FISTA' if penalty == 'l1' else 'L-BFGS'} reached max_iter={max_iter}{where} "
                       f"with ‖∇L‖_∞ = {grad_norm[out_of_iterations].max():.2g} > tol = {tol:g}; raise max_iter, or "
                       "scale the features", ConvergenceWarning, stacklevel=2)
-    theta = np.asarray(theta)     # sliced on the host: no program per shape
+    theta = np.asarray(theta)[..., :design.shape[1]]     # sliced on the host: no program per shape
     w, b = (theta[..., 1:], scale * theta[..., 0]) if fit_intercept else (theta, np.zeros(theta.shape[:-1], dtype))
     return FitResult(LinearSVM(jax.device_put(w), jax.device_put(b)), int(n_iter.sum()), float(grad_norm[-1]),
                      not out_of_iterations.any())

@@ -1,8 +1,9 @@
 """SMO for the SVM dual, as libsvm solves it (Fan, Chen and Lin 2005), many problems at once.
 
-    min_α  ½ αᵀQα − eᵀα   s.t.  0 ≤ α_t ≤ C,  yᵀα = 0,   Q_ts = y_t y_s k(x_t, x_s)
+    min_α  ½ αᵀQα − eᵀα   s.t.  0 ≤ α_t ≤ C_t,  yᵀα = 0,   Q_ts = y_t y_s k(x_t, x_s)
 
-Each step picks the pair (i, j) by libsvm's second-order working-set selection (WSS2) and
+C_t is C, or C times the sample's weight (libsvm's class weights, sample weights). Each step
+picks the pair (i, j) by libsvm's second-order working-set selection (WSS2) and
 solves the two-variable problem analytically; the gradient G = Qα − e is updated from the two
 kernel rows. It stops when the maximal KKT violation m(α) − M(α) ≤ tol, as libsvm's `tol`.
 The P binary problems of a one-vs-one fit run side by side as one vmapped, jitted loop over a
@@ -50,8 +51,9 @@ def _select(kernel_matrix, idx, diag, y, valid, alpha, G, C):
     return _Selection(i, j, max_up - min_low, row_i, kernel_matrix[idx[j], idx])
 
 
-def _update_pair(alpha_i, alpha_j, G_i, G_j, y_i, y_j, quad, C):
-    """libsvm's analytic two-variable update, clipped to the box [0, C] (sequential, as in Solver::Solve)."""
+def _update_pair(alpha_i, alpha_j, G_i, G_j, y_i, y_j, quad, C_i, C_j):
+    """libsvm's analytic two-variable update, clipped to the boxes [0, C_i] and [0, C_j]
+    (sequential, as in Solver::Solve)."""
     different = y_i != y_j
     # y_i ≠ y_j: α_i − α_j is conserved
     delta = (-G_i - G_j) / quad
@@ -59,16 +61,17 @@ def _update_pair(alpha_i, alpha_j, G_i, G_j, y_i, y_j, quad, C):
     ai, aj = alpha_i + delta, alpha_j + delta
     ai, aj = jnp.where((diff > 0) & (aj < 0), diff, ai), jnp.where((diff > 0) & (aj < 0), 0.0, aj)
     ai, aj = jnp.where((diff <= 0) & (ai < 0), 0.0, ai), jnp.where((diff <= 0) & (ai < 0), -diff, aj)
-    ai, aj = jnp.where((diff > 0) & (ai > C), C, ai), jnp.where((diff > 0) & (ai > C), C - diff, aj)
-    ai, aj = jnp.where((diff <= 0) & (aj > C), C + diff, ai), jnp.where((diff <= 0) & (aj > C), C, aj)
+    wide_i = diff > C_i - C_j
+    ai, aj = jnp.where(wide_i & (ai > C_i), C_i, ai), jnp.where(wide_i & (ai > C_i), C_i - diff, aj)
+    ai, aj = jnp.where(~wide_i & (aj > C_j), C_j + diff, ai), jnp.where(~wide_i & (aj > C_j), C_j, aj)
     # y_i = y_j: α_i + α_j is conserved
     delta_s = (G_i - G_j) / quad
     total = alpha_i + alpha_j
     bi, bj = alpha_i - delta_s, alpha_j + delta_s
-    bi, bj = jnp.where((total > C) & (bi > C), C, bi), jnp.where((total > C) & (bi > C), total - C, bj)
-    bi, bj = jnp.where((total <= C) & (bj < 0), total, bi), jnp.where((total <= C) & (bj < 0), 0.0, bj)
-    bi, bj = jnp.where((total > C) & (bj > C), total - C, bi), jnp.where((total > C) & (bj > C), C, bj)
-    bi, bj = jnp.where((total <= C) & (bi < 0), 0.0, bi), jnp.where((total <= C) & (bi < 0), total, bj)
+    bi, bj = jnp.where((total > C_i) & (bi > C_i), C_i, bi), jnp.where((total > C_i) & (bi > C_i), total - C_i, bj)
+    bi, bj = jnp.where((total <= C_i) & (bj < 0), total, bi), jnp.where((total <= C_i) & (bj < 0), 0.0, bj)
+    bi, bj = jnp.where((total > C_j) & (bj > C_j), total - C_j, bi), jnp.where((total > C_j) & (bj > C_j), C_j, bj)
+    bi, bj = jnp.where((total <= C_j) & (bi < 0), 0.0, bi), jnp.where((total <= C_j) & (bi < 0), total, bj)
     return jnp.where(different, ai, bi), jnp.where(different, aj, bj)
 
 
@@ -87,17 +90,20 @@ def rho(alpha, G, y, valid, C):
 
 def solve(kernel_matrix, idx, diag, y, valid, C, tol, max_iter, alpha, G):
     """SMO from a feasible (α, G = Qα − e) until m(α) − M(α) ≤ tol or max_iter steps, on the
-    samples idx of kernel_matrix (their diagonal diag). Jittable; returns (α, G, steps, gap).
+    samples idx of kernel_matrix (their diagonal diag, their boxes C: a scalar or one per sample).
+    Jittable; returns (α, G, steps, gap).
     The working-set solver (`jaxlearn.svm.working_set`) runs it on each q-variable subproblem."""
     def keep_going(state):
         _, _, k, sel = state
         return (k < max_iter) & (sel.gap > tol)
 
+    C = jnp.broadcast_to(C, alpha.shape)
+
     def step(state):
         alpha, G, k, sel = state
         i, j = sel.i, sel.j
         quad = jnp.maximum(diag[i] + diag[j] - 2 * sel.row_i[j], TAU)
-        new_i, new_j = _update_pair(alpha[i], alpha[j], G[i], G[j], y[i], y[j], quad, C)
+        new_i, new_j = _update_pair(alpha[i], alpha[j], G[i], G[j], y[i], y[j], quad, C[i], C[j])
         d_i, d_j = new_i - alpha[i], new_j - alpha[j]
         G = G + y * (y[i] * d_i * sel.row_i + y[j] * d_j * sel.row_j)   # Q_ti = y_t y_i k_ti
         alpha = alpha.at[i].set(new_i).at[j].set(new_j)
@@ -122,9 +128,11 @@ def smo(kernel_matrix, idx, y, valid, C, tol, max_iter):
 
     idx, y, valid: (P, n): each problem's sample indices, labels ±1 and which entries are real
     (problems are padded to a common n; a padded entry is in neither I_up nor I_low, so its α
-    stays 0). C, tol and max_iter are traced: a grid over C compiles nothing new. Returns
-    α (P, n), the intercepts b (P,), iterations (P,) and the KKT violations left (P,).
+    stays 0). C: the box, a scalar or (P, n) one per entry (C times its weight). C, tol and
+    max_iter are traced: a grid over C compiles nothing new. Returns α (P, n), the intercepts
+    b (P,), iterations (P,) and the KKT violations left (P,).
     """
-    C, tol = jnp.asarray(C, kernel_matrix.dtype), jnp.asarray(tol, kernel_matrix.dtype)
-    one = partial(_smo_one, kernel_matrix, jnp.diagonal(kernel_matrix), C, tol, max_iter)
-    return jax.vmap(one)(idx, y.astype(kernel_matrix.dtype), valid)
+    dtype = kernel_matrix.dtype
+    C, tol = jnp.broadcast_to(jnp.asarray(C, dtype), idx.shape), jnp.asarray(tol, dtype)
+    one = partial(_smo_one, kernel_matrix, jnp.diagonal(kernel_matrix))
+    return jax.vmap(one, in_axes=(0, None, None, 0, 0, 0))(C, tol, max_iter, idx, y.astype(dtype), valid)

@@ -96,8 +96,9 @@ def run(state: WorkingSetState, X, squared_norms, diag, y, valid, gamma, coef0, 
     or `until` outer iterations are done (so that a caller can report progress in between).
 
     X (n, N): the problem's samples; squared_norms, diag (n,): ‖x‖² and k(x, x); y (n,) ±1;
-    valid (n,): real entries (padding is in no set and keeps α = 0). γ, c, C, tol, max_iter and
-    until are traced; the kernel's name and degree, q and inner_max_iter are static.
+    valid (n,): real entries (padding is in no set and keeps α = 0); C: the box, a scalar or (n,)
+    one per sample. γ, c, C, tol, max_iter and until are traced; the kernel's name and degree, q
+    and inner_max_iter are static.
     """
     dtype = X.dtype
     n = X.shape[0]
@@ -125,7 +126,7 @@ def run(state: WorkingSetState, X, squared_norms, diag, y, valid, gamma, coef0, 
         alpha_B, y_B = s.alpha[B], y[B]
         inner_tol = jnp.maximum(tol, INNER_RATIO * s.gap)
         budget = jnp.minimum(inner_max_iter, max_iter - s.steps)
-        new_alpha_B, _, steps, _ = solve(rows[:, B], positions, diag[B], y_B, real, C, inner_tol, budget,
+        new_alpha_B, _, steps, _ = solve(rows[:, B], positions, diag[B], y_B, real, C[B], inner_tol, budget,
                                          alpha_B, s.G[B])
         delta = jnp.where(real, new_alpha_B - alpha_B, 0)
         G = s.G + y * ((y_B * delta) @ rows)                     # G += Q_{:,B} Δα_B
@@ -133,7 +134,7 @@ def run(state: WorkingSetState, X, squared_norms, diag, y, valid, gamma, coef0, 
         alpha = s.alpha.at[jnp.where(real, B, n)].set(new_alpha_B, mode="drop")
         return WorkingSetState(alpha, G, _gap(alpha, G, y, valid, C), s.steps + steps, s.outer + 1, B, real, rows)
 
-    C, tol = jnp.asarray(C, dtype), jnp.asarray(tol, dtype)
+    C, tol = jnp.broadcast_to(jnp.asarray(C, dtype), (n,)), jnp.asarray(tol, dtype)
     state = state._replace(gap=_gap(state.alpha, state.G, y, valid, C))
     return jax.lax.while_loop(keep_going, outer_step, state)
 

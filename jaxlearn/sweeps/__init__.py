@@ -17,7 +17,8 @@ from jaxlearn.sweeps.classification import logistic_path, softmax_path
 from jaxlearn.sweeps.grid import sweep
 from jaxlearn.sweeps.networks import Sweep, models_per_chunk, train_many
 from jaxlearn.sweeps.path import Path, RegularizationPath
-from jaxlearn.sweeps.ridge import ridge_loo_path, ridge_path
+from jaxlearn.sweeps.ridge import ridge_loo_path, ridge_loo_residuals, ridge_path
 
-__all__ = ["Path", "RegularizationPath", "ridge_path", "ridge_loo_path", "logistic_path", "softmax_path", "Sweep",
+__all__ = ["Path", "RegularizationPath", "ridge_path", "ridge_loo_path", "ridge_loo_residuals",
+           "logistic_path", "softmax_path", "Sweep",
            "models_per_chunk", "train_many", "sweep"]

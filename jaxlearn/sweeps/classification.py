@@ -19,20 +19,42 @@ from jaxlearn._validation import (
     check_scalar,
     check_validation_data,
 )
-from jaxlearn.logistic.fitting import newton_solve, softmax_lbfgs_solve
+from jaxlearn.buckets import pad_problem
+from jaxlearn.logistic.fitting import newton_solve, padded_parameters, softmax_lbfgs_solve
 from jaxlearn.logistic.model import check_binary_problem
 from jaxlearn.optim import default_tol
 from jaxlearn.sweeps.path import RegularizationPath, validation_pair, warn_unconverged
 
 
 @partial(jax.jit, static_argnames="max_iter")
-def _newton_path(X, y, lams, d, tol, max_iter):
-    return jax.vmap(lambda lam: newton_solve(X, y, lam, d, tol, max_iter))(lams)
+def _newton_path(X, y, lams, d, tol, max_iter, weights):
+    return jax.vmap(lambda lam: newton_solve(X, y, lam, d, tol, max_iter, weights))(lams)
 
 
 @partial(jax.jit, static_argnames="max_iter")
-def _lbfgs_path(X, Xt, Y, lams, d, tol, max_iter):
-    return jax.vmap(lambda lam: softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter))(lams)
+def _lbfgs_path(X, Xt, Y, lams, d, tol, max_iter, weights):
+    return jax.vmap(lambda lam: softmax_lbfgs_solve(X, Xt, Y, lam, d, tol, max_iter, weights))(lams)
+
+
+def newton_path(X, y, lams, d, tol, max_iter):
+    """θ (L, N), iterations (L,) and ‖∇L‖_∞ (L,) of binary logistic regression for every λ, on
+    the bucket-padded problem (`jaxlearn.buckets.pad_problem`: one program for many shapes)."""
+    X_padded, y_padded, weights = pad_problem(X, y)
+    d, _ = padded_parameters(d, np.zeros(X.shape[1], X.dtype), X_padded.shape[1])
+    thetas, n_iters, grad_norms = _newton_path(X_padded, y_padded, np.asarray(lams, X.dtype), d,
+                                               np.asarray(tol, X.dtype), max_iter, weights)
+    return np.asarray(thetas)[:, :X.shape[1]], np.asarray(n_iters), np.asarray(grad_norms)
+
+
+def lbfgs_path(X, Y, lams, d, tol, max_iter):
+    """Θ (L, N, K), iterations and ‖∇L‖_∞ of softmax regression (one-hot Y (M, K)) for every λ,
+    on the bucket-padded problem, as `newton_path`."""
+    X_padded, Y_padded, weights = pad_problem(X, Y)
+    d, _ = padded_parameters(d, np.zeros(d.shape, X.dtype), X_padded.shape[1])
+    thetas, n_iters, grad_norms = _lbfgs_path(X_padded, np.ascontiguousarray(X_padded.T), Y_padded,
+                                              np.asarray(lams, X.dtype), d, np.asarray(tol, X.dtype), max_iter,
+                                              weights)
+    return np.asarray(thetas)[:, :X.shape[1]], np.asarray(n_iters), np.asarray(grad_norms)
 
 
 def logistic_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike, X_val: ArrayLike | None = None,
@@ -67,7 +89,8 @@ def logistic_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike, X_val: ArrayLike 
     if y_val is not None:
         check_binary_problem(NO_THETA, X_val, y_val, 0.0)
     d = losses.penalty_mask(X.shape[1], X.dtype, penalize_bias)
-    thetas, n_iters, grad_norms = _newton_path(X, y, jnp.asarray(lams, X.dtype), d, tol, max_iter)
+    thetas, n_iters, grad_norms = newton_path(np.asarray(X), np.asarray(y), lams, d, tol, max_iter)
+    thetas = jax.device_put(thetas)
     warn_unconverged("logistic_path: Newton", lams, n_iters, grad_norms, tol, max_iter, X.dtype)
     validation = None if X_val is None else jnp.mean(((X_val @ thetas.T) >= 0) == (y_val[:, None] > 0.5), axis=0)
     return RegularizationPath(lams, thetas, validation, "accuracy")
@@ -104,8 +127,10 @@ def softmax_path(X: ArrayLike, labels: ArrayLike, lams: ArrayLike, X_val: ArrayL
     check_scalar(tol, "tol", minimum=0)
     max_iter = check_scalar(max_iter, "max_iter", minimum=1, integer=True)
     X_val, y_val = check_validation_data(X_val, y_val, X.shape[1], K, X.dtype)
-    Y, d = jax.nn.one_hot(labels, K, dtype=X.dtype), losses.penalty_mask((X.shape[1], K), X.dtype, penalize_bias)
-    thetas, n_iters, grad_norms = _lbfgs_path(X, X.T, Y, jnp.asarray(lams, X.dtype), d, tol, max_iter)
+    Y = np.eye(K, dtype=X.dtype)[np.asarray(labels)]      # one-hot rows, on the host (no program per shape)
+    d = losses.penalty_mask((X.shape[1], K), X.dtype, penalize_bias)
+    thetas, n_iters, grad_norms = lbfgs_path(np.asarray(X), Y, lams, d, tol, max_iter)
+    thetas = jax.device_put(thetas)
     warn_unconverged("softmax_path: L-BFGS", lams, n_iters, grad_norms, tol, max_iter, X.dtype)
     validation = None
     if X_val is not None:

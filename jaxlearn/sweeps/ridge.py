@@ -15,7 +15,7 @@ from jaxlearn.sweeps.path import RegularizationPath, validation_pair
 
 @partial(jax.jit, static_argnames="penalize_bias")
 def _ridge_svd_path(X, y, lams, penalize_bias):
-    """θ(λ) for every λ and its leave-one-out mean squared error, from one thin SVD.
+    """θ(λ) for every λ and its leave-one-out residuals (L, M), from one thin SVD.
 
     An unpenalised θ₀ is handled by partialling column 0 out of the other columns and y
     (Frisch–Waugh): the ridge problem on the rest is then unconstrained in θ₀'s direction.
@@ -38,7 +38,7 @@ def _ridge_svd_path(X, y, lams, penalize_bias):
         w = Vt.T @ (s / denominator * Uy)           # V diag(s / (s² + λM)) Uᵀy  (eq. 22 via the SVD)
         f = s**2 / denominator                      # filter factors
         residual = y_rest - U @ (f * Uy)
-        loo = jnp.mean((residual / (1 - leverage - U2 @ f)) ** 2)
+        loo = residual / (1 - leverage - U2 @ f)      # e_m = y_m − ŷ_{−m}
         if penalize_bias:
             return w, loo
         theta0 = X[:, 0] @ (y - X[:, 1:] @ w) / (X[:, 0] @ X[:, 0])
@@ -106,5 +106,14 @@ def ridge_loo_path(X: ArrayLike, y: ArrayLike, lams: ArrayLike, *, penalize_bias
     Returns:
         `RegularizationPath` with thetas (L, N) fitted on all of X and the leave-one-out MSE (L,).
     """
-    _, lams, thetas, loo = _ridge(X, y, lams, penalize_bias)
-    return RegularizationPath(lams, thetas, loo, "mse")
+    _, lams, thetas, residuals = _ridge(X, y, lams, penalize_bias)
+    mse = np.mean(np.asarray(residuals) ** 2, axis=1)         # on the host: no program per shape
+    return RegularizationPath(lams, thetas, jax.device_put(mse), "mse")
+
+
+def ridge_loo_residuals(X: ArrayLike, y: ArrayLike, lams: ArrayLike, *, penalize_bias: bool = True):
+    """The leave-one-out residuals e_m = y_m − ŷ_{−m} (L, M) of every λ, and θ(λ) (L, N) fitted on
+    all of X, as `ridge_loo_path` computes them (from one SVD, no refits): for any score of the
+    leave-one-out predictions y − e (scikit-learn's RidgeCV scoring, cv_results_)."""
+    _, _, thetas, residuals = _ridge(X, y, lams, penalize_bias)
+    return residuals, thetas
