@@ -153,7 +153,7 @@ def test_accuracies(run_dir: Path) -> tuple:
     with_tta = json.loads((run_dir / "metrics.json").read_text())["test_accuracy"]
     if not (saved["config"].test_flip or saved["config"].test_shift):
         return with_tta, with_tta
-    without, _, _ = test_predictions(run_dir, flip=False, shift=False, predicted=False)
+    without, _, _ = test_predictions(run_dir, flip=False, shift=False)
     return with_tta, float(without)
 
 
